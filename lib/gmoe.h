@@ -1,0 +1,18 @@
+/* gmoe: statistical estimation in Gaussian mixture of experts.
+ *
+ * The umbrella header: include it to get every public module. Link with
+ * `pkg-config --cflags --libs gmoe`. */
+#ifndef GMOE_H
+#define GMOE_H
+
+#include "gmoe_error.h"
+#include "gmoe_data.h"
+#include "gmoe_model.h"
+#include "gmoe_sim.h"
+#include "gmoe_csv.h"
+#include "gmoe_io.h"
+
+/* The library version, "MAJOR.MINOR.PATCH". */
+const char *gmoe_version(void);
+
+#endif

@@ -1,0 +1,50 @@
+/* Private declarations shared by the library's modules. Not installed. */
+#ifndef GMOE_INTERNAL_H
+#define GMOE_INTERNAL_H
+
+#include <stdio.h>
+#include "gmoe.h"
+
+struct gmoe_model {
+    size_t k, d;
+    gmoe_gate gate;
+    double *beta0; /* k */
+    double *beta1; /* k*d, expert-major: beta1[j*d + t] */
+    double *a;     /* k*d, expert-major */
+    double *b;     /* k */
+    double *var;   /* k */
+    double tau;
+    size_t topk;
+    gmoe_topk_select topk_select;
+    gmoe_act act;
+    double *pi;    /* k (Gaussian gate) */
+    double *c;     /* k*d (Gaussian gate) */
+    double *Gamma; /* k*d*d (Gaussian gate), row-major per expert */
+};
+
+/* Observations are processed in blocks of this many rows, so that per-block scratch arrays
+ * (BLOCK*k doubles) stay in L1/L2 cache and need no per-call allocation proportional to n. */
+#define GMOE_BLOCK 256
+
+/* Log gate weights for rows [i0, i0+m) of data into lw[j*ld + r], r < m. work must hold
+ * gmoe__gate_work_size(m) doubles. Returns GMOE_ENUMERIC for a non-positive-definite Gamma. */
+int gmoe__gate_log_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows,
+                         double *lw, size_t ld, double *work);
+size_t gmoe__gate_work_size(const gmoe_model *m);
+
+/* Activation function and its derivative. */
+double gmoe__act(gmoe_act act, double t);
+double gmoe__act_deriv(gmoe_act act, double t);
+
+/* Atomic file output: open a temporary file beside path (path "-": stdout), then commit
+ * (flush, fsync, close, rename over path) or abort (close, remove the temporary). */
+typedef struct gmoe__outfile {
+    FILE *fp;
+    char *path;
+    char *tmp; /* NULL for stdout */
+} gmoe__outfile;
+int gmoe__outfile_open(gmoe__outfile *of, const char *path, gmoe_error *err);
+int gmoe__outfile_commit(gmoe__outfile *of, gmoe_error *err);
+void gmoe__outfile_abort(gmoe__outfile *of);
+
+#endif

@@ -1,0 +1,152 @@
+/* Designs of x and draws of y | x. */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "internal.h"
+
+static const char *const design_names[] = {"uniform", "grid", "normal"};
+
+gmoe_design gmoe_design_default(void)
+{
+    gmoe_design des = {GMOE_DESIGN_UNIFORM, 0.0, 1.0};
+    return des;
+}
+
+const char *gmoe_design_name(gmoe_design_kind kind)
+{
+    return (unsigned)kind < 3 ? design_names[kind] : "unknown";
+}
+
+int gmoe_design_parse(const char *name, gmoe_design_kind *kind)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, design_names[i]) == 0) {
+            *kind = (gmoe_design_kind)i;
+            return GMOE_SUCCESS;
+        }
+    return GMOE_EINVAL;
+}
+
+int gmoe_design_validate(const gmoe_design *des, size_t d, gmoe_error *err)
+{
+    if (!isfinite(des->p1) || !isfinite(des->p2))
+        return gmoe_error_set(err, GMOE_EINVAL, "design parameters must be finite");
+    switch (des->kind) {
+    case GMOE_DESIGN_GRID:
+        if (d != 1)
+            return gmoe_error_set(err, GMOE_EINVAL,
+                                  "the grid design needs d = 1 (the model has d = %zu)", d);
+        __attribute__((fallthrough));
+    case GMOE_DESIGN_UNIFORM:
+        if (!(des->p1 < des->p2))
+            return gmoe_error_set(err, GMOE_EINVAL, "design %s: lo (%g) must be below hi (%g)",
+                                  gmoe_design_name(des->kind), des->p1, des->p2);
+        return GMOE_SUCCESS;
+    case GMOE_DESIGN_NORMAL:
+        if (!(des->p2 > 0))
+            return gmoe_error_set(err, GMOE_EINVAL, "design normal: sd must be > 0 (got %g)",
+                                  des->p2);
+        return GMOE_SUCCESS;
+    }
+    return gmoe_error_set(err, GMOE_EINVAL, "unknown design");
+}
+
+int gmoe_sim_x(const gmoe_design *des, gsl_rng *rng, gmoe_data *data, gmoe_error *err)
+{
+    int rc = gmoe_design_validate(des, data->d, err);
+    if (rc) return rc;
+    size_t n = data->n, nd = n * data->d;
+    double lo = des->p1, hi = des->p2;
+    switch (des->kind) {
+    case GMOE_DESIGN_GRID:
+        for (size_t i = 0; i < n; i++)
+            data->x[i] = n == 1 ? 0.5 * (lo + hi) : lo + (double)i * (hi - lo) / (double)(n - 1);
+        break;
+    case GMOE_DESIGN_UNIFORM:
+        for (size_t i = 0; i < nd; i++) data->x[i] = lo + (hi - lo) * gsl_rng_uniform(rng);
+        break;
+    case GMOE_DESIGN_NORMAL:
+        for (size_t i = 0; i < nd; i++) data->x[i] = lo + gsl_ran_gaussian_ziggurat(rng, hi);
+        break;
+    }
+    return GMOE_SUCCESS;
+}
+
+int gmoe_sim_y(const gmoe_model *m, gsl_rng *rng, gmoe_data *data, gmoe_error *err)
+{
+    if (data->d != m->d)
+        return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model has %zu",
+                              data->d, m->d);
+    if (!data->y) return gmoe_error_set(err, GMOE_EINVAL, "data set has no room for y");
+    int rc = gmoe_model_validate(m, err);
+    if (rc) return rc;
+    size_t k = m->k, d = m->d, n = data->n;
+    double *work = malloc((gmoe__gate_work_size(m) + GMOE_BLOCK * k + k) * sizeof(double));
+    if (!work) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    double *lw = work + gmoe__gate_work_size(m), *sd = lw + GMOE_BLOCK * k;
+    for (size_t j = 0; j < k; j++) sd[j] = sqrt(m->var[j]);
+    for (size_t i0 = 0; i0 < n && !rc; i0 += GMOE_BLOCK) {
+        size_t mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
+        rc = gmoe__gate_log_block(m, data, i0, mr, lw, GMOE_BLOCK, work);
+        for (size_t r = 0; r < mr && !rc; r++) {
+            /* Inverse-CDF choice of the expert: one uniform per observation. */
+            double u = gsl_rng_uniform(rng), acc = 0;
+            size_t j = 0, last = 0;
+            for (; j < k; j++) {
+                double w = exp(lw[j * GMOE_BLOCK + r]);
+                if (w > 0) last = j;
+                acc += w;
+                if (u < acc) break;
+            }
+            if (j == k) j = last; /* rounding: the weights summed to slightly below u */
+            double mu = m->b[j];
+            for (size_t t = 0; t < d; t++) mu += m->a[j * d + t] * data->x[t * n + i0 + r];
+            data->y[i0 + r] = mu + gsl_ran_gaussian_ziggurat(rng, sd[j]);
+        }
+    }
+    free(work);
+    if (rc) return gmoe_error_set(err, rc, "gate evaluation failed (%s)", gmoe_strerror(rc));
+    return GMOE_SUCCESS;
+}
+
+int gmoe_sim_data(const gmoe_model *m, const gmoe_design *des, size_t n, unsigned long seed,
+                  gmoe_data **out, gmoe_error *err)
+{
+    *out = NULL;
+    if (n == 0) return gmoe_error_set(err, GMOE_EINVAL, "n must be at least 1");
+    gmoe_data *data = gmoe_data_alloc(n, m->d, 1);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!data || !rng) {
+        gmoe_data_free(data);
+        gsl_rng_free(rng);
+        return gmoe_error_set(err, GMOE_ENOMEM, "out of memory (n = %zu)", n);
+    }
+    gsl_rng_set(rng, seed);
+    int rc = gmoe_sim_x(des, rng, data, err);
+    if (!rc) rc = gmoe_sim_y(m, rng, data, err);
+    gsl_rng_free(rng);
+    if (rc) {
+        gmoe_data_free(data);
+        return rc;
+    }
+    *out = data;
+    return GMOE_SUCCESS;
+}
+
+static uint64_t splitmix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+unsigned long gmoe_sim_seed(uint64_t seed, uint64_t a, uint64_t b)
+{
+    uint64_t h = splitmix64(splitmix64(splitmix64(seed) ^ a) ^ b);
+    /* gsl_rng_set treats 0 as "the default seed"; keep every derived seed distinct from it. */
+    unsigned long s = (unsigned long)(h & 0xffffffffUL);
+    return s ? s : 1;
+}
