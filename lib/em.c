@@ -1,0 +1,379 @@
+/* EM control: workspace, init / iterate / test, SQUAREM acceleration, stopping and status. */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "em_internal.h"
+
+#define B GMOE_BLOCK
+
+static const char *const status_names[] = {"running", "converged", "max-iterations",
+                                           "degenerate", "gate-divergent"};
+static const char *const stop_names[] = {"per-obs", "relative"};
+
+const char *gmoe_fit_status_name(gmoe_fit_status status)
+{
+    return (unsigned)status < 5 ? status_names[status] : "unknown";
+}
+
+const char *gmoe_stop_rule_name(gmoe_stop_rule rule)
+{
+    return (unsigned)rule < 2 ? stop_names[rule] : "unknown";
+}
+
+int gmoe_stop_rule_parse(const char *name, gmoe_stop_rule *rule)
+{
+    for (int i = 0; i < 2; i++)
+        if (strcmp(name, stop_names[i]) == 0) {
+            *rule = (gmoe_stop_rule)i;
+            return GMOE_SUCCESS;
+        }
+    return GMOE_EINVAL;
+}
+
+gmoe_em_params gmoe_em_default_params(void)
+{
+    gmoe_em_params p;
+    p.stop = GMOE_STOP_PER_OBS;
+    p.tol = 1e-8;
+    p.max_iter = 5000;
+    p.accel = 1;
+    p.var_floor = 1e-6;
+    p.fix_tau = 0;
+    p.gate_newton = 5;
+    p.gate_div = 50;
+    return p;
+}
+
+size_t gmoe_em_nparams(const gmoe_model *m, int tau_free)
+{
+    size_t k = m->k, d = m->d;
+    size_t np = k * (d + 2);
+    switch (m->gate) {
+    case GMOE_GATE_ACTIVATION:
+        np += (k - 1) + k * d + (tau_free ? 1 : 0);
+        break;
+    case GMOE_GATE_SIGMOID:
+        np += k * (d + 1);
+        break;
+    case GMOE_GATE_GAUSSIAN:
+        np += (k - 1) + k * d + k * d * (d + 1) / 2;
+        break;
+    default: /* softmax, topk, temperature: tau is not identifiable apart from beta1 */
+        np += (k - 1) * (d + 1);
+        break;
+    }
+    return np;
+}
+
+void gmoe_em_free(gmoe_em *w)
+{
+    if (!w) return;
+    gmoe_model_free(w->m);
+    gmoe_model_free(w->trial);
+    free(w->r);
+    free(w->lw);
+    free(w->Sr);
+    free(w->xbar);
+    free(w->p0);
+    em_gate_sys_free(&w->g);
+    free(w);
+}
+
+gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
+{
+    if (n == 0 || d == 0 || k == 0) return NULL;
+    if (gate == GMOE_GATE_SIGMOID || gate == GMOE_GATE_GAUSSIAN) return NULL;
+    gmoe_em *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    size_t q = d + 1;
+    w->n = n;
+    w->d = d;
+    w->k = k;
+    w->q = q;
+    w->gate = gate;
+    w->m = gmoe_model_alloc(k, d, gate);
+    w->trial = gmoe_model_alloc(k, d, gate);
+    w->r = malloc(n * k * sizeof(double));
+    /* One block of scratch: lw, rb, gb, eb (B*k each), wb, u, yc (B), xc (B*d), phi
+     * (B*k*q), psi (B*k), gate work. */
+    size_t gws = w->m ? gmoe__gate_work_size(w->m) : 0;
+    size_t blk = 4 * B * k + 3 * B + B * d + B * k * q + B * k + gws;
+    w->lw = malloc(blk * sizeof(double));
+    /* Expert statistics: Sr, Ssq (k), Sxx (k*q*q), Sxy (k*q), coef (q), mat (q*q). */
+    w->Sr = calloc(2 * k + k * q * q + k * q + q + q * q, sizeof(double));
+    w->xbar = calloc(2 * d, sizeof(double));
+    if (!w->m || !w->trial || !w->r || !w->lw || !w->Sr || !w->xbar ||
+        em_gate_sys_alloc(&w->g, k, d) != GMOE_SUCCESS) {
+        gmoe_em_free(w);
+        return NULL;
+    }
+    w->rb = w->lw + B * k;
+    w->gb = w->rb + B * k;
+    w->eb = w->gb + B * k;
+    w->wb = w->eb + B * k;
+    w->u = w->wb + B;
+    w->yc = w->u + B;
+    w->xc = w->yc + B;
+    w->phi = w->xc + B * d;
+    w->psi = w->phi + B * k * q;
+    w->gwork = w->psi + B * k;
+    w->Ssq = w->Sr + k;
+    w->Sxx = w->Ssq + k;
+    w->Sxy = w->Sxx + k * q * q;
+    w->coef = w->Sxy + k * q;
+    w->mat = w->coef + q;
+    w->xsd = w->xbar + d;
+    /* SQUAREM vectors: gate theta (P, at most k*q + 1), a (k*d), b (k), log var (k). */
+    w->npar = k * q + 1 + k * d + 2 * k;
+    w->p0 = calloc(5 * w->npar, sizeof(double));
+    if (!w->p0) {
+        gmoe_em_free(w);
+        return NULL;
+    }
+    w->p1 = w->p0 + w->npar;
+    w->p2 = w->p1 + w->npar;
+    w->pr = w->p2 + w->npar;
+    w->pv = w->pr + w->npar;
+    return w;
+}
+
+static void data_moments(gmoe_em *w)
+{
+    const gmoe_data *data = w->data;
+    size_t n = w->n;
+    for (size_t t = 0; t < w->d; t++) {
+        const double *xt = data->x + t * n;
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < n; i++) s += xt[i];
+        double mean = s / (double)n;
+        for (size_t i = 0; i < n; i++) ss += (xt[i] - mean) * (xt[i] - mean);
+        w->xbar[t] = mean;
+        w->xsd[t] = sqrt(ss / (double)n);
+    }
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) s += data->y[i];
+    w->ybar = s / (double)n;
+    for (size_t i = 0; i < n; i++) ss += (data->y[i] - w->ybar) * (data->y[i] - w->ybar);
+    w->yvar = ss / (double)n;
+}
+
+int gmoe_em_init(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
+                 const gmoe_em_params *par, gmoe_error *err)
+{
+    if (data->n != w->n || data->d != w->d)
+        return gmoe_error_set(err, GMOE_EDIM,
+                              "workspace is for n = %zu, d = %zu; data have n = %zu, d = %zu",
+                              w->n, w->d, data->n, data->d);
+    if (start->k != w->k || start->d != w->d || start->gate != w->gate)
+        return gmoe_error_set(err, GMOE_EDIM, "start model does not match the workspace");
+    if (!data->y) return gmoe_error_set(err, GMOE_EINVAL, "data have no response y");
+    int rc = gmoe_model_validate(start, err);
+    if (rc) return rc;
+    w->par = par ? *par : gmoe_em_default_params();
+    if (!(w->par.tol >= 0) || w->par.gate_newton == 0 || !(w->par.var_floor >= 0))
+        return gmoe_error_set(err, GMOE_EINVAL, "invalid EM parameters");
+    w->data = data;
+    em_gate_sys_setup(&w->g, w->k, w->d, w->gate, !w->par.fix_tau);
+    w->npar = w->g.P + w->k * w->d + 2 * w->k;
+    gmoe_model_copy(w->m, start);
+    gmoe_model_canonicalize(w->m);
+    data_moments(w);
+    /* The floor is relative to the scale of y; a constant y falls back to its magnitude. */
+    double scale = w->yvar > 0 ? w->yvar : (w->ybar != 0 ? w->ybar * w->ybar : 1.0);
+    w->var_floor = w->par.var_floor * scale;
+    for (size_t j = 0; j < w->k; j++)
+        if (w->m->var[j] < w->var_floor) w->m->var[j] = w->var_floor;
+    w->iter = 0;
+    w->maps = 0;
+    w->status = GMOE_FIT_RUNNING;
+    w->ll_prev = -INFINITY;
+    rc = em_estep(w);
+    if (rc)
+        return gmoe_error_set(err, rc, "the start model gives a non-finite log-likelihood");
+    w->started = 1;
+    return GMOE_SUCCESS;
+}
+
+/* One EM map: M-step from the current E-step statistics, then the E-step at the new point. */
+static int em_map(gmoe_em *w)
+{
+    int rc = em_mstep_experts(w);
+    if (!rc) rc = em_mstep_gate(w);
+    if (rc) return rc;
+    em_mstep_variances(w);
+    w->maps++;
+    return em_estep(w);
+}
+
+static void pack(const gmoe_em *w, double *p)
+{
+    size_t k = w->k, d = w->d, P = w->g.P;
+    em_gate_to_theta(w, w->m, p);
+    memcpy(p + P, w->m->a, k * d * sizeof(double));
+    memcpy(p + P + k * d, w->m->b, k * sizeof(double));
+    for (size_t j = 0; j < k; j++) p[P + k * d + k + j] = log(w->m->var[j]);
+}
+
+static int unpack(gmoe_em *w, const double *p)
+{
+    size_t k = w->k, d = w->d, P = w->g.P;
+    for (size_t s = 0; s < w->npar; s++)
+        if (!isfinite(p[s])) return GMOE_ENUMERIC;
+    em_theta_to_gate(w, p, w->m);
+    memcpy(w->m->a, p + P, k * d * sizeof(double));
+    memcpy(w->m->b, p + P + k * d, k * sizeof(double));
+    for (size_t j = 0; j < k; j++) {
+        double v = exp(p[P + k * d + k + j]);
+        w->m->var[j] = v > w->var_floor ? v : w->var_floor;
+    }
+    if (!(w->m->tau > 0) || !isfinite(w->m->tau)) return GMOE_ENUMERIC;
+    return GMOE_SUCCESS;
+}
+
+/* One SQUAREM cycle (S3 step length, Varadhan and Roland 2008). The extrapolated point is
+ * kept only if its log-likelihood is at least that of the cycle's start; otherwise the step
+ * length is pulled back towards -1, which is the plain double EM step. */
+static int squarem_cycle(gmoe_em *w)
+{
+    size_t np = w->npar;
+    double ll0 = w->ll;
+    pack(w, w->p0);
+    int rc = em_map(w);
+    if (rc) return rc;
+    pack(w, w->p1);
+    rc = em_map(w);
+    if (rc) return rc;
+    pack(w, w->p2);
+    double ll2 = w->ll, sr = 0, sv = 0;
+    for (size_t s = 0; s < np; s++) {
+        w->pr[s] = w->p1[s] - w->p0[s];
+        w->pv[s] = w->p2[s] - 2 * w->p1[s] + w->p0[s];
+        sr += w->pr[s] * w->pr[s];
+        sv += w->pv[s] * w->pv[s];
+    }
+    if (!(sv > 0)) return GMOE_SUCCESS;
+    double alpha = -sqrt(sr / sv);
+    if (alpha > -1) return GMOE_SUCCESS; /* the plain double step is already at p2 */
+    int ok = 0;
+    for (int tries = 0; tries < 6 && alpha < -1; tries++) {
+        for (size_t s = 0; s < np; s++)
+            w->p1[s] = w->p0[s] - 2 * alpha * w->pr[s] + alpha * alpha * w->pv[s];
+        if (unpack(w, w->p1) == GMOE_SUCCESS && em_estep(w) == GMOE_SUCCESS && w->ll >= ll0) {
+            ok = 1;
+            break;
+        }
+        alpha = (alpha - 1) / 2;
+    }
+    if (ok) return em_map(w); /* stabilising EM step from the extrapolated point */
+    /* Fall back to the plain double step p2. */
+    unpack(w, w->p2);
+    rc = em_estep(w);
+    if (!rc && w->ll < ll2 - 1e-9 * fabs(ll2)) rc = GMOE_ENUMERIC;
+    return rc;
+}
+
+/* Largest spread of the gate slopes between two experts, in units of sd(x). */
+static double gate_steepness(const gmoe_em *w)
+{
+    const gmoe_model *m = w->m;
+    size_t k = w->k, d = w->d;
+    double best = 0;
+    if (w->gate == GMOE_GATE_ACTIVATION) {
+        double slope0 = m->act == GMOE_ACT_SIGMOID ? 0.25 : 1.0;
+        for (size_t j = 0; j < k; j++) {
+            double s = 0;
+            for (size_t t = 0; t < d; t++) {
+                double v = m->beta1[j * d + t] * w->xsd[t];
+                s += v * v;
+            }
+            s = sqrt(s) * slope0 / m->tau;
+            if (s > best) best = s;
+        }
+        return best;
+    }
+    double itau = w->gate == GMOE_GATE_TEMPERATURE ? 1.0 / m->tau : 1.0;
+    for (size_t j = 0; j < k; j++)
+        for (size_t l = j + 1; l < k; l++) {
+            double s = 0;
+            for (size_t t = 0; t < d; t++) {
+                double v = (m->beta1[j * d + t] - m->beta1[l * d + t]) * w->xsd[t];
+                s += v * v;
+            }
+            s = sqrt(s) * itau;
+            if (s > best) best = s;
+        }
+    return best;
+}
+
+static gmoe_fit_status final_status(const gmoe_em *w, gmoe_fit_status base)
+{
+    for (size_t j = 0; j < w->k; j++)
+        if (w->m->var[j] <= w->var_floor * (1 + 1e-9) || w->Sr[j] < 1e-8 * (double)w->n)
+            return GMOE_FIT_DEGENERATE;
+    if (gate_steepness(w) > w->par.gate_div) return GMOE_FIT_GATE_DIVERGENT;
+    return base;
+}
+
+int gmoe_em_iterate(gmoe_em *w, gmoe_error *err)
+{
+    if (!w->started) return gmoe_error_set(err, GMOE_EINVAL, "gmoe_em_iterate before init");
+    if (w->status != GMOE_FIT_RUNNING) return GMOE_SUCCESS;
+    w->ll_prev = w->ll;
+    int rc = w->par.accel ? squarem_cycle(w) : em_map(w);
+    if (rc) {
+        return gmoe_error_set(err, rc, "EM iteration %zu failed: %s", w->iter + 1,
+                              rc == GMOE_ENUMERIC ? "non-finite log-likelihood"
+                                                  : gmoe_strerror(rc));
+    }
+    w->iter++;
+    return GMOE_SUCCESS;
+}
+
+int gmoe_em_test(gmoe_em *w)
+{
+    if (w->status != GMOE_FIT_RUNNING) return GMOE_SUCCESS;
+    if (w->iter == 0) return GMOE_CONTINUE;
+    double dl = fabs(w->ll - w->ll_prev);
+    int conv = w->par.stop == GMOE_STOP_RELATIVE ? dl <= w->par.tol * fabs(w->ll_prev)
+                                                 : dl <= w->par.tol * (double)w->n;
+    if (conv)
+        w->status = final_status(w, GMOE_FIT_CONVERGED);
+    else if (gate_steepness(w) > 4 * w->par.gate_div)
+        w->status = GMOE_FIT_GATE_DIVERGENT; /* running away: no finite maximum to reach */
+    else if (w->iter >= w->par.max_iter)
+        w->status = final_status(w, GMOE_FIT_MAX_ITER);
+    return w->status == GMOE_FIT_RUNNING ? GMOE_CONTINUE : GMOE_SUCCESS;
+}
+
+const gmoe_model *gmoe_em_model(const gmoe_em *w) { return w->m; }
+double gmoe_em_loglik(const gmoe_em *w) { return w->ll; }
+size_t gmoe_em_iterations(const gmoe_em *w) { return w->iter; }
+gmoe_fit_status gmoe_em_status(const gmoe_em *w) { return w->status; }
+
+int gmoe_em_driver(gmoe_em *w, gmoe_em_callback cb, void *cbdata, gmoe_em_info *info,
+                   gmoe_error *err)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = GMOE_SUCCESS;
+    while (gmoe_em_test(w) == GMOE_CONTINUE) {
+        rc = gmoe_em_iterate(w, err);
+        if (rc) break;
+        if (cb && cb(w, cbdata)) {
+            w->status = final_status(w, GMOE_FIT_MAX_ITER);
+            break;
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (info) {
+        info->loglik = w->ll;
+        info->iterations = w->iter;
+        info->maps = w->maps;
+        info->status = w->status;
+        info->stop = w->par.stop;
+        info->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    }
+    return rc;
+}

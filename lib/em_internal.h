@@ -1,0 +1,90 @@
+/* Private state of the EM solver, shared by em.c (control, SQUAREM), estep.c (passes over
+ * the data) and mstep.c (expert and gate M-steps). Not installed. */
+#ifndef GMOE_EM_INTERNAL_H
+#define GMOE_EM_INTERNAL_H
+
+#include "internal.h"
+#include "gmoe_em.h"
+
+/* The gate parameters as one vector theta, expert-major: expert j holds q = d+1 entries
+ * (beta0_j, beta1_j), then log(tau) when tau is estimated. free[] marks the entries the
+ * M-step moves (the last expert's are pinned for translation-invariant gates). */
+typedef struct em_gate_sys {
+    size_t P;       /* length of theta */
+    size_t nfree;   /* number of free entries */
+    size_t *free;   /* indices of the free entries (nfree) */
+    int has_tau;    /* theta ends with log(tau) */
+    double *grad;   /* P: dQ/dtheta */
+    double *fisher; /* P*P: sum_i J_i' (diag g_i - g_i g_i') J_i */
+    double Q;       /* sum_ij r_ij log g_ij at the point the statistics belong to */
+    double *A;      /* nfree*nfree scratch for the solve */
+    double *rhs;    /* nfree */
+    double *theta;  /* P: accepted point */
+    double *trial;  /* P: trial point */
+    double *dir;    /* P: Newton direction */
+} em_gate_sys;
+
+struct gmoe_em {
+    size_t n, d, k, q;
+    gmoe_gate gate;
+    const gmoe_data *data; /* borrowed */
+    gmoe_em_params par;
+
+    gmoe_model *m;     /* current parameters */
+    gmoe_model *trial; /* gate trial point for the line search */
+
+    double *r;      /* n*k responsibilities, expert-major: r[j*n + i] */
+    /* Per-block scratch (B = GMOE_BLOCK rows), allocated once with the workspace. */
+    double *lw;     /* B*k log gate weights */
+    double *rb;     /* B*k responsibilities of the block */
+    double *gb;     /* B*k gate weights */
+    double *eb;     /* B*k r - g */
+    double *wb;     /* B   pair weights g_j (delta_jl - g_l) */
+    double *u;      /* B   expert means */
+    double *xc;     /* B*d centred covariates */
+    double *yc;     /* B   centred responses */
+    double *phi;    /* B*k*q gate Jacobian features: phi[(j*q + a)*B + r] */
+    double *psi;    /* B*k derivative of the score in log(tau) */
+    double *gwork;  /* gmoe__gate_work_size() scratch for gmoe__gate_log_block */
+
+    /* Expert sufficient statistics on centred data (x - xbar, y - ybar), per expert:
+     * Sr = sum r, Sxx = sum r z z' with z = (1, x - xbar) (q*q), Sxy = sum r z (y - ybar). */
+    double *Sr, *Sxx, *Sxy, *Ssq; /* Ssq: weighted squared residuals (variance pass) */
+    double *xbar, *xsd;
+    double ybar, yvar, var_floor;
+    double *coef;  /* q: solve scratch */
+    double *mat;   /* q*q: solve scratch */
+
+    em_gate_sys g;
+
+    /* SQUAREM */
+    size_t npar;          /* length of the full parameter vector */
+    double *p0, *p1, *p2, *pr, *pv;
+
+    double ll;      /* log-likelihood of m (from the last E-step) */
+    double ll_prev;
+    size_t iter, maps;
+    gmoe_fit_status status;
+    int started;
+};
+
+/* estep.c: the E-step pass at w->m: fills w->r, w->ll, the expert statistics and the gate
+ * statistics (gradient, Fisher matrix, Q) at the current gate. */
+int em_estep(gmoe_em *w);
+/* estep.c: gate statistics (Q, gradient, Fisher) of model gm with the stored
+ * responsibilities; with_var also accumulates the experts' weighted squared residuals
+ * under w->m's expert parameters. Returns GMOE_ENUMERIC if Q is -inf (a top-K selection
+ * dropped an expert that carries responsibility). */
+int em_gate_pass(gmoe_em *w, const gmoe_model *gm, int with_var);
+
+/* mstep.c */
+int em_mstep_experts(gmoe_em *w);      /* (a, b) from the sufficient statistics */
+void em_mstep_variances(gmoe_em *w);   /* var from Ssq, floored */
+int em_mstep_gate(gmoe_em *w);         /* Fisher scoring with step halving */
+void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta);
+void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m);
+int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d);
+void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int tau_free);
+void em_gate_sys_free(em_gate_sys *g);
+
+#endif

@@ -1,0 +1,118 @@
+/* gmoe_em: maximum-likelihood fitting of a Gaussian mixture of experts by EM.
+ *
+ * The solver follows GSL's iterative-solver pattern: a workspace allocated once for
+ * (n, d, k, gate) and reused across iterations and restarts; gmoe_em_init / gmoe_em_iterate /
+ * gmoe_em_test; and a driver with an optional per-iteration callback. Nothing inside the
+ * iteration loop allocates or prints.
+ *
+ * One EM iteration: an E-step in log space (responsibilities, log-likelihood and every
+ * sufficient statistic in one pass over the data), the expert M-step (weighted least squares,
+ * v_j = weighted mean squared residual, floored), and the gate M-step: Fisher scoring with
+ * step halving on Q(beta) = sum_ij r_ij log g_j(x_i; beta), warm-started at the current gate.
+ * For softmax and top-K gates the Fisher matrix is the exact Hessian (IRLS); for temperature
+ * and activation gates it is the Gauss-Newton matrix. Every step that is accepted increases
+ * Q, so the log-likelihood never decreases (a generalised EM).
+ *
+ * Acceleration: SQUAREM (Varadhan and Roland 2008, scheme S3) on the parameter vector
+ * (gate parameters, expert coefficients, log variances, log tau), with the safeguard that a
+ * cycle whose extrapolated point lowers the log-likelihood falls back to the plain EM steps.
+ * One "iteration" of an accelerated run is one SQUAREM cycle (up to 3 EM maps); the number of
+ * EM maps is reported too.
+ *
+ * Identifiability and canonical form: softmax, top-K and temperature gates are fitted with
+ * the last expert's (beta0, beta1) held at 0, the activation gate with the last beta0 at 0. */
+#ifndef GMOE_EM_H
+#define GMOE_EM_H
+
+#include <stddef.h>
+#include "gmoe_error.h"
+#include "gmoe_data.h"
+#include "gmoe_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    GMOE_STOP_PER_OBS = 0, /* |l_t - l_{t-1}| / n <= tol (gmoe's default) */
+    GMOE_STOP_RELATIVE     /* |l_t - l_{t-1}| / |l_{t-1}| <= tol (the published rule) */
+} gmoe_stop_rule;
+
+typedef enum {
+    GMOE_FIT_RUNNING = 0,    /* not stopped yet */
+    GMOE_FIT_CONVERGED,      /* the stopping rule fired */
+    GMOE_FIT_MAX_ITER,       /* the iteration limit was reached first */
+    GMOE_FIT_DEGENERATE,     /* a variance ended on the floor or an expert lost all mass */
+    GMOE_FIT_GATE_DIVERGENT  /* the gate parameters run off to infinity (no finite maximum) */
+} gmoe_fit_status;
+
+const char *gmoe_fit_status_name(gmoe_fit_status status);
+const char *gmoe_stop_rule_name(gmoe_stop_rule rule);
+int gmoe_stop_rule_parse(const char *name, gmoe_stop_rule *rule);
+
+typedef struct gmoe_em_params {
+    gmoe_stop_rule stop;  /* default GMOE_STOP_PER_OBS */
+    double tol;           /* default 1e-8 (per-obs) */
+    size_t max_iter;      /* default 5000 iterations (SQUAREM cycles when accelerated) */
+    int accel;            /* SQUAREM on (1, default) or plain EM (0) */
+    double var_floor;     /* variance floor relative to var(y): v_j >= var_floor * var(y);
+                             default 1e-6 */
+    int fix_tau;          /* temperature/activation: hold tau at its start value (default 0) */
+    size_t gate_newton;   /* Fisher-scoring steps per gate M-step at most (default 5) */
+    double gate_div;      /* gate steepness (slope spread in units of sd(x), or intercept
+                             spread) above which the gate is declared divergent; default 50 */
+} gmoe_em_params;
+
+gmoe_em_params gmoe_em_default_params(void);
+
+typedef struct gmoe_em_info {
+    double loglik;
+    size_t iterations;  /* EM iterations (SQUAREM cycles when accelerated) */
+    size_t maps;        /* EM maps evaluated (E-step + M-step) */
+    gmoe_fit_status status;
+    gmoe_stop_rule stop; /* the rule that was tested */
+    double seconds;
+} gmoe_em_info;
+
+typedef struct gmoe_em gmoe_em;
+
+/* Workspace for data of n observations, d covariates, k experts and a gate family.
+ * Owned: free with gmoe_em_free. NULL on invalid sizes or allocation failure. */
+gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate);
+void gmoe_em_free(gmoe_em *w);
+
+/* Start a fit of data (borrowed: must outlive the fit) from the model start (copied; its
+ * gate family, K, tau, activation are those of the fit). Runs the first E-step. */
+int gmoe_em_init(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
+                 const gmoe_em_params *par, gmoe_error *err);
+
+/* One iteration (a plain EM step, or a SQUAREM cycle). */
+int gmoe_em_iterate(gmoe_em *w, gmoe_error *err);
+
+/* GMOE_CONTINUE while the fit should go on, GMOE_SUCCESS once it has stopped (see
+ * gmoe_em_status for why). */
+int gmoe_em_test(gmoe_em *w);
+
+/* The current model (borrowed, valid until the next call on w) and its log-likelihood. */
+const gmoe_model *gmoe_em_model(const gmoe_em *w);
+double gmoe_em_loglik(const gmoe_em *w);
+size_t gmoe_em_iterations(const gmoe_em *w);
+gmoe_fit_status gmoe_em_status(const gmoe_em *w);
+
+/* Called after every iteration; a nonzero return stops the driver (status stays running ->
+ * reported as max-iterations). */
+typedef int (*gmoe_em_callback)(const gmoe_em *w, void *data);
+
+/* Iterate until gmoe_em_test says stop; fill info. */
+int gmoe_em_driver(gmoe_em *w, gmoe_em_callback cb, void *cbdata, gmoe_em_info *info,
+                   gmoe_error *err);
+
+/* Number of free parameters of a fitted model (for AIC/BIC): experts k(d+2); gate
+ * (k-1)(d+1) for softmax/top-K/temperature, (k-1) + kd for activation, plus 1 for an
+ * estimated tau of the activation gate. */
+size_t gmoe_em_nparams(const gmoe_model *m, int tau_free);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,204 @@
+/* M-steps: weighted least squares for the experts, Fisher scoring for the gate. */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lapacke.h>
+#include "em_internal.h"
+
+/* Solve the symmetric positive semi-definite system A x = b (n*n, row-major, A and b
+ * overwritten, x returned in b). Cholesky first; a singular system (an expert whose
+ * responsibilities sit on too few distinct x) gets the minimum-norm least-squares solution. */
+static int spd_solve(double *A, double *b, size_t n, double *Acopy)
+{
+    memcpy(Acopy, A, n * n * sizeof(double));
+    double *bcopy = Acopy + n * n;
+    memcpy(bcopy, b, n * sizeof(double));
+    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, 1, A, (lapack_int)n,
+                                    b, 1);
+    if (info == 0) return GMOE_SUCCESS;
+    memcpy(b, bcopy, n * sizeof(double));
+    double *sv = bcopy + n;
+    lapack_int rank;
+    info = LAPACKE_dgelss(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, 1, Acopy,
+                          (lapack_int)n, b, 1, sv, 1e-12, &rank);
+    return info == 0 ? GMOE_SUCCESS : GMOE_ENUMERIC;
+}
+
+int em_mstep_experts(gmoe_em *w)
+{
+    size_t k = w->k, d = w->d, q = w->q;
+    gmoe_model *m = w->m;
+    for (size_t j = 0; j < k; j++) {
+        if (!(w->Sr[j] > 0)) continue; /* an expert with no mass keeps its parameters */
+        memcpy(w->mat, w->Sxx + j * q * q, q * q * sizeof(double));
+        memcpy(w->coef, w->Sxy + j * q, q * sizeof(double));
+        if (spd_solve(w->mat, w->coef, q, w->g.A) != GMOE_SUCCESS) return GMOE_ENUMERIC;
+        double b = w->ybar + w->coef[0];
+        for (size_t t = 0; t < d; t++) {
+            m->a[j * d + t] = w->coef[1 + t];
+            b -= w->coef[1 + t] * w->xbar[t];
+        }
+        m->b[j] = b;
+    }
+    return GMOE_SUCCESS;
+}
+
+void em_mstep_variances(gmoe_em *w)
+{
+    for (size_t j = 0; j < w->k; j++) {
+        if (!(w->Sr[j] > 0)) continue;
+        double v = w->Ssq[j] / w->Sr[j];
+        w->m->var[j] = v > w->var_floor ? v : w->var_floor;
+    }
+}
+
+void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta)
+{
+    size_t k = w->k, d = w->d, q = w->q;
+    for (size_t j = 0; j < k; j++) {
+        theta[j * q] = m->beta0[j];
+        memcpy(theta + j * q + 1, m->beta1 + j * d, d * sizeof(double));
+    }
+    if (w->g.has_tau) theta[k * q] = log(m->tau);
+}
+
+void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m)
+{
+    size_t k = w->k, d = w->d, q = w->q;
+    for (size_t j = 0; j < k; j++) {
+        m->beta0[j] = theta[j * q];
+        memcpy(m->beta1 + j * d, theta + j * q + 1, d * sizeof(double));
+    }
+    if (w->g.has_tau) m->tau = exp(theta[k * q]);
+}
+
+int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d)
+{
+    /* Sized for the largest system (with log tau); em_gate_sys_setup picks the layout. */
+    size_t P = k * (d + 1) + 1;
+    memset(g, 0, sizeof *g);
+    g->free = calloc(P, sizeof(size_t));
+    g->grad = calloc(P, sizeof(double));
+    g->fisher = calloc(P * P, sizeof(double));
+    g->A = calloc(2 * P * P + 3 * P, sizeof(double));
+    g->rhs = calloc(P, sizeof(double));
+    g->theta = calloc(P, sizeof(double));
+    g->trial = calloc(P, sizeof(double));
+    g->dir = calloc(P, sizeof(double));
+    if (!g->free || !g->grad || !g->fisher || !g->A || !g->rhs || !g->theta || !g->trial ||
+        !g->dir)
+        return GMOE_ENOMEM;
+    return GMOE_SUCCESS;
+}
+
+void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int tau_free)
+{
+    size_t q = d + 1;
+    g->has_tau = tau_free && (gate == GMOE_GATE_TEMPERATURE || gate == GMOE_GATE_ACTIVATION);
+    g->P = k * q + (g->has_tau ? 1 : 0);
+    /* Translation-invariant gates pin the last expert's (beta0, beta1); the activation gate
+     * is invariant only in beta0. */
+    size_t nf = 0;
+    for (size_t j = 0; j < k; j++)
+        for (size_t a = 0; a < q; a++) {
+            int pinned = j == k - 1 && (gate != GMOE_GATE_ACTIVATION || a == 0);
+            if (!pinned) g->free[nf++] = j * q + a;
+        }
+    if (g->has_tau) g->free[nf++] = k * q;
+    g->nfree = nf;
+}
+
+void em_gate_sys_free(em_gate_sys *g)
+{
+    free(g->free);
+    free(g->grad);
+    free(g->fisher);
+    free(g->A);
+    free(g->rhs);
+    free(g->theta);
+    free(g->trial);
+    free(g->dir);
+    memset(g, 0, sizeof *g);
+}
+
+/* Newton direction on the free entries: (F + ridge) dir = grad. A tiny Levenberg ridge
+ * keeps flat directions (tau against beta1 in the temperature gate) from producing huge
+ * steps; it is grown until the Cholesky factorisation succeeds. */
+static int gate_direction(em_gate_sys *g, double *decrement)
+{
+    size_t nf = g->nfree, P = g->P;
+    double dmax = 0;
+    for (size_t s = 0; s < nf; s++) {
+        double v = g->fisher[g->free[s] * P + g->free[s]];
+        if (v > dmax) dmax = v;
+    }
+    if (!(dmax > 0)) return GMOE_ENUMERIC;
+    double ridge = 1e-12 * dmax;
+    for (int attempt = 0; attempt < 12; attempt++, ridge *= 100) {
+        for (size_t s = 0; s < nf; s++) {
+            for (size_t t = 0; t < nf; t++)
+                g->A[s * nf + t] = g->fisher[g->free[s] * P + g->free[t]];
+            g->A[s * nf + s] += ridge;
+            g->rhs[s] = g->grad[g->free[s]];
+        }
+        lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)nf, 1, g->A,
+                                        (lapack_int)nf, g->rhs, 1);
+        if (info < 0) return GMOE_ENUMERIC;
+        if (info > 0) continue;
+        double dec = 0;
+        memset(g->dir, 0, P * sizeof(double));
+        for (size_t s = 0; s < nf; s++) {
+            g->dir[g->free[s]] = g->rhs[s];
+            dec += g->rhs[s] * g->grad[g->free[s]];
+        }
+        if (!isfinite(dec)) return GMOE_ENUMERIC;
+        *decrement = dec;
+        return GMOE_SUCCESS;
+    }
+    return GMOE_ENUMERIC;
+}
+
+int em_mstep_gate(gmoe_em *w)
+{
+    em_gate_sys *g = &w->g;
+    size_t P = g->P;
+    int var_done = 0;
+    em_gate_to_theta(w, w->m, g->theta);
+    gmoe_model_copy(w->trial, w->m);
+    for (size_t it = 0; it < w->par.gate_newton; it++) {
+        double dec = 0;
+        double Q0 = g->Q;
+        if (gate_direction(g, &dec) != GMOE_SUCCESS) break;
+        /* Below this predicted gain the change in Q is lost in rounding: take the step
+         * without a line search (it is needed anyway for the variance pass). */
+        int tiny = dec <= 1e-13 * (fabs(Q0) + 1.0);
+        if (tiny && var_done) break;
+        double step = 1.0;
+        int accepted = 0;
+        for (int h = 0; h < 30; h++, step *= 0.5) {
+            for (size_t s = 0; s < P; s++) g->trial[s] = g->theta[s] + step * g->dir[s];
+            em_theta_to_gate(w, g->trial, w->trial);
+            int rc = em_gate_pass(w, w->trial, !var_done);
+            if (rc && rc != GMOE_ENUMERIC) return rc;
+            var_done = 1;
+            if (rc == GMOE_SUCCESS && (g->Q >= Q0 || tiny)) {
+                accepted = 1;
+                break;
+            }
+        }
+        if (!accepted) {
+            /* No step increased Q: keep the gate (a generalised EM step may leave it). */
+            em_theta_to_gate(w, g->theta, w->trial);
+            break;
+        }
+        memcpy(g->theta, g->trial, P * sizeof(double));
+        if (tiny) break;
+    }
+    if (!var_done) {
+        int rc = em_gate_pass(w, w->m, 1);
+        if (rc) return rc;
+    }
+    em_theta_to_gate(w, g->theta, w->m);
+    return GMOE_SUCCESS;
+}
