@@ -159,8 +159,10 @@ static void data_moments(gmoe_em *w)
     w->yvar = ss / (double)n;
 }
 
-int gmoe_em_init(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
-                 const gmoe_em_params *par, gmoe_error *err)
+/* Everything gmoe_em_init and gmoe_em_init_resp share: checks, parameters, the start model
+ * in canonical form, data moments and the variance floor. */
+static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
+                    const gmoe_em_params *par, gmoe_error *err)
 {
     if (data->n != w->n || data->d != w->d)
         return gmoe_error_set(err, GMOE_EDIM,
@@ -189,9 +191,47 @@ int gmoe_em_init(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->maps = 0;
     w->status = GMOE_FIT_RUNNING;
     w->ll_prev = -INFINITY;
+    w->started = 0;
+    w->resp_given = 0;
+    return GMOE_SUCCESS;
+}
+
+int gmoe_em_init(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
+                 const gmoe_em_params *par, gmoe_error *err)
+{
+    int rc = em_setup(w, data, start, par, err);
+    if (rc) return rc;
     rc = em_estep(w);
     if (rc)
         return gmoe_error_set(err, rc, "the start model gives a non-finite log-likelihood");
+    w->started = 1;
+    return GMOE_SUCCESS;
+}
+
+int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_start,
+                      const double *resp, const gmoe_em_params *par, gmoe_error *err)
+{
+    int rc = em_setup(w, data, gate_start, par, err);
+    if (rc) return rc;
+    memcpy(w->r, resp, w->n * w->k * sizeof(double));
+    /* A top-K gate at its start selects the same K experts everywhere; fit the first gate
+     * densely so that every expert gets a region. */
+    size_t K = w->m->topk;
+    w->m->topk = w->k;
+    w->resp_given = 1;
+    rc = em_estep(w);
+    w->resp_given = 0;
+    size_t newton = w->par.gate_newton;
+    w->par.gate_newton = newton < 25 ? 25 : newton;
+    if (!rc) rc = em_mstep_experts(w);
+    if (!rc) rc = em_mstep_gate(w);
+    w->par.gate_newton = newton;
+    w->m->topk = K;
+    if (rc) return gmoe_error_set(err, rc, "the start partition gives a singular M-step");
+    em_mstep_variances(w);
+    rc = em_estep(w);
+    if (rc)
+        return gmoe_error_set(err, rc, "the start partition gives a non-finite log-likelihood");
     w->started = 1;
     return GMOE_SUCCESS;
 }

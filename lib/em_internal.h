@@ -66,6 +66,7 @@ struct gmoe_em {
     size_t iter, maps;
     gmoe_fit_status status;
     int started;
+    int resp_given; /* em_estep: take w->r as given instead of computing it */
 };
 
 /* estep.c: the E-step pass at w->m: fills w->r, w->ll, the expert statistics and the gate

@@ -139,6 +139,48 @@ static void gate_stats_symmetrize(em_gate_sys *g)
         for (size_t t = 0; t < s; t++) g->fisher[s * P + t] = g->fisher[t * P + s];
 }
 
+/* Responsibilities of rows [i0, i0+mr) into rb from the log gate weights in lw; returns the
+ * block's log-likelihood (NAN if some row has no positive density). */
+static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0, size_t mr)
+{
+    size_t n = w->n, k = w->k, d = w->d;
+    const double *x = w->data->x, *y = w->data->y;
+    double ll = 0;
+    /* log(g_j N_j) into rb, then normalise to responsibilities. */
+    for (size_t j = 0; j < k; j++) {
+        double c0 = -0.5 * (LOG_2PI + log(m->var[j])), h = 0.5 / m->var[j];
+        double *uj = w->rb + j * B;
+        const double *lj = w->lw + j * B;
+        for (size_t r = 0; r < mr; r++) uj[r] = m->b[j];
+        for (size_t t = 0; t < d; t++) {
+            double at = m->a[j * d + t];
+            const double *xt = x + t * n + i0;
+            for (size_t r = 0; r < mr; r++) uj[r] += at * xt[r];
+        }
+        for (size_t r = 0; r < mr; r++) {
+            double res = y[i0 + r] - uj[r];
+            uj[r] = lj[r] + c0 - h * res * res;
+        }
+    }
+    for (size_t r = 0; r < mr; r++) {
+        double mx = -INFINITY;
+        for (size_t j = 0; j < k; j++)
+            if (w->rb[j * B + r] > mx) mx = w->rb[j * B + r];
+        if (!isfinite(mx)) return NAN;
+        double s = 0;
+        for (size_t j = 0; j < k; j++) {
+            double e = exp(w->rb[j * B + r] - mx);
+            w->rb[j * B + r] = e;
+            s += e;
+        }
+        double is = 1.0 / s;
+        for (size_t j = 0; j < k; j++) w->rb[j * B + r] *= is;
+        ll += mx + log(s);
+    }
+    for (size_t j = 0; j < k; j++) memcpy(w->r + j * n + i0, w->rb + j * B, mr * sizeof(double));
+    return ll;
+}
+
 int em_estep(gmoe_em *w)
 {
     const gmoe_model *m = w->m;
@@ -153,38 +195,13 @@ int em_estep(gmoe_em *w)
         size_t mr = n - i0 < B ? n - i0 : B;
         int rc = gmoe__gate_log_block(m, w->data, i0, mr, w->lw, B, w->gwork);
         if (rc) return rc;
-        /* log(g_j N_j) into rb, then normalise to responsibilities. */
-        for (size_t j = 0; j < k; j++) {
-            double c0 = -0.5 * (LOG_2PI + log(m->var[j])), h = 0.5 / m->var[j];
-            double *uj = w->rb + j * B;
-            const double *lj = w->lw + j * B;
-            for (size_t r = 0; r < mr; r++) uj[r] = m->b[j];
-            for (size_t t = 0; t < d; t++) {
-                double at = m->a[j * d + t];
-                const double *xt = x + t * n + i0;
-                for (size_t r = 0; r < mr; r++) uj[r] += at * xt[r];
-            }
-            for (size_t r = 0; r < mr; r++) {
-                double res = y[i0 + r] - uj[r];
-                uj[r] = lj[r] + c0 - h * res * res;
-            }
-        }
-        for (size_t r = 0; r < mr; r++) {
-            double mx = -INFINITY;
+        if (w->resp_given) {
+            /* Statistics of given responsibilities (a start from a partition). */
             for (size_t j = 0; j < k; j++)
-                if (w->rb[j * B + r] > mx) mx = w->rb[j * B + r];
-            if (!isfinite(mx)) return GMOE_ENUMERIC;
-            double s = 0;
-            for (size_t j = 0; j < k; j++) {
-                double e = exp(w->rb[j * B + r] - mx);
-                w->rb[j * B + r] = e;
-                s += e;
-            }
-            double is = 1.0 / s;
-            for (size_t j = 0; j < k; j++) w->rb[j * B + r] *= is;
-            ll += mx + log(s);
+                memcpy(w->rb + j * B, w->r + j * n + i0, mr * sizeof(double));
+        } else {
+            ll += block_resp(w, m, i0, mr);
         }
-        for (size_t j = 0; j < k; j++) memcpy(w->r + j * n + i0, w->rb + j * B, mr * sizeof(double));
         /* Expert statistics on centred data. */
         for (size_t t = 0; t < d; t++)
             for (size_t r = 0; r < mr; r++) w->xc[t * B + r] = x[t * n + i0 + r] - w->xbar[t];

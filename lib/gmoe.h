@@ -12,6 +12,7 @@
 #include "gmoe_csv.h"
 #include "gmoe_io.h"
 #include "gmoe_em.h"
+#include "gmoe_fit.h"
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *gmoe_version(void);

@@ -86,6 +86,13 @@ void gmoe_em_free(gmoe_em *w);
 int gmoe_em_init(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
                  const gmoe_em_params *par, gmoe_error *err);
 
+/* Start a fit from responsibilities instead of a model: resp[j*n + i] (n*k values, rows
+ * summing to 1; a hard partition or soft weights) is copied, and the first M-step is taken
+ * from it, with the gate started at gate_start's gate parameters (usually 0; its expert
+ * parameters only fill experts that get no weight). */
+int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_start,
+                      const double *resp, const gmoe_em_params *par, gmoe_error *err);
+
 /* One iteration (a plain EM step, or a SQUAREM cycle). */
 int gmoe_em_iterate(gmoe_em *w, gmoe_error *err);
 

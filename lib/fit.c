@@ -1,0 +1,155 @@
+/* Multi-start fitting: starts in parallel (OpenMP), best log-likelihood kept. */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "internal.h"
+#include "gmoe_fit.h"
+#include "gmoe_sim.h"
+
+gmoe_fit_params gmoe_fit_default_params(void)
+{
+    gmoe_fit_params p;
+    p.em = gmoe_em_default_params();
+    p.init = GMOE_INIT_DATA;
+    p.starts = 10;
+    p.seed = 1;
+    p.truth = NULL;
+    p.threads = 0;
+    return p;
+}
+
+typedef struct start_out {
+    gmoe_model *m;
+    gmoe_em_info info;
+    int rc;
+    gmoe_error err;
+} start_out;
+
+/* Run start s with this thread's workspace. */
+static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
+                     size_t s, gmoe_em *w, gsl_rng *rng, gmoe_model *start, double *resp,
+                     start_out *out)
+{
+    size_t n = data->n, k = templ->k;
+    gmoe_error *err = &out->err;
+    gsl_rng_set(rng, gmoe_sim_seed(par->seed, s, 0));
+    gmoe_model_copy(start, templ);
+    int rc;
+    if (par->init == GMOE_INIT_NEAR_TRUE) {
+        rc = gmoe_start_near_true(par->truth, n, rng, start, err);
+        if (!rc) rc = gmoe_em_init(w, data, start, &par->em, err);
+    } else {
+        /* Partition starts: the gate starts flat; tau and the activation come from templ. */
+        memset(start->beta0, 0, k * sizeof(double));
+        memset(start->beta1, 0, k * templ->d * sizeof(double));
+        int kind = par->init == GMOE_INIT_RANDOM ? 1 : (int)(s % 3);
+        if (kind == 0)
+            rc = gmoe_start_kmeans(data, k, rng, resp);
+        else if (kind == 1)
+            rc = gmoe_start_partition(data, k, rng, resp);
+        else
+            rc = gmoe_start_soft(data, k, rng, resp);
+        if (rc) rc = gmoe_error_set(err, rc, "out of memory");
+        if (!rc) rc = gmoe_em_init_resp(w, data, start, resp, &par->em, err);
+    }
+    if (!rc) rc = gmoe_em_driver(w, NULL, NULL, &out->info, err);
+    if (!rc) gmoe_model_copy(out->m, gmoe_em_model(w));
+    return rc;
+}
+
+static int fit_check(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
+                     gmoe_error *err)
+{
+    if (!data->y) return gmoe_error_set(err, GMOE_EINVAL, "data have no response y");
+    if (data->d != templ->d)
+        return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model %zu",
+                              data->d, templ->d);
+    if (templ->k > data->n)
+        return gmoe_error_set(err, GMOE_EINVAL,
+                              "k = %zu experts exceed the number of observations n = %zu",
+                              templ->k, data->n);
+    if (templ->gate == GMOE_GATE_SIGMOID || templ->gate == GMOE_GATE_GAUSSIAN)
+        return gmoe_error_set(err, GMOE_EINVAL, "fitting the %s gate is not supported yet",
+                              gmoe_gate_name(templ->gate));
+    if (par->starts == 0) return gmoe_error_set(err, GMOE_EINVAL, "starts must be at least 1");
+    if (par->init == GMOE_INIT_NEAR_TRUE && !par->truth)
+        return gmoe_error_set(err, GMOE_EINVAL, "near-true starts need the true model");
+    return gmoe_model_validate(templ, err);
+}
+
+/* Regular fits beat degenerate ones; then the higher log-likelihood; then the lower index. */
+static int better(const start_out *a, const start_out *b)
+{
+    int ra = a->info.status != GMOE_FIT_DEGENERATE, rb = b->info.status != GMOE_FIT_DEGENERATE;
+    if (ra != rb) return ra > rb;
+    return a->info.loglik > b->info.loglik;
+}
+
+int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
+             gmoe_model **best, gmoe_fit_result *res, gmoe_error *err)
+{
+    *best = NULL;
+    int rc = fit_check(data, templ, par, err);
+    if (rc) return rc;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t S = par->starts, n = data->n, k = templ->k;
+    start_out *out = calloc(S, sizeof *out);
+    if (!out) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    int nomem = 0;
+    for (size_t s = 0; s < S; s++)
+        if (!(out[s].m = gmoe_model_clone(templ))) nomem = 1;
+    int threads = par->threads > 0 ? par->threads : 0;
+#pragma omp parallel if (S > 1 && !nomem) num_threads(threads > 0 ? threads : omp_get_max_threads())
+    {
+        gmoe_em *w = gmoe_em_alloc(n, templ->d, k, templ->gate);
+        gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+        gmoe_model *start = gmoe_model_clone(templ);
+        double *resp = malloc(n * k * sizeof(double));
+        int ok = w && rng && start && resp && !nomem;
+#pragma omp for schedule(dynamic, 1)
+        for (size_t s = 0; s < S; s++) {
+            out[s].rc = ok ? run_start(data, templ, par, s, w, rng, start, resp, out + s)
+                           : gmoe_error_set(&out[s].err, GMOE_ENOMEM, "out of memory");
+        }
+        gmoe_em_free(w);
+        gsl_rng_free(rng);
+        gmoe_model_free(start);
+        free(resp);
+    }
+    size_t ib = S, failed = 0;
+    for (size_t s = 0; s < S; s++) {
+        if (out[s].rc) {
+            failed++;
+            continue;
+        }
+        if (ib == S || better(out + s, out + ib)) ib = s;
+    }
+    if (ib == S) {
+        rc = gmoe_error_set(err, out[0].rc ? out[0].rc : GMOE_ENUMERIC, "every start failed: %s",
+                            out[0].err.msg);
+    } else {
+        *best = out[ib].m;
+        out[ib].m = NULL;
+        gmoe_model_canonicalize(*best);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (res) {
+            res->info = out[ib].info;
+            res->best_start = ib;
+            res->starts = S;
+            res->failed = failed;
+            res->nparams = gmoe_em_nparams(*best, !par->em.fix_tau);
+            res->aic = -2 * res->info.loglik + 2.0 * (double)res->nparams;
+            res->bic = -2 * res->info.loglik + (double)res->nparams * log((double)n);
+            res->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        }
+    }
+    for (size_t s = 0; s < S; s++) gmoe_model_free(out[s].m);
+    free(out);
+    return rc;
+}

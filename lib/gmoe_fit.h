@@ -1,0 +1,78 @@
+/* gmoe_fit: multi-start maximum-likelihood fitting and start strategies.
+ *
+ * gmoe_fit runs EM (gmoe_em.h) from several starts and keeps the best log-likelihood.
+ * Starts run in parallel with OpenMP; start s draws its random numbers from a generator
+ * seeded with gmoe_sim_seed(seed, s, 0) alone, so the answer is the same for any number of
+ * threads. Among the starts, those that end regular (converged or max-iterations) win over
+ * degenerate ones (a variance on the floor); ties go to the lower start index.
+ *
+ * Start strategies:
+ *   near-true  each fitted expert copies a true expert (all true experts covered, the rest
+ *              drawn at random), perturbed as in the published experiments (MODELS.md 3a):
+ *              gate parameters + N(0, (0.005 n^-0.083)^2), expert coefficients +
+ *              N(0, (0.05 n^-0.083)^2), variances + |N(0, (0.005 n^-0.25)^2)|;
+ *   random     a uniformly random hard partition of the observations;
+ *   data       data-driven: start s uses, in turn, k-means++ on standardised (x, y), a random
+ *              hard partition, and random soft responsibilities (Dirichlet(1)).
+ * A partition start takes its first M-step from the responsibilities (gmoe_em_init_resp). */
+#ifndef GMOE_FIT_H
+#define GMOE_FIT_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+#include "gmoe_error.h"
+#include "gmoe_data.h"
+#include "gmoe_model.h"
+#include "gmoe_em.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { GMOE_INIT_NEAR_TRUE = 0, GMOE_INIT_RANDOM, GMOE_INIT_DATA } gmoe_init;
+
+const char *gmoe_init_name(gmoe_init init);
+int gmoe_init_parse(const char *name, gmoe_init *init);
+
+typedef struct gmoe_fit_params {
+    gmoe_em_params em;
+    gmoe_init init;          /* default GMOE_INIT_DATA */
+    size_t starts;           /* default 10 */
+    unsigned long seed;      /* default 1 */
+    const gmoe_model *truth; /* near-true starts: the true model (borrowed) */
+    int threads;             /* OpenMP threads for the starts; 0: the OpenMP default */
+} gmoe_fit_params;
+
+gmoe_fit_params gmoe_fit_default_params(void);
+
+typedef struct gmoe_fit_result {
+    gmoe_em_info info;    /* of the best start */
+    size_t best_start;    /* its index */
+    size_t starts;        /* starts run */
+    size_t failed;        /* starts that failed (singular or non-finite) */
+    size_t nparams;       /* free parameters (gmoe_em_nparams) */
+    double aic, bic;      /* -2 loglik + 2 p, -2 loglik + p log n */
+    double seconds;       /* wall time of all starts */
+} gmoe_fit_result;
+
+/* Fit a model with the size, gate family and family parameters of templ (K, tau start
+ * value, activation) to data. *best is owned by the caller; it is in canonical form. */
+int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
+             gmoe_model **best, gmoe_fit_result *res, gmoe_error *err);
+
+/* Near-true start for n observations: out (k experts, the gate family of out) from truth
+ * (k* <= k experts, same d). */
+int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_model *out,
+                         gmoe_error *err);
+
+/* Start responsibilities resp[j*n + i] (n*k values) for data: a random hard partition,
+ * k-means++ clusters of standardised (x, y), or Dirichlet(1) soft weights. Each returns
+ * GMOE_ENOMEM or GMOE_SUCCESS. */
+int gmoe_start_partition(const gmoe_data *data, size_t k, gsl_rng *rng, double *resp);
+int gmoe_start_kmeans(const gmoe_data *data, size_t k, gsl_rng *rng, double *resp);
+int gmoe_start_soft(const gmoe_data *data, size_t k, gsl_rng *rng, double *resp);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,166 @@
+/* Start strategies for EM. */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "internal.h"
+#include "gmoe_fit.h"
+
+static const char *const init_names[] = {"near-true", "random", "data"};
+
+const char *gmoe_init_name(gmoe_init init)
+{
+    return (unsigned)init < 3 ? init_names[init] : "unknown";
+}
+
+int gmoe_init_parse(const char *name, gmoe_init *init)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, init_names[i]) == 0) {
+            *init = (gmoe_init)i;
+            return GMOE_SUCCESS;
+        }
+    return GMOE_EINVAL;
+}
+
+int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_model *out,
+                         gmoe_error *err)
+{
+    size_t ks = truth->k, k = out->k, d = out->d;
+    if (truth->d != d)
+        return gmoe_error_set(err, GMOE_EDIM, "truth has d = %zu, the fitted model d = %zu",
+                              truth->d, d);
+    if (ks > k)
+        return gmoe_error_set(err, GMOE_EINVAL,
+                              "near-true start needs k >= k* (k = %zu, k* = %zu)", k, ks);
+    size_t *assign = malloc(k * sizeof(size_t));
+    if (!assign) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    /* Every true expert once (in random order), the extra fitted experts at random. */
+    for (size_t j = 0; j < k; j++) assign[j] = j < ks ? j : gsl_rng_uniform_int(rng, ks);
+    gsl_ran_shuffle(rng, assign, k, sizeof(size_t));
+    double nn = (double)(n > 0 ? n : 1);
+    double sg = 0.005 * pow(nn, -0.083), se = 0.05 * pow(nn, -0.083), sv = 0.005 * pow(nn, -0.25);
+    for (size_t j = 0; j < k; j++) {
+        size_t l = assign[j];
+        out->beta0[j] = truth->beta0[l] + gsl_ran_gaussian(rng, sg);
+        for (size_t t = 0; t < d; t++)
+            out->beta1[j * d + t] = truth->beta1[l * d + t] + gsl_ran_gaussian(rng, sg);
+        for (size_t t = 0; t < d; t++)
+            out->a[j * d + t] = truth->a[l * d + t] + gsl_ran_gaussian(rng, se);
+        out->b[j] = truth->b[l] + gsl_ran_gaussian(rng, se);
+        out->var[j] = truth->var[l] + fabs(gsl_ran_gaussian(rng, sv));
+    }
+    if (out->gate == truth->gate) {
+        out->tau = truth->tau;
+        out->act = truth->act;
+    }
+    free(assign);
+    return GMOE_SUCCESS;
+}
+
+int gmoe_start_partition(const gmoe_data *data, size_t k, gsl_rng *rng, double *resp)
+{
+    size_t n = data->n;
+    memset(resp, 0, n * k * sizeof(double));
+    for (size_t i = 0; i < n; i++) resp[gsl_rng_uniform_int(rng, k) * n + i] = 1.0;
+    return GMOE_SUCCESS;
+}
+
+int gmoe_start_soft(const gmoe_data *data, size_t k, gsl_rng *rng, double *resp)
+{
+    size_t n = data->n;
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t j = 0; j < k; j++) s += resp[j * n + i] = gsl_ran_exponential(rng, 1.0);
+        for (size_t j = 0; j < k; j++) resp[j * n + i] /= s;
+    }
+    return GMOE_SUCCESS;
+}
+
+/* k-means++ seeding then Lloyd iterations on standardised (x, y). */
+int gmoe_start_kmeans(const gmoe_data *data, size_t k, gsl_rng *rng, double *resp)
+{
+    size_t n = data->n, d = data->d, p = d + 1;
+    double *z = malloc(n * p * sizeof(double));
+    double *cen = malloc(k * p * sizeof(double));
+    double *dist = malloc(n * sizeof(double));
+    size_t *lab = malloc(n * sizeof(size_t));
+    size_t *cnt = malloc(k * sizeof(size_t));
+    if (!z || !cen || !dist || !lab || !cnt) {
+        free(z), free(cen), free(dist), free(lab), free(cnt);
+        return GMOE_ENOMEM;
+    }
+    for (size_t c = 0; c < p; c++) {
+        const double *col = c < d ? data->x + c * n : data->y;
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < n; i++) s += col[i];
+        double mean = s / (double)n;
+        for (size_t i = 0; i < n; i++) ss += (col[i] - mean) * (col[i] - mean);
+        double sd = ss > 0 ? sqrt(ss / (double)n) : 1.0;
+        for (size_t i = 0; i < n; i++) z[i * p + c] = (col[i] - mean) / sd;
+    }
+    size_t first = gsl_rng_uniform_int(rng, n);
+    memcpy(cen, z + first * p, p * sizeof(double));
+    for (size_t i = 0; i < n; i++) dist[i] = INFINITY;
+    for (size_t c = 1; c <= k; c++) {
+        double tot = 0;
+        for (size_t i = 0; i < n; i++) {
+            double s = 0;
+            for (size_t t = 0; t < p; t++) {
+                double v = z[i * p + t] - cen[(c - 1) * p + t];
+                s += v * v;
+            }
+            if (s < dist[i]) dist[i] = s;
+            tot += dist[i];
+        }
+        if (c == k) break;
+        /* Next centre with probability proportional to the squared distance. */
+        double u = gsl_rng_uniform(rng) * tot, acc = 0;
+        size_t pick = gsl_rng_uniform_int(rng, n);
+        if (tot > 0)
+            for (size_t i = 0; i < n; i++) {
+                acc += dist[i];
+                if (acc >= u && dist[i] > 0) {
+                    pick = i;
+                    break;
+                }
+            }
+        memcpy(cen + c * p, z + pick * p, p * sizeof(double));
+    }
+    for (int it = 0; it < 50; it++) {
+        int changed = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t best = 0;
+            double bd = INFINITY;
+            for (size_t c = 0; c < k; c++) {
+                double s = 0;
+                for (size_t t = 0; t < p; t++) {
+                    double v = z[i * p + t] - cen[c * p + t];
+                    s += v * v;
+                }
+                if (s < bd) bd = s, best = c;
+            }
+            if (it == 0 || lab[i] != best) changed = 1;
+            lab[i] = best;
+        }
+        if (!changed) break;
+        memset(cen, 0, k * p * sizeof(double));
+        memset(cnt, 0, k * sizeof(size_t));
+        for (size_t i = 0; i < n; i++) {
+            cnt[lab[i]]++;
+            for (size_t t = 0; t < p; t++) cen[lab[i] * p + t] += z[i * p + t];
+        }
+        for (size_t c = 0; c < k; c++) {
+            if (cnt[c] == 0) { /* an empty cluster restarts at a random point */
+                memcpy(cen + c * p, z + gsl_rng_uniform_int(rng, n) * p, p * sizeof(double));
+                continue;
+            }
+            for (size_t t = 0; t < p; t++) cen[c * p + t] /= (double)cnt[c];
+        }
+    }
+    memset(resp, 0, n * k * sizeof(double));
+    for (size_t i = 0; i < n; i++) resp[lab[i] * n + i] = 1.0;
+    free(z), free(cen), free(dist), free(lab), free(cnt);
+    return GMOE_SUCCESS;
+}
