@@ -96,10 +96,10 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     w->m = gmoe_model_alloc(k, d, gate);
     w->trial = gmoe_model_alloc(k, d, gate);
     w->r = malloc(n * k * sizeof(double));
-    /* One block of scratch: lw, rb, gb, eb (B*k each), wb, u, yc (B), xc (B*d), phi
+    /* One block of scratch: lw, rb, gb, eb (B*k each), wb, u, mxb, smb, yc (B), xc (B*d), phi
      * (B*k*q), psi (B*k), gate work. */
     size_t gws = w->m ? gmoe__gate_work_size(w->m) : 0;
-    size_t blk = 4 * B * k + 3 * B + B * d + B * k * q + B * k + gws;
+    size_t blk = 4 * B * k + 5 * B + B * d + B * k * q + B * k + gws;
     w->lw = malloc(blk * sizeof(double));
     /* Expert statistics: Sr, Ssq (k), Sxx (k*q*q), Sxy (k*q), coef (q), mat (q*q). */
     w->Sr = calloc(2 * k + k * q * q + k * q + q + q * q, sizeof(double));
@@ -114,7 +114,9 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     w->eb = w->gb + B * k;
     w->wb = w->eb + B * k;
     w->u = w->wb + B;
-    w->yc = w->u + B;
+    w->mxb = w->u + B;
+    w->smb = w->mxb + B;
+    w->yc = w->smb + B;
     w->xc = w->yc + B;
     w->phi = w->xc + B * d;
     w->psi = w->phi + B * k * q;
@@ -193,6 +195,7 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->ll_prev = -INFINITY;
     w->started = 0;
     w->resp_given = 0;
+    w->fisher_ok = 0;
     return GMOE_SUCCESS;
 }
 
@@ -227,6 +230,7 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
     if (!rc) rc = em_mstep_gate(w);
     w->par.gate_newton = newton;
     w->m->topk = K;
+    w->fisher_ok = 0; /* the statistics were those of the dense gate */
     if (rc) return gmoe_error_set(err, rc, "the start partition gives a singular M-step");
     em_mstep_variances(w);
     rc = em_estep(w);
@@ -259,6 +263,7 @@ static void pack(const gmoe_em *w, double *p)
 static int unpack(gmoe_em *w, const double *p)
 {
     size_t k = w->k, d = w->d, P = w->g.P;
+    w->fisher_ok = 0;
     for (size_t s = 0; s < w->npar; s++)
         if (!isfinite(p[s])) return GMOE_ENUMERIC;
     em_theta_to_gate(w, p, w->m);

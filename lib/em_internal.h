@@ -41,10 +41,13 @@ struct gmoe_em {
     double *eb;     /* B*k r - g */
     double *wb;     /* B   pair weights g_j (delta_jl - g_l) */
     double *u;      /* B   expert means */
+    double *mxb;    /* B   row maxima */
+    double *smb;    /* B   row log-sum-exps */
     double *xc;     /* B*d centred covariates */
     double *yc;     /* B   centred responses */
     double *phi;    /* B*k*q gate Jacobian features: phi[(j*q + a)*B + r] */
     double *psi;    /* B*k derivative of the score in log(tau) */
+    int phi_shared; /* phi of expert 0 serves every expert (linear scores) */
     double *gwork;  /* gmoe__gate_work_size() scratch for gmoe__gate_log_block */
 
     /* Expert sufficient statistics on centred data (x - xbar, y - ybar), per expert:
@@ -67,6 +70,8 @@ struct gmoe_em {
     gmoe_fit_status status;
     int started;
     int resp_given; /* em_estep: take w->r as given instead of computing it */
+    int fisher_ok;  /* g.fisher belongs to the current gate of m (set by the passes; cleared
+                       whenever the gate of m is changed otherwise) */
 };
 
 /* estep.c: the E-step pass at w->m: fills w->r, w->ll, the expert statistics and the gate

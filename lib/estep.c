@@ -1,21 +1,46 @@
 /* The passes over the data: the E-step (responsibilities, log-likelihood, expert and gate
  * statistics in one pass) and the gate pass of the line search. Everything works block by
- * block on scratch allocated with the workspace: no allocation here. */
+ * block on scratch allocated with the workspace: no allocation here. Loops run over the
+ * rows of a block innermost, with exp and log from vmath.h, so that they vectorise. */
 #include <config.h>
 #include <math.h>
 #include <string.h>
 #include "em_internal.h"
+#include "vmath.h"
 
 #define B GMOE_BLOCK
 #define LOG_2PI 1.8378770664093454836
 
-/* Jacobian of the gate scores s_ij in each expert's own (beta0_j, beta1_j), and in log tau. */
-static void gate_features(const gmoe_em *w, const gmoe_model *gm, size_t i0, size_t mr)
+/* Sum of a[r] * b[r] over a block. */
+static inline double dot(const double *a, const double *b, size_t mr)
+{
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (size_t r = 0; r < mr; r++) s += a[r] * b[r];
+    return s;
+}
+
+/* Sum of a[r] * b[r] * c[r] over a block. */
+static inline double dot3(const double *a, const double *b, const double *c, size_t mr)
+{
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (size_t r = 0; r < mr; r++) s += a[r] * b[r] * c[r];
+    return s;
+}
+
+/* Jacobian of the gate scores s_ij in each expert's own (beta0_j, beta1_j), and in log tau.
+ * Linear-score gates share one feature vector (1, x) among the experts: phi of expert 0
+ * then serves all of them (w->phi_shared). */
+GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i0, size_t mr)
 {
     size_t k = w->k, d = w->d, q = w->q, n = w->n;
     const double *x = w->data->x;
     double itau = 1.0 / gm->tau;
-    for (size_t j = 0; j < k; j++) {
+    w->phi_shared = w->gate == GMOE_GATE_SOFTMAX || w->gate == GMOE_GATE_TOPK ||
+                    (w->gate == GMOE_GATE_TEMPERATURE && !w->g.has_tau);
+    size_t kk = w->phi_shared ? 1 : k;
+    for (size_t j = 0; j < kk; j++) {
         double *ph = w->phi + j * q * B, *ps = w->psi + j * B;
         for (size_t r = 0; r < mr; r++) ph[r] = 1.0;
         switch (w->gate) {
@@ -24,9 +49,11 @@ static void gate_features(const gmoe_em *w, const gmoe_model *gm, size_t i0, siz
             for (size_t t = 0; t < d; t++) {
                 const double *xt = x + t * n + i0;
                 double bt = gm->beta1[j * d + t];
+                double *pt = ph + (1 + t) * B;
+#pragma omp simd
                 for (size_t r = 0; r < mr; r++) {
-                    ph[(1 + t) * B + r] = xt[r] * itau;
-                    ps[r] -= bt * xt[r] * itau;
+                    pt[r] = xt[r] * itau;
+                    ps[r] -= bt * pt[r];
                 }
             }
             break;
@@ -35,6 +62,7 @@ static void gate_features(const gmoe_em *w, const gmoe_model *gm, size_t i0, siz
             for (size_t t = 0; t < d; t++) {
                 const double *xt = x + t * n + i0;
                 double bt = gm->beta1[j * d + t];
+#pragma omp simd
                 for (size_t r = 0; r < mr; r++) ps[r] += bt * xt[r];
             }
             for (size_t r = 0; r < mr; r++) {
@@ -45,16 +73,23 @@ static void gate_features(const gmoe_em *w, const gmoe_model *gm, size_t i0, siz
             }
             break;
         default:
-            for (size_t t = 0; t < d; t++) memcpy(ph + (1 + t) * B, x + t * n + i0, mr * sizeof(double));
+            for (size_t t = 0; t < d; t++)
+                memcpy(ph + (1 + t) * B, x + t * n + i0, mr * sizeof(double));
             break;
         }
     }
 }
 
+static inline const double *phi_of(const gmoe_em *w, size_t j, size_t a)
+{
+    return w->phi + ((w->phi_shared ? 0 : j) * w->q + a) * B;
+}
+
 /* Add the block's contribution to Q, its gradient and the Fisher matrix (upper triangle).
- * rb holds the block's responsibilities with row stride rld, lw its log gate weights. */
-static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size_t i0, size_t mr,
-                              const double *rb, size_t rld)
+ * rb holds the block's responsibilities with row stride rld, lw and gb its log gate weights
+ * and gate weights. */
+GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size_t i0, size_t mr,
+                              const double *rb, size_t rld, int fisher)
 {
     size_t k = w->k, q = w->q;
     em_gate_sys *g = &w->g;
@@ -64,59 +99,44 @@ static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size_t i0, size_
     for (size_t j = 0; j < k; j++) {
         const double *lj = w->lw + j * B, *rj = rb + j * rld;
         double *gj = w->gb + j * B, *ej = w->eb + j * B;
+        double qj = 0;
+#pragma omp simd reduction(+ : qj)
         for (size_t r = 0; r < mr; r++) {
-            gj[r] = exp(lj[r]);
             ej[r] = rj[r] - gj[r];
-            if (rj[r] > 0) Q += rj[r] * lj[r];
+            qj += rj[r] > 0 ? rj[r] * lj[r] : 0.0;
         }
-        for (size_t a = 0; a < q; a++) {
-            const double *ph = w->phi + (j * q + a) * B;
-            double s = 0;
-            for (size_t r = 0; r < mr; r++) s += ej[r] * ph[r];
-            g->grad[j * q + a] += s;
-        }
+        Q += qj;
+        for (size_t a = 0; a < q; a++) g->grad[j * q + a] += dot(ej, phi_of(w, j, a), mr);
     }
-    if (g->has_tau) {
-        double s = 0;
-        for (size_t j = 0; j < k; j++)
-            for (size_t r = 0; r < mr; r++) s += w->eb[j * B + r] * w->psi[j * B + r];
-        g->grad[P - 1] += s;
-    }
+    if (g->has_tau)
+        for (size_t j = 0; j < k; j++) g->grad[P - 1] += dot(w->eb + j * B, w->psi + j * B, mr);
+    if (!fisher) return Q;
     double *wb = w->wb;
     for (size_t j = 0; j < k; j++) {
         const double *gj = w->gb + j * B;
         for (size_t l = j; l < k; l++) {
             const double *gl = w->gb + l * B;
-            if (l == j)
+            if (l == j) {
+#pragma omp simd
                 for (size_t r = 0; r < mr; r++) wb[r] = gj[r] * (1.0 - gj[r]);
-            else
+            } else {
+#pragma omp simd
                 for (size_t r = 0; r < mr; r++) wb[r] = -gj[r] * gl[r];
+            }
             for (size_t a = 0; a < q; a++) {
-                const double *pa = w->phi + (j * q + a) * B;
-                for (size_t b = (l == j ? a : 0); b < q; b++) {
-                    const double *pb = w->phi + (l * q + b) * B;
-                    double s = 0;
-                    for (size_t r = 0; r < mr; r++) s += wb[r] * pa[r] * pb[r];
-                    g->fisher[(j * q + a) * P + l * q + b] += s;
-                }
+                const double *pa = phi_of(w, j, a);
+                for (size_t b = (l == j ? a : 0); b < q; b++)
+                    g->fisher[(j * q + a) * P + l * q + b] += dot3(wb, pa, phi_of(w, l, b), mr);
                 if (g->has_tau) {
-                    /* F[(j,a), tau] = sum_l W_jl phi_ja psi_l; pair (j,l) and (l,j) share W. */
-                    const double *psl = w->psi + l * B;
-                    double s = 0;
-                    for (size_t r = 0; r < mr; r++) s += wb[r] * pa[r] * psl[r];
-                    g->fisher[(j * q + a) * P + P - 1] += s;
-                    if (l != j) {
-                        const double *pla = w->phi + (l * q + a) * B, *psj = w->psi + j * B;
-                        double s2 = 0;
-                        for (size_t r = 0; r < mr; r++) s2 += wb[r] * pla[r] * psj[r];
-                        g->fisher[(l * q + a) * P + P - 1] += s2;
-                    }
+                    /* F[(j,a), tau] = sum_l W_jl phi_ja psi_l; pairs (j,l) and (l,j) share W. */
+                    g->fisher[(j * q + a) * P + P - 1] += dot3(wb, pa, w->psi + l * B, mr);
+                    if (l != j)
+                        g->fisher[(l * q + a) * P + P - 1] +=
+                            dot3(wb, phi_of(w, l, a), w->psi + j * B, mr);
                 }
             }
             if (g->has_tau) {
-                const double *psj = w->psi + j * B, *psl = w->psi + l * B;
-                double s = 0;
-                for (size_t r = 0; r < mr; r++) s += wb[r] * psj[r] * psl[r];
+                double s = dot3(wb, w->psi + j * B, w->psi + l * B, mr);
                 g->fisher[(P - 1) * P + P - 1] += l == j ? s : 2 * s;
             }
         }
@@ -124,10 +144,10 @@ static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size_t i0, size_
     return Q;
 }
 
-static void gate_stats_zero(em_gate_sys *g)
+static void gate_stats_zero(em_gate_sys *g, int fisher)
 {
     memset(g->grad, 0, g->P * sizeof(double));
-    memset(g->fisher, 0, g->P * g->P * sizeof(double));
+    if (fisher) memset(g->fisher, 0, g->P * g->P * sizeof(double));
     g->Q = 0;
 }
 
@@ -139,61 +159,98 @@ static void gate_stats_symmetrize(em_gate_sys *g)
         for (size_t t = 0; t < s; t++) g->fisher[s * P + t] = g->fisher[t * P + s];
 }
 
-/* Responsibilities of rows [i0, i0+mr) into rb from the log gate weights in lw; returns the
- * block's log-likelihood (NAN if some row has no positive density). */
-static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0, size_t mr)
+/* Expert means a_j'x + b_j of the block's rows into mu. */
+GMOE_KERNEL static void block_means(const gmoe_em *w, const gmoe_model *m, size_t j, size_t i0, size_t mr,
+                        double *mu)
 {
-    size_t n = w->n, k = w->k, d = w->d;
-    const double *x = w->data->x, *y = w->data->y;
-    double ll = 0;
-    /* log(g_j N_j) into rb, then normalise to responsibilities. */
+    size_t n = w->n, d = w->d;
+    double bj = m->b[j];
+    for (size_t r = 0; r < mr; r++) mu[r] = bj;
+    for (size_t t = 0; t < d; t++) {
+        double at = m->a[j * d + t];
+        const double *xt = w->data->x + t * n + i0;
+#pragma omp simd
+        for (size_t r = 0; r < mr; r++) mu[r] += at * xt[r];
+    }
+}
+
+/* Responsibilities of rows [i0, i0+mr) into rb (and w->r) from the log gate weights in lw;
+ * returns the block's log-likelihood (NAN if some row has no positive density). */
+GMOE_KERNEL static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0, size_t mr)
+{
+    size_t n = w->n, k = w->k;
+    const double *y = w->data->y + i0;
     for (size_t j = 0; j < k; j++) {
         double c0 = -0.5 * (LOG_2PI + log(m->var[j])), h = 0.5 / m->var[j];
         double *uj = w->rb + j * B;
         const double *lj = w->lw + j * B;
-        for (size_t r = 0; r < mr; r++) uj[r] = m->b[j];
-        for (size_t t = 0; t < d; t++) {
-            double at = m->a[j * d + t];
-            const double *xt = x + t * n + i0;
-            for (size_t r = 0; r < mr; r++) uj[r] += at * xt[r];
-        }
+        block_means(w, m, j, i0, mr, uj);
+#pragma omp simd
         for (size_t r = 0; r < mr; r++) {
-            double res = y[i0 + r] - uj[r];
+            double res = y[r] - uj[r];
             uj[r] = lj[r] + c0 - h * res * res;
         }
     }
+    double *mx = w->mxb, *lse = w->smb;
+    gmoe__lse_rows(w->rb, B, k, mr, mx, lse, w->rb);
+    double ll = 0;
+    int bad = 0;
+#pragma omp simd reduction(+ : ll) reduction(| : bad)
     for (size_t r = 0; r < mr; r++) {
-        double mx = -INFINITY;
-        for (size_t j = 0; j < k; j++)
-            if (w->rb[j * B + r] > mx) mx = w->rb[j * B + r];
-        if (!isfinite(mx)) return NAN;
-        double s = 0;
-        for (size_t j = 0; j < k; j++) {
-            double e = exp(w->rb[j * B + r] - mx);
-            w->rb[j * B + r] = e;
-            s += e;
-        }
-        double is = 1.0 / s;
-        for (size_t j = 0; j < k; j++) w->rb[j * B + r] *= is;
-        ll += mx + log(s);
+        ll += lse[r];
+        bad |= !(mx[r] > -INFINITY);
     }
+    if (bad) return NAN;
     for (size_t j = 0; j < k; j++) memcpy(w->r + j * n + i0, w->rb + j * B, mr * sizeof(double));
     return ll;
 }
 
-int em_estep(gmoe_em *w)
+/* Weighted sums for the experts' least squares on centred data, from the block's
+ * responsibilities rb: Sr, Sxx (upper triangle) and Sxy with z = (1, x - xbar). */
+GMOE_KERNEL static void block_expert_stats(gmoe_em *w, size_t i0, size_t mr)
 {
-    const gmoe_model *m = w->m;
     size_t n = w->n, k = w->k, d = w->d, q = w->q;
     const double *x = w->data->x, *y = w->data->y;
+    for (size_t t = 0; t < d; t++) {
+        double xb = w->xbar[t];
+#pragma omp simd
+        for (size_t r = 0; r < mr; r++) w->xc[t * B + r] = x[t * n + i0 + r] - xb;
+    }
+#pragma omp simd
+    for (size_t r = 0; r < mr; r++) w->yc[r] = y[i0 + r] - w->ybar;
+    for (size_t j = 0; j < k; j++) {
+        const double *rj = w->rb + j * B;
+        double *Sxx = w->Sxx + j * q * q, *Sxy = w->Sxy + j * q;
+        double s0 = 0;
+#pragma omp simd reduction(+ : s0)
+        for (size_t r = 0; r < mr; r++) s0 += rj[r];
+        w->Sr[j] += s0;
+        Sxx[0] += s0;
+        Sxy[0] += dot(rj, w->yc, mr);
+        for (size_t a = 0; a < d; a++) {
+            const double *xa = w->xc + a * B;
+            Sxx[1 + a] += dot(rj, xa, mr);
+            Sxy[1 + a] += dot3(rj, xa, w->yc, mr);
+            for (size_t b = a; b < d; b++) Sxx[(1 + a) * q + 1 + b] += dot3(rj, xa, w->xc + b * B, mr);
+        }
+    }
+}
+
+GMOE_KERNEL int em_estep(gmoe_em *w)
+{
+    const gmoe_model *m = w->m;
+    size_t n = w->n, k = w->k, q = w->q;
     memset(w->Sr, 0, k * sizeof(double));
     memset(w->Sxx, 0, k * q * q * sizeof(double));
     memset(w->Sxy, 0, k * q * sizeof(double));
-    gate_stats_zero(&w->g);
+    /* The Fisher matrix depends on the gate alone: the one of the last gate pass still holds
+     * when the gate has not moved since. */
+    int fisher = !w->fisher_ok;
+    gate_stats_zero(&w->g, fisher);
     double ll = 0, Q = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;
-        int rc = gmoe__gate_log_block(m, w->data, i0, mr, w->lw, B, w->gwork);
+        int rc = gmoe__gate_block(m, w->data, i0, mr, w->lw, w->gb, B, w->gwork);
         if (rc) return rc;
         if (w->resp_given) {
             /* Statistics of given responsibilities (a start from a partition). */
@@ -202,75 +259,40 @@ int em_estep(gmoe_em *w)
         } else {
             ll += block_resp(w, m, i0, mr);
         }
-        /* Expert statistics on centred data. */
-        for (size_t t = 0; t < d; t++)
-            for (size_t r = 0; r < mr; r++) w->xc[t * B + r] = x[t * n + i0 + r] - w->xbar[t];
-        for (size_t r = 0; r < mr; r++) w->yc[r] = y[i0 + r] - w->ybar;
-        for (size_t j = 0; j < k; j++) {
-            const double *rj = w->rb + j * B;
-            double *Sxx = w->Sxx + j * q * q, *Sxy = w->Sxy + j * q;
-            double s0 = 0, sy = 0;
-            for (size_t r = 0; r < mr; r++) {
-                s0 += rj[r];
-                sy += rj[r] * w->yc[r];
-            }
-            w->Sr[j] += s0;
-            Sxx[0] += s0;
-            Sxy[0] += sy;
-            for (size_t a = 0; a < d; a++) {
-                const double *xa = w->xc + a * B;
-                double sa = 0, say = 0;
-                for (size_t r = 0; r < mr; r++) {
-                    sa += rj[r] * xa[r];
-                    say += rj[r] * xa[r] * w->yc[r];
-                }
-                Sxx[1 + a] += sa;
-                Sxy[1 + a] += say;
-                for (size_t b = a; b < d; b++) {
-                    const double *xb = w->xc + b * B;
-                    double sab = 0;
-                    for (size_t r = 0; r < mr; r++) sab += rj[r] * xa[r] * xb[r];
-                    Sxx[(1 + a) * q + 1 + b] += sab;
-                }
-            }
-        }
-        Q += gate_accumulate(w, m, i0, mr, w->rb, B);
+        block_expert_stats(w, i0, mr);
+        Q += gate_accumulate(w, m, i0, mr, w->rb, B, fisher);
     }
     for (size_t j = 0; j < k; j++) {
         double *S = w->Sxx + j * q * q;
         for (size_t a = 0; a < q; a++)
             for (size_t b = 0; b < a; b++) S[a * q + b] = S[b * q + a];
     }
-    gate_stats_symmetrize(&w->g);
+    if (fisher) gate_stats_symmetrize(&w->g);
+    w->fisher_ok = 1;
     w->g.Q = Q;
     w->ll = ll;
     return isfinite(ll) ? GMOE_SUCCESS : GMOE_ENUMERIC;
 }
 
-int em_gate_pass(gmoe_em *w, const gmoe_model *gm, int with_var)
+GMOE_KERNEL int em_gate_pass(gmoe_em *w, const gmoe_model *gm, int with_var)
 {
-    const gmoe_model *m = w->m;
-    size_t n = w->n, k = w->k, d = w->d;
-    const double *x = w->data->x, *y = w->data->y;
-    gate_stats_zero(&w->g);
+    size_t n = w->n, k = w->k;
+    const double *y = w->data->y;
+    gate_stats_zero(&w->g, 1);
     if (with_var) memset(w->Ssq, 0, k * sizeof(double));
     double Q = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;
-        int rc = gmoe__gate_log_block(gm, w->data, i0, mr, w->lw, B, w->gwork);
+        int rc = gmoe__gate_block(gm, w->data, i0, mr, w->lw, w->gb, B, w->gwork);
         if (rc) return rc;
-        Q += gate_accumulate(w, gm, i0, mr, w->r + i0, n);
+        Q += gate_accumulate(w, gm, i0, mr, w->r + i0, n, 1);
         if (!with_var) continue;
         for (size_t j = 0; j < k; j++) {
             const double *rj = w->r + j * n + i0;
             double *mu = w->u;
-            for (size_t r = 0; r < mr; r++) mu[r] = m->b[j];
-            for (size_t t = 0; t < d; t++) {
-                double at = m->a[j * d + t];
-                const double *xt = x + t * n + i0;
-                for (size_t r = 0; r < mr; r++) mu[r] += at * xt[r];
-            }
+            block_means(w, w->m, j, i0, mr, mu);
             double s = 0;
+#pragma omp simd reduction(+ : s)
             for (size_t r = 0; r < mr; r++) {
                 double res = y[i0 + r] - mu[r];
                 s += rj[r] * res * res;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "vmath.h"
 
 #define LOG_2PI 1.8378770664093454836
 
@@ -31,7 +32,9 @@ static double log_sigmoid(double s)
 
 size_t gmoe__gate_work_size(const gmoe_model *m)
 {
-    return GMOE_BLOCK * m->k + m->k * m->d * m->d + m->k + m->d;
+    /* Selection keys (B*k), Cholesky factors and log-determinants, one point, and the
+     * row maxima and log-sum-exps (2B) at the end. */
+    return GMOE_BLOCK * m->k + m->k * m->d * m->d + m->k + m->d + 2 * GMOE_BLOCK;
 }
 
 /* Cholesky factor (lower, in place, row-major) and log-determinant of a d*d SPD matrix.
@@ -102,6 +105,12 @@ static void topk_mask(const gmoe_model *m, size_t mrows, double *lw, size_t ld,
 int gmoe__gate_log_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows,
                          double *lw, size_t ld, double *work)
 {
+    return gmoe__gate_block(m, data, i0, mrows, lw, NULL, ld, work);
+}
+
+GMOE_KERNEL int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, size_t i0,
+                                 size_t mrows, double *lw, double *gw, size_t ld, double *work)
+{
     size_t k = m->k, d = m->d, n = data->n;
     gmoe_gate g = m->gate;
     if (g == GMOE_GATE_GAUSSIAN) {
@@ -115,6 +124,7 @@ int gmoe__gate_log_block(const gmoe_model *m, const gmoe_data *data, size_t i0, 
             for (size_t t = 0; t < d; t++) {
                 double bt = m->beta1[j * d + t];
                 const double *xt = data->x + t * n + i0;
+#pragma omp simd
                 for (size_t r = 0; r < mrows; r++) lj[r] += bt * xt[r];
             }
             double b0 = m->beta0[j], itau = 1.0 / m->tau;
@@ -141,18 +151,51 @@ int gmoe__gate_log_block(const gmoe_model *m, const gmoe_data *data, size_t i0, 
             topk_mask(m, mrows, lw, ld, lin);
         }
     }
-    /* Normalise each row: subtract log-sum-exp over the experts. */
-    for (size_t r = 0; r < mrows; r++) {
-        double mx = -INFINITY;
-        for (size_t j = 0; j < k; j++)
-            if (lw[j * ld + r] > mx) mx = lw[j * ld + r];
-        if (!isfinite(mx)) return GMOE_ENUMERIC;
-        double s = 0;
-        for (size_t j = 0; j < k; j++) s += exp(lw[j * ld + r] - mx);
-        double lse = mx + log(s);
-        for (size_t j = 0; j < k; j++) lw[j * ld + r] -= lse;
+    /* Normalise each row: subtract log-sum-exp over the experts. Expert-outer loops over
+     * rows keep the work in vector lanes. */
+    double *mx = work + gmoe__gate_work_size(m) - 2 * GMOE_BLOCK, *sm = mx + GMOE_BLOCK;
+    gmoe__lse_rows(lw, ld, k, mrows, mx, sm, gw);
+    int bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (size_t r = 0; r < mrows; r++) bad |= !(mx[r] > -INFINITY && mx[r] < INFINITY);
+    if (bad) return GMOE_ENUMERIC;
+    for (size_t j = 0; j < k; j++) {
+        double *lj = lw + j * ld;
+#pragma omp simd
+        for (size_t r = 0; r < mrows; r++) lj[r] -= sm[r];
     }
     return GMOE_SUCCESS;
+}
+
+GMOE_KERNEL void gmoe__lse_rows(const double *v, size_t ld, size_t k, size_t mrows, double *mx,
+                                double *out, double *prob)
+{
+    memcpy(mx, v, mrows * sizeof(double));
+    for (size_t j = 1; j < k; j++) {
+        const double *vj = v + j * ld;
+#pragma omp simd
+        for (size_t r = 0; r < mrows; r++) mx[r] = vj[r] > mx[r] ? vj[r] : mx[r];
+    }
+    for (size_t r = 0; r < mrows; r++) out[r] = 0;
+    for (size_t j = 0; j < k; j++) {
+        const double *vj = v + j * ld;
+        if (prob) {
+            double *pj = prob + j * ld;
+#pragma omp simd
+            for (size_t r = 0; r < mrows; r++) out[r] += pj[r] = gmoe__vexp(vj[r] - mx[r]);
+        } else {
+#pragma omp simd
+            for (size_t r = 0; r < mrows; r++) out[r] += gmoe__vexp(vj[r] - mx[r]);
+        }
+    }
+    if (prob)
+        for (size_t j = 0; j < k; j++) {
+            double *pj = prob + j * ld;
+#pragma omp simd
+            for (size_t r = 0; r < mrows; r++) pj[r] /= out[r];
+        }
+#pragma omp simd
+    for (size_t r = 0; r < mrows; r++) out[r] = mx[r] + gmoe__vlog(out[r]);
 }
 
 int gmoe_model_gate_log(const gmoe_model *m, const gmoe_data *data, double *logw)

@@ -22,6 +22,13 @@ struct gmoe_model {
     double *Gamma; /* k*d*d (Gaussian gate), row-major per expert */
 };
 
+/* Hot kernels get an AVX2/FMA clone chosen at load time where the toolchain supports it. */
+#if defined(HAVE_TARGET_CLONES)
+#define GMOE_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define GMOE_KERNEL
+#endif
+
 /* Observations are processed in blocks of this many rows, so that per-block scratch arrays
  * (BLOCK*k doubles) stay in L1/L2 cache and need no per-call allocation proportional to n. */
 #define GMOE_BLOCK 256
@@ -31,6 +38,14 @@ struct gmoe_model {
 int gmoe__gate_log_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows,
                          double *lw, size_t ld, double *work);
 size_t gmoe__gate_work_size(const gmoe_model *m);
+
+/* Row-wise log-sum-exp of k arrays v[j*ld + r], r < mrows: mx[r] = max_j, out[r] = lse;
+ * if prob is non-NULL it receives exp(v - lse), the normalised weights (same layout). */
+void gmoe__lse_rows(const double *v, size_t ld, size_t k, size_t mrows, double *mx, double *out,
+                    double *prob);
+/* gmoe__gate_log_block that also stores the gate weights in gw (same layout) if non-NULL. */
+int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows,
+                     double *lw, double *gw, size_t ld, double *work);
 
 /* Activation function and its derivative. */
 double gmoe__act(gmoe_act act, double t);

@@ -188,8 +188,10 @@ int em_mstep_gate(gmoe_em *w)
             }
         }
         if (!accepted) {
-            /* No step increased Q: keep the gate (a generalised EM step may leave it). */
+            /* No step increased Q: keep the gate (a generalised EM step may leave it). The
+             * statistics in g are those of a rejected trial. */
             em_theta_to_gate(w, g->theta, w->trial);
+            w->fisher_ok = 0;
             break;
         }
         memcpy(g->theta, g->trial, P * sizeof(double));
