@@ -13,6 +13,8 @@ typedef struct em_gate_sys {
     size_t P;       /* length of theta */
     size_t nfree;   /* number of free entries */
     size_t *free;   /* indices of the free entries (nfree) */
+    size_t nfree0;  /* number of free intercepts */
+    size_t *free0;  /* indices of the free intercepts beta0_j (nfree0) */
     int has_tau;    /* theta ends with log(tau) */
     double *grad;   /* P: dQ/dtheta */
     double *fisher; /* P*P: sum_i J_i' (diag g_i - g_i g_i') J_i */

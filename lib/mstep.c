@@ -79,6 +79,7 @@ int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d)
     size_t P = k * (d + 1) + 1;
     memset(g, 0, sizeof *g);
     g->free = calloc(P, sizeof(size_t));
+    g->free0 = calloc(P, sizeof(size_t));
     g->grad = calloc(P, sizeof(double));
     g->fisher = calloc(P * P, sizeof(double));
     g->A = calloc(2 * P * P + 3 * P, sizeof(double));
@@ -86,7 +87,7 @@ int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d)
     g->theta = calloc(P, sizeof(double));
     g->trial = calloc(P, sizeof(double));
     g->dir = calloc(P, sizeof(double));
-    if (!g->free || !g->grad || !g->fisher || !g->A || !g->rhs || !g->theta || !g->trial ||
+    if (!g->free || !g->free0 || !g->grad || !g->fisher || !g->A || !g->rhs || !g->theta || !g->trial ||
         !g->dir)
         return GMOE_ENOMEM;
     return GMOE_SUCCESS;
@@ -107,11 +108,16 @@ void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int t
         }
     if (g->has_tau) g->free[nf++] = k * q;
     g->nfree = nf;
+    size_t n0 = 0;
+    for (size_t s = 0; s < nf; s++)
+        if (g->free[s] % q == 0 && g->free[s] < k * q) g->free0[n0++] = g->free[s];
+    g->nfree0 = n0;
 }
 
 void em_gate_sys_free(em_gate_sys *g)
 {
     free(g->free);
+    free(g->free0);
     free(g->grad);
     free(g->fisher);
     free(g->A);
@@ -122,35 +128,34 @@ void em_gate_sys_free(em_gate_sys *g)
     memset(g, 0, sizeof *g);
 }
 
-/* Newton direction on the free entries: (F + ridge) dir = grad. A tiny Levenberg ridge
- * keeps flat directions (tau against beta1 in the temperature gate) from producing huge
- * steps; it is grown until the Cholesky factorisation succeeds. */
-static int gate_direction(em_gate_sys *g, double *decrement)
+/* Newton direction on the entries idx[0..ni): (F + ridge) dir = grad. A tiny Levenberg
+ * ridge keeps flat directions (tau against beta1 in the temperature gate) from producing
+ * huge steps; it is grown until the Cholesky factorisation succeeds. */
+static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double *decrement)
 {
-    size_t nf = g->nfree, P = g->P;
+    size_t P = g->P;
     double dmax = 0;
-    for (size_t s = 0; s < nf; s++) {
-        double v = g->fisher[g->free[s] * P + g->free[s]];
+    for (size_t s = 0; s < ni; s++) {
+        double v = g->fisher[idx[s] * P + idx[s]];
         if (v > dmax) dmax = v;
     }
     if (!(dmax > 0)) return GMOE_ENUMERIC;
     double ridge = 1e-12 * dmax;
     for (int attempt = 0; attempt < 12; attempt++, ridge *= 100) {
-        for (size_t s = 0; s < nf; s++) {
-            for (size_t t = 0; t < nf; t++)
-                g->A[s * nf + t] = g->fisher[g->free[s] * P + g->free[t]];
-            g->A[s * nf + s] += ridge;
-            g->rhs[s] = g->grad[g->free[s]];
+        for (size_t s = 0; s < ni; s++) {
+            for (size_t t = 0; t < ni; t++) g->A[s * ni + t] = g->fisher[idx[s] * P + idx[t]];
+            g->A[s * ni + s] += ridge;
+            g->rhs[s] = g->grad[idx[s]];
         }
-        lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)nf, 1, g->A,
-                                        (lapack_int)nf, g->rhs, 1);
+        lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)ni, 1, g->A,
+                                        (lapack_int)ni, g->rhs, 1);
         if (info < 0) return GMOE_ENUMERIC;
         if (info > 0) continue;
         double dec = 0;
         memset(g->dir, 0, P * sizeof(double));
-        for (size_t s = 0; s < nf; s++) {
-            g->dir[g->free[s]] = g->rhs[s];
-            dec += g->rhs[s] * g->grad[g->free[s]];
+        for (size_t s = 0; s < ni; s++) {
+            g->dir[idx[s]] = g->rhs[s];
+            dec += g->rhs[s] * g->grad[idx[s]];
         }
         if (!isfinite(dec)) return GMOE_ENUMERIC;
         *decrement = dec;
@@ -159,42 +164,58 @@ static int gate_direction(em_gate_sys *g, double *decrement)
     return GMOE_ENUMERIC;
 }
 
+/* Line search along g->dir from g->theta: halve the step until Q does not decrease.
+ * Returns 1 if a step was accepted (g->trial, statistics in g), 0 if none was, or a
+ * negative error code. */
+static int gate_line_search(gmoe_em *w, double Q0, int tiny, int *var_done)
+{
+    em_gate_sys *g = &w->g;
+    double step = 1.0;
+    for (int h = 0; h < 12; h++, step *= 0.5) {
+        for (size_t s = 0; s < g->P; s++) g->trial[s] = g->theta[s] + step * g->dir[s];
+        em_theta_to_gate(w, g->trial, w->trial);
+        int rc = em_gate_pass(w, w->trial, !*var_done);
+        if (rc && rc != GMOE_ENUMERIC) return -rc;
+        *var_done = 1;
+        if (rc == GMOE_ENUMERIC && w->gate == GMOE_GATE_TOPK) return 0; /* selection changed */
+        if (rc == GMOE_SUCCESS && (g->Q >= Q0 || tiny)) return 1;
+    }
+    return 0;
+}
+
 int em_mstep_gate(gmoe_em *w)
 {
     em_gate_sys *g = &w->g;
-    size_t P = g->P;
     int var_done = 0;
     em_gate_to_theta(w, w->m, g->theta);
     gmoe_model_copy(w->trial, w->m);
     for (size_t it = 0; it < w->par.gate_newton; it++) {
-        double dec = 0;
-        double Q0 = g->Q;
-        if (gate_direction(g, &dec) != GMOE_SUCCESS) break;
+        double dec = 0, Q0 = g->Q;
+        if (gate_direction(g, g->free, g->nfree, &dec) != GMOE_SUCCESS) break;
         /* Below this predicted gain the change in Q is lost in rounding: take the step
          * without a line search (it is needed anyway for the variance pass). */
         int tiny = dec <= 1e-13 * (fabs(Q0) + 1.0);
         if (tiny && var_done) break;
-        double step = 1.0;
-        int accepted = 0;
-        for (int h = 0; h < 30; h++, step *= 0.5) {
-            for (size_t s = 0; s < P; s++) g->trial[s] = g->theta[s] + step * g->dir[s];
-            em_theta_to_gate(w, g->trial, w->trial);
-            int rc = em_gate_pass(w, w->trial, !var_done);
-            if (rc && rc != GMOE_ENUMERIC) return rc;
-            var_done = 1;
-            if (rc == GMOE_SUCCESS && (g->Q >= Q0 || tiny)) {
-                accepted = 1;
-                break;
-            }
+        int acc = gate_line_search(w, Q0, tiny, &var_done);
+        if (acc == 0 && w->gate == GMOE_GATE_TOPK) {
+            /* A top-K step that moves the slopes changes which experts are selected where
+             * responsibilities are positive, so Q drops to -inf; the intercepts alone (slope
+             * selection) keep the selection. The statistics at theta are needed again. */
+            em_theta_to_gate(w, g->theta, w->trial);
+            int rc = em_gate_pass(w, w->trial, 0);
+            if (rc) break;
+            if (gate_direction(g, g->free0, g->nfree0, &dec) == GMOE_SUCCESS)
+                acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &var_done);
         }
-        if (!accepted) {
+        if (acc < 0) return -acc;
+        if (acc == 0) {
             /* No step increased Q: keep the gate (a generalised EM step may leave it). The
              * statistics in g are those of a rejected trial. */
             em_theta_to_gate(w, g->theta, w->trial);
             w->fisher_ok = 0;
             break;
         }
-        memcpy(g->theta, g->trial, P * sizeof(double));
+        memcpy(g->theta, g->trial, g->P * sizeof(double));
         if (tiny) break;
     }
     if (!var_done) {
