@@ -65,11 +65,18 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
 #pragma omp simd
                 for (size_t r = 0; r < mr; r++) ps[r] += bt * xt[r];
             }
+            /* act and act' of the linear part; ph[0..B) holds act' until the ones go in. */
+            gmoe__vact(gm->act == GMOE_ACT_SIGMOID, ps, ps, ph, mr);
+            for (size_t t = 0; t < d; t++) {
+                const double *xt = x + t * n + i0;
+                double *pt = ph + (1 + t) * B;
+#pragma omp simd
+                for (size_t r = 0; r < mr; r++) pt[r] = ph[r] * itau * xt[r];
+            }
+#pragma omp simd
             for (size_t r = 0; r < mr; r++) {
-                double lin = ps[r];
-                double dr = gmoe__act_deriv(gm->act, lin) * itau;
-                for (size_t t = 0; t < d; t++) ph[(1 + t) * B + r] = dr * x[t * n + i0 + r];
-                ps[r] = -gmoe__act(gm->act, lin) * itau;
+                ps[r] *= -itau;
+                ph[r] = 1.0;
             }
             break;
         default:

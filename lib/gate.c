@@ -134,7 +134,9 @@ GMOE_KERNEL int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, siz
                 for (size_t r = 0; r < mrows; r++) out[r] = lj[r] * itau + b0;
                 break;
             case GMOE_GATE_ACTIVATION:
-                for (size_t r = 0; r < mrows; r++) out[r] = gmoe__act(m->act, lj[r]) * itau + b0;
+                gmoe__vact(m->act == GMOE_ACT_SIGMOID, lj, out, NULL, mrows);
+#pragma omp simd
+                for (size_t r = 0; r < mrows; r++) out[r] = out[r] * itau + b0;
                 break;
             case GMOE_GATE_SIGMOID:
                 for (size_t r = 0; r < mrows; r++) out[r] = log_sigmoid(lj[r] + b0);
