@@ -141,16 +141,22 @@ int gmoe__gate_log_block(const gmoe_model *m, const gmoe_data *data, size_t i0, 
             topk_mask(m, mrows, lw, ld, lin);
         }
     }
-    /* Normalise each row: subtract log-sum-exp over the experts. */
+    /* Normalise each row: subtract log-sum-exp over the experts, in two steps. Subtracting
+     * mx + log(s) at once would round at the scale of the scores (ulp(1e4) ~ 2e-12) and the
+     * weights would no longer sum to 1; s - mx is exact for the weights that matter and
+     * log(s) lies in [0, log k]. */
     for (size_t r = 0; r < mrows; r++) {
         double mx = -INFINITY;
         for (size_t j = 0; j < k; j++)
             if (lw[j * ld + r] > mx) mx = lw[j * ld + r];
         if (!isfinite(mx)) return GMOE_ENUMERIC;
         double s = 0;
-        for (size_t j = 0; j < k; j++) s += exp(lw[j * ld + r] - mx);
-        double lse = mx + log(s);
-        for (size_t j = 0; j < k; j++) lw[j * ld + r] -= lse;
+        for (size_t j = 0; j < k; j++) {
+            lw[j * ld + r] -= mx;
+            s += exp(lw[j * ld + r]);
+        }
+        double ls = log(s);
+        for (size_t j = 0; j < k; j++) lw[j * ld + r] -= ls;
     }
     return GMOE_SUCCESS;
 }
