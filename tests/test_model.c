@@ -577,6 +577,44 @@ START_TEST(test_validate_gauss)
 }
 END_TEST
 
+static int gsl_handler_calls;
+
+static void recording_handler(const char *reason, const char *file, int line, int gsl_errno)
+{
+    (void)reason, (void)file, (void)line, (void)gsl_errno;
+#pragma omp atomic
+    gsl_handler_calls++;
+}
+
+/* Validation from several threads at once (as in a parallel sweep) must not depend on GSL's
+ * global error handler: a routine that switches the handler off and back on around a call
+ * lets another thread run with the handler on (by default GSL's, which aborts), and leaves
+ * it switched off at the end of an unlucky interleaving; the old code failed here in ten
+ * runs out of ten. Without OpenMP the loop runs on one thread. */
+START_TEST(test_validate_threads)
+{
+    static const double indefinite[4] = {1, 2, 2, 1}, c[2] = {0, 0};
+    gmoe_model *good = gmoe_model_alloc(2, 2, GMOE_GATE_GAUSSIAN);
+    gmoe_model *bad = gmoe_model_clone(good);
+    gmoe_model_set_gauss(bad, 1, 0.5, c, indefinite);
+    int wrong = 0;
+    gsl_handler_calls = 0;
+    gsl_error_handler_t *old = gsl_set_error_handler(recording_handler);
+#pragma omp parallel for num_threads(4) reduction(+ : wrong)
+    for (int i = 0; i < 400000; i++) {
+        gmoe_error err;
+        int rc = gmoe_model_validate(i % 2 ? bad : good, &err);
+        wrong += rc != (i % 2 ? GMOE_EINVAL : GMOE_SUCCESS);
+    }
+    gsl_error_handler_t *mine = gsl_set_error_handler(old);
+    ck_assert_int_eq(wrong, 0);
+    ck_assert_int_eq(gsl_handler_calls, 0);
+    ck_assert_msg(mine == recording_handler, "the GSL error handler was changed");
+    gmoe_model_free(bad);
+    gmoe_model_free(good);
+}
+END_TEST
+
 /* Allocation defaults as documented, refused sizes, deep copies. */
 START_TEST(test_alloc_copy)
 {
@@ -641,6 +679,7 @@ static Suite *model_suite(void)
     tcase_add_loop_test(tc, test_validate_expert_fields, 0, TEST_NFAM);
     tcase_add_test(tc, test_validate_family_fields);
     tcase_add_test(tc, test_validate_gauss);
+    tcase_add_test(tc, test_validate_threads);
     tcase_add_test(tc, test_alloc_copy);
     suite_add_tcase(s, tc);
     return s;
