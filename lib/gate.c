@@ -13,14 +13,16 @@ double gmoe__act(gmoe_act act, double t)
     return tanh(t);
 }
 
+/* In terms of e = exp(-|t|): s(1-s) and 1 - tanh^2 cancel to 0 once s or tanh round to 1
+ * (|t| > 37 and > 19), while the derivative is still ~1e-16 and above. */
 double gmoe__act_deriv(gmoe_act act, double t)
 {
     if (act == GMOE_ACT_SIGMOID) {
-        double s = 1.0 / (1.0 + exp(-t));
-        return s * (1.0 - s);
+        double e = exp(-fabs(t));
+        return e / ((1.0 + e) * (1.0 + e));
     }
-    double th = tanh(t);
-    return 1.0 - th * th;
+    double e = exp(-2.0 * fabs(t));
+    return 4.0 * e / ((1.0 + e) * (1.0 + e));
 }
 
 /* log(sigmoid(s)) without overflow for large |s|. */
