@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "testutil.h"
+#include "internal.h" /* gmoe__act, gmoe__act_deriv */
 
 /* gmoe_model_gate_eval against the naive formula, for random parameters and points, with
  * d = 1, 2, 3 and k = 2..6. */
@@ -325,6 +326,31 @@ START_TEST(test_gate_extreme)
 }
 END_TEST
 
+/* The activation functions and their derivatives (used by the activation gate's M-step)
+ * against closed forms, with relative accuracy far into the tails: s(1-s) and 1 - tanh^2
+ * cancel to 0 there. */
+START_TEST(test_act_deriv)
+{
+    for (double t = -300; t <= 300; t += 0.37) {
+        double e = exp(-fabs(t)), sig = t >= 0 ? 1 / (1 + e) : e / (1 + e);
+        double dsig = e / ((1 + e) * (1 + e)), dtanh = 1 / (cosh(t) * cosh(t));
+        char ctx[64];
+        snprintf(ctx, sizeof ctx, "t = %g", t);
+        ck_assert_close(gmoe__act(GMOE_ACT_TANH, t), tanh(t), 0, 1e-15, ctx);
+        ck_assert_close(gmoe__act(GMOE_ACT_SIGMOID, t), sig, 0, 1e-14, ctx);
+        ck_assert_close(gmoe__act_deriv(GMOE_ACT_SIGMOID, t), dsig, 0, 1e-13, ctx);
+        ck_assert_close(gmoe__act_deriv(GMOE_ACT_TANH, t), dtanh, 0, 1e-13, ctx);
+    }
+    /* and the derivative is the derivative: central differences at moderate t */
+    for (double t = -4; t <= 4; t += 0.25)
+        for (int a = 0; a < 2; a++) {
+            gmoe_act act = a ? GMOE_ACT_SIGMOID : GMOE_ACT_TANH;
+            double h = 1e-5, fd = (gmoe__act(act, t + h) - gmoe__act(act, t - h)) / (2 * h);
+            ck_assert_close(gmoe__act_deriv(act, t), fd, 1e-9, 0, gmoe_act_name(act));
+        }
+}
+END_TEST
+
 /* Names round-trip through their parsers; unknown names are refused. */
 START_TEST(test_names)
 {
@@ -358,6 +384,7 @@ static Suite *gate_suite(void)
     tcase_add_loop_test(tc, test_gate_nonfinite_x, 0, TEST_NFAM);
     tcase_add_test(tc, test_gate_log_dim);
     tcase_add_test(tc, test_names);
+    tcase_add_test(tc, test_act_deriv);
     suite_add_tcase(s, tc);
     tc = tcase_create("topk");
     tcase_add_test(tc, test_topk_ties);
