@@ -204,7 +204,7 @@ GMOE_KERNEL static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0,
     int bad = 0;
 #pragma omp simd reduction(+ : ll) reduction(| : bad)
     for (size_t r = 0; r < mr; r++) {
-        ll += lse[r];
+        ll += mx[r] + lse[r];
         bad |= !(mx[r] > -INFINITY);
     }
     if (bad) return NAN;

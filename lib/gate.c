@@ -14,14 +14,16 @@ double gmoe__act(gmoe_act act, double t)
     return tanh(t);
 }
 
+/* In terms of e = exp(-|t|): s(1-s) and 1 - tanh^2 cancel to 0 once s or tanh round to 1
+ * (|t| > 37 and > 19), while the derivative is still ~1e-16 and above. */
 double gmoe__act_deriv(gmoe_act act, double t)
 {
     if (act == GMOE_ACT_SIGMOID) {
-        double s = 1.0 / (1.0 + exp(-t));
-        return s * (1.0 - s);
+        double e = exp(-fabs(t));
+        return e / ((1.0 + e) * (1.0 + e));
     }
-    double th = tanh(t);
-    return 1.0 - th * th;
+    double e = exp(-2.0 * fabs(t));
+    return 4.0 * e / ((1.0 + e) * (1.0 + e));
 }
 
 /* log(sigmoid(s)) without overflow for large |s|. */
@@ -153,10 +155,12 @@ GMOE_KERNEL int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, siz
             topk_mask(m, mrows, lw, ld, lin);
         }
     }
-    /* Normalise each row: subtract log-sum-exp over the experts. Expert-outer loops over
-     * rows keep the work in vector lanes. */
-    double *mx = work + gmoe__gate_work_size(m) - 2 * GMOE_BLOCK, *sm = mx + GMOE_BLOCK;
-    gmoe__lse_rows(lw, ld, k, mrows, mx, sm, gw);
+    /* Normalise each row: subtract log-sum-exp over the experts, in two steps. Subtracting
+     * mx + log(s) at once would round at the scale of the scores (ulp(1e4) ~ 2e-12) and the
+     * weights would no longer sum to 1; s - mx is exact for the weights that matter and
+     * log(s) lies in [0, log k]. Expert-outer loops over rows keep the work in vector lanes. */
+    double *mx = work + gmoe__gate_work_size(m) - 2 * GMOE_BLOCK, *ls = mx + GMOE_BLOCK;
+    gmoe__lse_rows(lw, ld, k, mrows, mx, ls, gw);
     int bad = 0;
 #pragma omp simd reduction(| : bad)
     for (size_t r = 0; r < mrows; r++) bad |= !(mx[r] > -INFINITY && mx[r] < INFINITY);
@@ -164,7 +168,7 @@ GMOE_KERNEL int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, siz
     for (size_t j = 0; j < k; j++) {
         double *lj = lw + j * ld;
 #pragma omp simd
-        for (size_t r = 0; r < mrows; r++) lj[r] -= sm[r];
+        for (size_t r = 0; r < mrows; r++) lj[r] = (lj[r] - mx[r]) - ls[r];
     }
     return GMOE_SUCCESS;
 }
@@ -197,7 +201,7 @@ GMOE_KERNEL void gmoe__lse_rows(const double *v, size_t ld, size_t k, size_t mro
             for (size_t r = 0; r < mrows; r++) pj[r] /= out[r];
         }
 #pragma omp simd
-    for (size_t r = 0; r < mrows; r++) out[r] = mx[r] + gmoe__vlog(out[r]);
+    for (size_t r = 0; r < mrows; r++) out[r] = gmoe__vlog(out[r]);
 }
 
 int gmoe_model_gate_log(const gmoe_model *m, const gmoe_data *data, double *logw)

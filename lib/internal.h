@@ -39,8 +39,9 @@ int gmoe__gate_log_block(const gmoe_model *m, const gmoe_data *data, size_t i0, 
                          double *lw, size_t ld, double *work);
 size_t gmoe__gate_work_size(const gmoe_model *m);
 
-/* Row-wise log-sum-exp of k arrays v[j*ld + r], r < mrows: mx[r] = max_j, out[r] = lse;
- * if prob is non-NULL it receives exp(v - lse), the normalised weights (same layout). */
+/* Row-wise log-sum-exp of k arrays v[j*ld + r], r < mrows, in two parts: mx[r] = max_j v,
+ * out[r] = log sum_j exp(v - mx) (so lse = mx + out); if prob is non-NULL it receives the
+ * normalised weights exp(v - lse) (same layout as v). */
 void gmoe__lse_rows(const double *v, size_t ld, size_t k, size_t mrows, double *mx, double *out,
                     double *prob);
 /* gmoe__gate_log_block that also stores the gate weights in gw (same layout) if non-NULL. */

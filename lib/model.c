@@ -4,8 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <gsl/gsl_linalg.h>
-#include <gsl/gsl_matrix.h>
+#include <lapacke.h>
 #include "internal.h"
 
 static const char *const gate_names[] = {"softmax", "topk",    "temperature",
@@ -220,14 +219,16 @@ static int gauss_validate(const gmoe_model *m, size_t j, gmoe_error *err)
             if (fabs(G[s * d + t] - G[t * d + s]) > 1e-12 * (fabs(G[s * d + t]) + 1))
                 return gmoe_error_set(err, GMOE_EINVAL, "expert %zu: Gamma is not symmetric",
                                       j + 1);
-    gsl_matrix *L = gsl_matrix_alloc(d, d);
+    /* Positive definite iff the Cholesky factorisation succeeds. LAPACK reports failure in
+     * info; GSL's routine would need its global error handler switched off around the call,
+     * which races with other threads (one of them could see GSL's default handler, which
+     * aborts) and is therefore not safe for parallel sweeps. */
+    double *L = malloc(d * d * sizeof(double));
     if (!L) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
-    memcpy(L->data, G, d * d * sizeof(double));
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
-    int bad = gsl_linalg_cholesky_decomp1(L) != 0;
-    gsl_set_error_handler(old);
-    gsl_matrix_free(L);
-    if (bad)
+    memcpy(L, G, d * d * sizeof(double));
+    lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)d, L, (lapack_int)d);
+    free(L);
+    if (info != 0)
         return gmoe_error_set(err, GMOE_EINVAL, "expert %zu: Gamma is not positive definite",
                               j + 1);
     return GMOE_SUCCESS;

@@ -63,6 +63,9 @@ int gmoe_sim_x(const gmoe_design *des, gsl_rng *rng, gmoe_data *data, gmoe_error
     case GMOE_DESIGN_GRID:
         for (size_t i = 0; i < n; i++)
             data->x[i] = n == 1 ? 0.5 * (lo + hi) : lo + (double)i * (hi - lo) / (double)(n - 1);
+        /* lo + (hi - lo) need not round to hi (e.g. [-3.3, 2.9]); pin the end, as R's seq()
+         * and numpy's linspace() do. On [0, 1] every x_i stays exactly (i-1)/(n-1). */
+        if (n > 1) data->x[n - 1] = hi;
         break;
     case GMOE_DESIGN_UNIFORM:
         for (size_t i = 0; i < nd; i++) data->x[i] = lo + (hi - lo) * gsl_rng_uniform(rng);
