@@ -385,7 +385,7 @@ int gmoe_em_test(gmoe_em *w)
                                                  : dl <= w->par.tol * (double)w->n;
     if (conv)
         w->status = final_status(w, GMOE_FIT_CONVERGED);
-    else if (gate_steepness(w) > 4 * w->par.gate_div)
+    else if (w->iter >= 20 && gate_steepness(w) > 4 * w->par.gate_div)
         w->status = GMOE_FIT_GATE_DIVERGENT; /* running away: no finite maximum to reach */
     else if (w->iter >= w->par.max_iter)
         w->status = final_status(w, GMOE_FIT_MAX_ITER);

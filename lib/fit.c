@@ -55,6 +55,10 @@ static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_
         else
             rc = gmoe_start_soft(data, k, rng, resp);
         if (rc) rc = gmoe_error_set(err, rc, "out of memory");
+        /* A hard partition that separates the data in x would send the first gate step to
+         * infinity; a little weight on every expert keeps it finite. */
+        if (!rc && kind == 0)
+            for (size_t i = 0; i < n * k; i++) resp[i] = 0.9 * resp[i] + 0.1 / (double)k;
         if (!rc) rc = gmoe_em_init_resp(w, data, start, resp, &par->em, err);
     }
     if (!rc) rc = gmoe_em_driver(w, NULL, NULL, &out->info, err);
