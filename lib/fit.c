@@ -20,6 +20,8 @@ gmoe_fit_params gmoe_fit_default_params(void)
     p.seed = 1;
     p.truth = NULL;
     p.threads = 0;
+    p.progress = NULL;
+    p.progress_data = NULL;
     return p;
 }
 
@@ -33,7 +35,7 @@ typedef struct start_out {
 /* Run start s with this thread's workspace. */
 static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
                      size_t s, gmoe_em *w, gsl_rng *rng, gmoe_model *start, double *resp,
-                     start_out *out)
+                     start_out *out, gmoe_em_callback cb, void *cbdata)
 {
     size_t n = data->n, k = templ->k;
     gmoe_error *err = &out->err;
@@ -61,7 +63,7 @@ static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_
             for (size_t i = 0; i < n * k; i++) resp[i] = 0.9 * resp[i] + 0.1 / (double)k;
         if (!rc) rc = gmoe_em_init_resp(w, data, start, resp, &par->em, err);
     }
-    if (!rc) rc = gmoe_em_driver(w, NULL, NULL, &out->info, err);
+    if (!rc) rc = gmoe_em_driver(w, cb, cbdata, &out->info, err);
     if (!rc) gmoe_model_copy(out->m, gmoe_em_model(w));
     return rc;
 }
@@ -109,6 +111,7 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
     for (size_t s = 0; s < S; s++)
         if (!(out[s].m = gmoe_model_clone(templ))) nomem = 1;
     int threads = par->threads > 0 ? par->threads : 0;
+    size_t finished = 0;
 #pragma omp parallel if (S > 1 && !nomem) num_threads(threads > 0 ? threads : omp_get_max_threads())
     {
         gmoe_em *w = gmoe_em_alloc(n, templ->d, k, templ->gate);
@@ -118,8 +121,12 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
         int ok = w && rng && start && resp && !nomem;
 #pragma omp for schedule(dynamic, 1)
         for (size_t s = 0; s < S; s++) {
-            out[s].rc = ok ? run_start(data, templ, par, s, w, rng, start, resp, out + s)
+            out[s].rc = ok ? run_start(data, templ, par, s, w, rng, start, resp, out + s, NULL, NULL)
                            : gmoe_error_set(&out[s].err, GMOE_ENOMEM, "out of memory");
+            if (par->progress) {
+#pragma omp critical(gmoe_fit_progress)
+                par->progress(++finished, S, par->progress_data);
+            }
         }
         gmoe_em_free(w);
         gsl_rng_free(rng);
@@ -155,5 +162,32 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
     }
     for (size_t s = 0; s < S; s++) gmoe_model_free(out[s].m);
     free(out);
+    return rc;
+}
+
+int gmoe_fit_trace(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
+                   size_t start, gmoe_em_callback cb, void *cbdata, gmoe_error *err)
+{
+    int rc = fit_check(data, templ, par, err);
+    if (rc) return rc;
+    size_t n = data->n, k = templ->k;
+    gmoe_em *w = gmoe_em_alloc(n, templ->d, k, templ->gate);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gmoe_model *st = gmoe_model_clone(templ);
+    double *resp = malloc(n * k * sizeof(double));
+    start_out out;
+    memset(&out, 0, sizeof out);
+    out.m = gmoe_model_clone(templ);
+    if (!w || !rng || !st || !resp || !out.m)
+        rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    if (!rc) {
+        rc = run_start(data, templ, par, start, w, rng, st, resp, &out, cb, cbdata);
+        if (rc) gmoe_error_set(err, rc, "%s", out.err.msg);
+    }
+    gmoe_em_free(w);
+    gsl_rng_free(rng);
+    gmoe_model_free(st);
+    gmoe_model_free(out.m);
+    free(resp);
     return rc;
 }

@@ -41,6 +41,9 @@ typedef struct gmoe_fit_params {
     unsigned long seed;      /* default 1 */
     const gmoe_model *truth; /* near-true starts: the true model (borrowed) */
     int threads;             /* OpenMP threads for the starts; 0: the OpenMP default */
+    /* Called after each finished start, from one thread at a time (may be NULL). */
+    void (*progress)(size_t done, size_t total, void *data);
+    void *progress_data;
 } gmoe_fit_params;
 
 gmoe_fit_params gmoe_fit_default_params(void);
@@ -59,6 +62,11 @@ typedef struct gmoe_fit_result {
  * value, activation) to data. *best is owned by the caller; it is in canonical form. */
 int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
              gmoe_model **best, gmoe_fit_result *res, gmoe_error *err);
+
+/* Run start number `start` of gmoe_fit again (the same path: it is seeded by its index),
+ * calling cb after every iteration: the trace of the best start's log-likelihood. */
+int gmoe_fit_trace(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
+                   size_t start, gmoe_em_callback cb, void *cbdata, gmoe_error *err);
 
 /* Near-true start for n observations: out (k experts, the gate family of out) from truth
  * (k* <= k experts, same d). */

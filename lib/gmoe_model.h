@@ -122,6 +122,12 @@ double gmoe_model_mean(const gmoe_model *m, const double *x);
 int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik,
                       gmoe_error *err);
 
+/* Predictions for every observation of data; each output may be NULL. gate[i*k + j]: gate
+ * weights g_j(x_i); post[i*k + j]: posterior probability of expert j given (x_i, y_i);
+ * mean[i]: E[y | x_i]; logdens[i]: log p(y_i | x_i). post and logdens need data->y. */
+int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate, double *post,
+                       double *mean, double *logdens, gmoe_error *err);
+
 #ifdef __cplusplus
 }
 #endif

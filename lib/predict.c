@@ -1,0 +1,64 @@
+/* Per-observation predictions of a model: gate weights, posterior expert probabilities,
+ * predictive means and conditional log-densities. */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define LOG_2PI 1.8378770664093454836
+
+int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate, double *post,
+                       double *mean, double *logdens, gmoe_error *err)
+{
+    if (data->d != m->d)
+        return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model has %zu",
+                              data->d, m->d);
+    if ((post || logdens) && !data->y)
+        return gmoe_error_set(err, GMOE_EINVAL, "posteriors and densities need the response y");
+    size_t n = data->n, k = m->k, B = GMOE_BLOCK;
+    size_t gws = gmoe__gate_work_size(m);
+    double *work = malloc((gws + 3 * B * k + 2 * B) * sizeof(double));
+    if (!work) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    double *lw = work + gws, *gw = lw + B * k, *u = gw + B * k, *mx = u + B * k, *ls = mx + B;
+    int rc = GMOE_SUCCESS;
+    for (size_t i0 = 0; i0 < n && !rc; i0 += B) {
+        size_t mr = n - i0 < B ? n - i0 : B;
+        rc = gmoe__gate_block(m, data, i0, mr, lw, gw, B, work);
+        if (rc) break;
+        /* Expert means of the block: a_j'x + b_j. */
+        for (size_t j = 0; j < k; j++)
+            for (size_t r = 0; r < mr; r++) {
+                double mu = m->b[j];
+                for (size_t t = 0; t < m->d; t++) mu += m->a[j * m->d + t] * data->x[t * n + i0 + r];
+                u[j * B + r] = mu;
+            }
+        for (size_t r = 0; r < mr; r++) {
+            size_t i = i0 + r;
+            if (gate)
+                for (size_t j = 0; j < k; j++) gate[i * k + j] = gw[j * B + r];
+            if (mean) {
+                double s = 0;
+                for (size_t j = 0; j < k; j++) s += gw[j * B + r] * u[j * B + r];
+                mean[i] = s;
+            }
+        }
+        if (!post && !logdens) continue;
+        /* log(g_j N(y; mu_j, v_j)) in u, then the row-wise log-sum-exp. */
+        for (size_t j = 0; j < k; j++)
+            for (size_t r = 0; r < mr; r++) {
+                double res = data->y[i0 + r] - u[j * B + r];
+                u[j * B + r] = lw[j * B + r] - 0.5 * (LOG_2PI + log(m->var[j]) + res * res / m->var[j]);
+            }
+        gmoe__lse_rows(u, B, k, mr, mx, ls, u);
+        for (size_t r = 0; r < mr; r++) {
+            size_t i = i0 + r;
+            if (logdens) logdens[i] = mx[r] + ls[r];
+            if (post)
+                for (size_t j = 0; j < k; j++) post[i * k + j] = u[j * B + r];
+        }
+    }
+    free(work);
+    if (rc) return gmoe_error_set(err, rc, "gate evaluation failed (%s)", gmoe_strerror(rc));
+    return GMOE_SUCCESS;
+}

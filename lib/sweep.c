@@ -1,0 +1,361 @@
+/* Running a sweep: tasks in parallel, rows appended as they finish, resume. */
+#include <config.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "sweep_internal.h"
+#include "gmoe_eval.h"
+
+gmoe_sweep_options gmoe_sweep_default_options(void)
+{
+    gmoe_sweep_options o = {0, NULL, NULL, 0, 0};
+    return o;
+}
+
+typedef struct task {
+    size_t n, rep;
+} task;
+
+/* Growable text buffer for the header and the rows. */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    int oom;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int need = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (need < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->s && b->len + (size_t)need < b->cap) {
+            b->len += (size_t)need;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap <= b->len + (size_t)need) cap *= 2;
+        char *t = realloc(b->s, cap);
+        if (!t) {
+            b->oom = 1;
+            return;
+        }
+        b->s = t, b->cap = cap;
+    }
+}
+
+static void sb_num(sbuf *b, double v)
+{
+    if (isnan(v))
+        sb_printf(b, ",nan");
+    else
+        sb_printf(b, ",%.12g", v);
+}
+
+static int has(const gmoe_sweep *sw, unsigned m) { return (sw->metrics & m) != 0; }
+
+static int tau_family(const gmoe_sweep *sw)
+{
+    gmoe_gate g = gmoe_model_gate(sw->truth);
+    return g == GMOE_GATE_TEMPERATURE || g == GMOE_GATE_ACTIVATION;
+}
+
+static void column_names(const gmoe_sweep *sw, sbuf *b)
+{
+    sb_printf(b, "n,rep,loglik,loglik_truth,iterations,maps,status,seconds");
+    if (has(sw, GMOE_METRIC_LOSS)) sb_printf(b, ",loss");
+    if (has(sw, GMOE_METRIC_LOSS_PINNED)) sb_printf(b, ",loss_pinned");
+    if (has(sw, GMOE_METRIC_HELLINGER)) sb_printf(b, ",hellinger");
+    if (has(sw, GMOE_METRIC_TV)) sb_printf(b, ",tv");
+    if (has(sw, GMOE_METRIC_PARAMS)) {
+        static const char *const par[] = {"beta0", "beta1", "a", "b", "v"};
+        for (size_t l = 1; l <= gmoe_model_k(sw->truth); l++)
+            for (size_t p = 0; p < 5; p++) sb_printf(b, ",err_%s_%zu", par[p], l);
+        if (tau_family(sw)) sb_printf(b, ",err_tau");
+    }
+    if (has(sw, GMOE_METRIC_LOGLIK)) sb_printf(b, ",loglik_gap");
+    sb_printf(b, "\n");
+}
+
+/* The header lines that identify the run: a resumed file must have the same ones. */
+static void identity_lines(const gmoe_sweep *sw, sbuf *b)
+{
+    sb_printf(b, "# seed: %lu\n", sw->seed);
+    const char *p = sw->text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        sb_printf(b, "# config: %.*s\n", (int)len, p);
+        p += len + (nl ? 1 : 0);
+    }
+    if (sw->theory) sb_printf(b, "# theory: %s\n", sw->theory);
+}
+
+/* ------------------------------------------------------------------ one task */
+
+typedef struct task_ws {
+    gmoe_eval *ev;
+    gmoe_eval_result *res;
+    gmoe_eval_params evp;
+} task_ws;
+
+static void run_task(const gmoe_sweep *sw, task t, task_ws *ws, sbuf *row)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t ks = gmoe_model_k(sw->truth);
+    unsigned long seed = gmoe_sim_seed(sw->seed, t.n, t.rep);
+    gmoe_data *data = NULL;
+    gmoe_model *fit = NULL;
+    gmoe_fit_result fr;
+    gmoe_error err;
+    double llt = NAN;
+    int ok = gmoe_sim_data(sw->truth, &sw->design, t.n, seed, &data, &err) == GMOE_SUCCESS;
+    if (ok) ok = gmoe_model_loglik(sw->truth, data, &llt, &err) == GMOE_SUCCESS;
+    if (ok) {
+        gmoe_fit_params fp = sw->fit;
+        fp.seed = gmoe_sim_seed(seed, 0x5eedf17, 0);
+        ok = gmoe_fit(data, sw->templ, &fp, &fit, &fr, &err) == GMOE_SUCCESS;
+    }
+    int eval_ok = 0, dist_ok = 0;
+    if (ok && (sw->metrics & (GMOE_METRIC_LOSS | GMOE_METRIC_LOSS_PINNED | GMOE_METRIC_PARAMS)))
+        eval_ok = gmoe_eval_loss(ws->ev, sw->truth, fit, &ws->evp, ws->res, &err) == GMOE_SUCCESS;
+    if (ok && (sw->metrics & (GMOE_METRIC_HELLINGER | GMOE_METRIC_TV)))
+        dist_ok =
+            gmoe_eval_distances(ws->ev, sw->truth, fit, &ws->evp, ws->res, &err) == GMOE_SUCCESS;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    const gmoe_eval_result *r = ws->res;
+    row->len = 0;
+    sb_printf(row, "%zu,%zu", t.n, t.rep);
+    sb_num(row, ok ? fr.info.loglik : NAN);
+    sb_num(row, llt);
+    if (ok)
+        sb_printf(row, ",%zu,%zu,%s", fr.info.iterations, fr.info.maps,
+                  gmoe_fit_status_name(fr.info.status));
+    else
+        sb_printf(row, ",0,0,failed");
+    sb_printf(row, ",%.3f", secs);
+    if (has(sw, GMOE_METRIC_LOSS)) sb_num(row, eval_ok ? r->loss : NAN);
+    if (has(sw, GMOE_METRIC_LOSS_PINNED)) sb_num(row, eval_ok ? r->loss_pinned : NAN);
+    if (has(sw, GMOE_METRIC_HELLINGER)) sb_num(row, dist_ok ? r->hellinger : NAN);
+    if (has(sw, GMOE_METRIC_TV)) sb_num(row, dist_ok ? r->tv : NAN);
+    if (has(sw, GMOE_METRIC_PARAMS)) {
+        for (size_t l = 0; l < ks; l++) {
+            const double *e[] = {r->err_beta0, r->err_beta1, r->err_a, r->err_b, r->err_v};
+            for (size_t p = 0; p < 5; p++) sb_num(row, eval_ok ? e[p][l] : NAN);
+        }
+        if (tau_family(sw)) sb_num(row, eval_ok ? r->err_tau : NAN);
+    }
+    if (has(sw, GMOE_METRIC_LOGLIK)) sb_num(row, ok ? (fr.info.loglik - llt) / (double)t.n : NAN);
+    sb_printf(row, "\n");
+    gmoe_model_free(fit);
+    gmoe_data_free(data);
+}
+
+/* ------------------------------------------------------------------ output and resume */
+
+/* Read an existing results file: check that it belongs to this sweep, mark the tasks it
+ * holds, and cut off a torn last line. *exists = 0 if there is no file. */
+static int resume_scan(const gmoe_sweep *sw, const char *path, const char *ident,
+                       const char *columns, unsigned char *done, int *exists, gmoe_error *err)
+{
+    *exists = 0;
+    FILE *fp = fopen(path, "r+");
+    if (!fp) {
+        if (errno == ENOENT) return GMOE_SUCCESS;
+        return gmoe_error_set(err, GMOE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    *exists = 1;
+    sbuf id = {0};
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    long good_end = 0;
+    int rc = GMOE_SUCCESS, seen_columns = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, fp)) > 0) {
+        lineno++;
+        if (line[len - 1] != '\n') break; /* torn: cut off below */
+        if (line[0] == '#') {
+            if (!strncmp(line, "# seed:", 7) || !strncmp(line, "# config:", 9) ||
+                !strncmp(line, "# theory:", 9))
+                sb_printf(&id, "%s", line);
+        } else if (!seen_columns) {
+            seen_columns = 1;
+            if (id.oom || strcmp(id.s ? id.s : "", ident)) {
+                rc = gmoe_error_set(err, GMOE_EINVAL,
+                                    "%s: holds results of another configuration or seed; "
+                                    "remove it or choose another output",
+                                    path);
+                break;
+            }
+            if (strcmp(line, columns)) {
+                rc = gmoe_error_set(err, GMOE_EPARSE, "%s:%zu: unexpected columns", path, lineno);
+                break;
+            }
+        } else {
+            unsigned long long n, rep;
+            char tail;
+            if (sscanf(line, "%llu,%llu%c", &n, &rep, &tail) != 3 || tail != ',') {
+                rc = gmoe_error_set(err, GMOE_EPARSE, "%s:%zu: not a results row", path, lineno);
+                break;
+            }
+            size_t i;
+            for (i = 0; i < sw->nn && sw->ns[i] != n; i++) {}
+            if (i == sw->nn || rep < 1 || rep > sw->reps) {
+                rc = gmoe_error_set(err, GMOE_EPARSE, "%s:%zu: task (n = %llu, rep = %llu) is "
+                                    "not in this sweep", path, lineno, n, rep);
+                break;
+            }
+            done[i * sw->reps + (rep - 1)] = 1;
+        }
+        good_end = ftell(fp);
+    }
+    if (!rc && !seen_columns)
+        rc = gmoe_error_set(err, GMOE_EPARSE, "%s: no column line; remove the file", path);
+    if (!rc && ftruncate(fileno(fp), good_end) != 0)
+        rc = gmoe_error_set(err, GMOE_EIO, "%s: cannot truncate: %s", path, strerror(errno));
+    free(line);
+    free(id.s);
+    fclose(fp);
+    return rc;
+}
+
+static int write_new(const char *path, const gmoe_sweep *sw, const gmoe_sweep_options *opt,
+                     const char *ident, const char *columns, gmoe_error *err)
+{
+    gmoe__outfile of;
+    int rc = gmoe__outfile_open(&of, path, err);
+    if (rc) return rc;
+    fprintf(of.fp, "# gmoe %s sweep results\n", gmoe_version());
+    if (opt->command) fprintf(of.fp, "# command: %s\n", opt->command);
+    fprintf(of.fp, "%s%s", ident, columns);
+    return gmoe__outfile_commit(&of, err);
+}
+
+static int cmp_task(const void *a, const void *b)
+{
+    const task *x = a, *y = b;
+    if (x->n != y->n) return x->n > y->n ? -1 : 1; /* largest n first */
+    return x->rep < y->rep ? -1 : x->rep > y->rep;
+}
+
+int gmoe_sweep_run(gmoe_sweep *sw, const gmoe_sweep_options *optp, gmoe_sweep_progress cb,
+                   void *cbdata, gmoe_sweep_summary *sum, gmoe_error *err)
+{
+    gmoe_sweep_options opt = optp ? *optp : gmoe_sweep_default_options();
+    const char *path = opt.output ? opt.output : sw->output;
+    size_t total = sw->nn * sw->reps, nsh = opt.nshards > 1 ? opt.nshards : 1;
+    if (opt.shard >= nsh)
+        return gmoe_error_set(err, GMOE_EINVAL, "shard %zu of %zu does not exist", opt.shard, nsh);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sbuf ident = {0}, columns = {0};
+    identity_lines(sw, &ident);
+    column_names(sw, &columns);
+    unsigned char *done = calloc(total ? total : 1, 1);
+    task *tasks = malloc((total ? total : 1) * sizeof(task));
+    int rc = GMOE_SUCCESS, exists = 0;
+    if (!done || !tasks || ident.oom || columns.oom)
+        rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    if (!rc) rc = resume_scan(sw, path, ident.s, columns.s, done, &exists, err);
+    if (!rc && !exists) rc = write_new(path, sw, &opt, ident.s, columns.s, err);
+    size_t nt = 0, skipped = 0;
+    for (size_t i = 0; !rc && i < sw->nn; i++)
+        for (size_t r = 0; r < sw->reps; r++) {
+            size_t id = i * sw->reps + r;
+            if (id % nsh != opt.shard) continue;
+            if (done[id]) {
+                skipped++;
+                continue;
+            }
+            tasks[nt].n = sw->ns[i];
+            tasks[nt++].rep = r + 1;
+        }
+    qsort(tasks, nt, sizeof(task), cmp_task);
+    FILE *out = NULL;
+    if (!rc && !(out = fopen(path, "a")))
+        rc = gmoe_error_set(err, GMOE_EIO, "%s: cannot append: %s", path, strerror(errno));
+    size_t finished = 0, failed = 0;
+    int stop = 0, werr = 0;
+    int threads = opt.threads > 0 ? opt.threads : sw->threads;
+    size_t ks = gmoe_model_k(sw->truth), d = gmoe_model_d(sw->truth);
+    if (!rc) {
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
+        {
+            task_ws ws;
+            ws.ev = gmoe_eval_alloc(ks, sw->k, d);
+            ws.res = gmoe_eval_result_alloc(ks, sw->k, d);
+            ws.evp = gmoe_eval_default_params();
+            ws.evp.loss = (gmoe_loss_kind)sw->loss_kind;
+            ws.evp.design = sw->design;
+            sbuf row = {0};
+            int ok = ws.ev && ws.res;
+#pragma omp for schedule(dynamic, 1)
+            for (size_t t = 0; t < nt; t++) {
+                int halt;
+#pragma omp atomic read
+                halt = stop;
+                if (halt || !ok) continue;
+                run_task(sw, tasks[t], &ws, &row);
+#pragma omp critical(gmoe_sweep_out)
+                {
+                    if (!werr && !row.oom) {
+                        if (fwrite(row.s, 1, row.len, out) != row.len || fflush(out) != 0)
+                            werr = errno ? errno : EIO;
+                        finished++;
+                        failed += strstr(row.s, ",failed,") != NULL;
+                        if (werr || (cb && cb(finished, nt, cbdata))) {
+#pragma omp atomic write
+                            stop = 1;
+                        }
+                    }
+                }
+            }
+            if (!ok) {
+#pragma omp atomic write
+                stop = 1;
+            }
+            free(row.s);
+            gmoe_eval_free(ws.ev);
+            gmoe_eval_result_free(ws.res);
+        }
+        if (werr)
+            rc = gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", path, strerror(werr));
+        else if (finished < nt && !cb)
+            rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    }
+    if (out) {
+        if (fsync(fileno(out)) != 0 && !rc && errno != EINVAL)
+            rc = gmoe_error_set(err, GMOE_EIO, "%s: sync failed: %s", path, strerror(errno));
+        if (fclose(out) != 0 && !rc)
+            rc = gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", path, strerror(errno));
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (sum) {
+        sum->tasks = nt + skipped;
+        sum->skipped = skipped;
+        sum->done = finished;
+        sum->failed = failed;
+        sum->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    }
+    free(ident.s);
+    free(columns.s);
+    free(done);
+    free(tasks);
+    return rc;
+}
