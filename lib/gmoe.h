@@ -11,6 +11,7 @@
 #include "gmoe_sim.h"
 #include "gmoe_csv.h"
 #include "gmoe_io.h"
+#include "gmoe_eval.h"
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *gmoe_version(void);
