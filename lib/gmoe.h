@@ -14,6 +14,7 @@
 #include "gmoe_em.h"
 #include "gmoe_fit.h"
 #include "gmoe_eval.h"
+#include "gmoe_sweep.h"
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *gmoe_version(void);

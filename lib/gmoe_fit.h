@@ -7,8 +7,8 @@
  * degenerate ones (a variance on the floor); ties go to the lower start index.
  *
  * Start strategies:
- *   near-true  each fitted expert copies a true expert (all true experts covered, the rest
- *              drawn at random), perturbed as in the published experiments (MODELS.md 3a):
+ *   near-true  fitted expert j < k* copies true expert j, each extra expert a true expert
+ *              drawn at random, perturbed as in the published experiments (MODELS.md 3a):
  *              gate parameters + N(0, (0.005 n^-0.083)^2), expert coefficients +
  *              N(0, (0.05 n^-0.083)^2), variances + |N(0, (0.005 n^-0.25)^2)|;
  *   random     a uniformly random hard partition of the observations;

@@ -36,9 +36,10 @@ int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_m
                               "near-true start needs k >= k* (k = %zu, k* = %zu)", k, ks);
     size_t *assign = malloc(k * sizeof(size_t));
     if (!assign) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
-    /* Every true expert once (in random order), the extra fitted experts at random. */
+    /* Fitted expert j < k* starts at true expert j, so that every true expert is covered and
+     * the last true expert (the reference of a pinned gate) keeps its place for k = k*; the
+     * extra experts start at true experts drawn at random. */
     for (size_t j = 0; j < k; j++) assign[j] = j < ks ? j : gsl_rng_uniform_int(rng, ks);
-    gsl_ran_shuffle(rng, assign, k, sizeof(size_t));
     double nn = (double)(n > 0 ? n : 1);
     double sg = 0.005 * pow(nn, -0.083), se = 0.05 * pow(nn, -0.083), sv = 0.005 * pow(nn, -0.25);
     for (size_t j = 0; j < k; j++) {
