@@ -102,9 +102,14 @@ expect_err 1 "gmoe: m2.json: the grid design needs a model with d = 1 (this one 
 expect_err 1 "gmoe: nosuch.json: cannot open: No such file or directory" \
     "$GMOE" simulate --model nosuch.json -n 10
 printf '{"gmoe_model": 1, "gate": "softmax", "experts": [{"beta0": 0, "beta1": [1], "a": [1], "b": 0, "var": -0.5}]}\n' >neg.json
-run "$GMOE" simulate --model neg.json -n 10
-[ "$status" -eq 1 ] || fail "negative variance: exit $status"
-grep -q '^gmoe: neg.json: .*var' err || fail "negative variance: $(cat err)"
+expect_err 1 "gmoe: neg.json: experts[0].var: must be > 0 (got -0.5)" \
+    "$GMOE" simulate --model neg.json -n 10
+sed 's/"gmoe_model": 1,/"gmoe_model": 1, "colour": "red",/' m2.json >typo.json
+expect_err 1 "gmoe: typo.json: colour: unknown key" "$GMOE" simulate --model typo.json -n 10
+# "-o -" and "--model -" are the standard streams.
+"$GMOE" simulate --model - -n 10 --seed 5 <"$TRUTH" >stdin.csv 2>err || fail "--model -: $(cat err)"
+expect_ok "$GMOE" simulate --model "$TRUTH" -n 10 --seed 5
+cmp -s out stdin.csv || fail "--model - differs from --model FILE"
 expect_err 1 "gmoe: nodir/out.csv: cannot write: No such file or directory" \
     "$GMOE" simulate --model "$TRUTH" -n 10 -o nodir/out.csv
 if [ -w /dev/full ]; then
