@@ -64,7 +64,8 @@ static int help(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (argc > 2) return cli_usage_error("help: unexpected argument \"%s\"", argv[2]);
-    if (strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return CLI_EXIT_OK;
     }

@@ -14,8 +14,11 @@ done
 cp out help.txt
 expect_ok "$GMOE" -h
 cmp -s out help.txt || fail "-h differs from --help"
-expect_ok "$GMOE" help
-cmp -s out help.txt || fail "help differs from --help"
+for h in help "help help" "help --help"; do
+    # shellcheck disable=SC2086
+    expect_ok "$GMOE" $h
+    cmp -s out help.txt || fail "$h differs from --help"
+done
 
 for cmd in simulate loglik; do
     expect_ok "$GMOE" help "$cmd"
