@@ -9,5 +9,6 @@ int main_simulate(int argc, char **argv);
 int main_loglik(int argc, char **argv);
 int main_fit(int argc, char **argv);
 int main_predict(int argc, char **argv);
+int main_sweep(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"loglik", main_loglik, "log-likelihood of a data set under a model"},
     {"fit", main_fit, "fit a mixture of experts by maximum likelihood (EM)"},
     {"predict", main_predict, "gate weights, posteriors, means and densities per row"},
+    {"sweep", main_sweep, "convergence-rate sweep: simulate, fit, evaluate over a grid of n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,168 @@
+/* gmoe sweep: a convergence-rate sweep from a config file. */
+#include <config.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "common.h"
+#include "commands.h"
+
+enum { OPT_THREADS = CLI_OPT_FIRST_LOCAL, OPT_SHARD };
+
+static void usage(FILE *fp)
+{
+    fputs("Usage: gmoe sweep [options] CONFIG\n"
+          "\n"
+          "Run the convergence-rate sweep that CONFIG describes (gmoe-formats(5)): for every\n"
+          "sample size n of its grid and every replicate, simulate from the true model, fit,\n"
+          "evaluate, and append one row to the results CSV. Tasks run in parallel, largest n\n"
+          "first; each is seeded from (seed, n, replicate) alone, so the rows do not depend on\n"
+          "the number of threads. Running the same command again after an interruption (Ctrl-C,\n"
+          "a kill, a crash) resumes: finished rows are kept and only the missing tasks run.\n"
+          "At the end the convergence rates are printed (as `gmoe rate` does).\n"
+          "\n"
+          "Options:\n"
+          "      --threads N      worker threads (default: the config's threads, else every core)\n"
+          "  -o, --output FILE    results file (default: the config's output)\n"
+          "      --shard I/N      run only the I-th of N interleaved shares of the tasks (I from\n"
+          "                       1 to N; see gmoe merge)\n" CLI_HELP_PROGRESS CLI_HELP_QUIET
+              CLI_HELP_HELP
+          "\n"
+          "Example:\n"
+          "  gmoe sweep experiments/softmax-exact-k2-quick.conf\n",
+          fp);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+typedef struct progress {
+    int show;
+    double t0;
+    size_t skipped;
+} progress;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int progress_cb(size_t done, size_t total, void *data)
+{
+    progress *p = data;
+    if (p->show) {
+        double el = now() - p->t0, rate = el > 0 ? (double)done / el : 0;
+        double eta = rate > 0 ? (double)(total - done) / rate : 0;
+        int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
+        fprintf(stderr, "\r[%.*s%*s] %zu/%zu tasks  %.1f/s  ETA %02d:%02d:%02d ", fill,
+                "##############################", width - fill, "", done, total, rate,
+                (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60);
+        if (done == total) fputc('\n', stderr);
+        fflush(stderr);
+    }
+    return interrupted != 0;
+}
+
+static int parse_shard(const char *arg, size_t *i, size_t *n)
+{
+    unsigned long a, b;
+    char tail;
+    if (sscanf(arg, "%lu/%lu%c", &a, &b, &tail) != 2 || b < 1 || a < 1 || a > b || b > 100000)
+        return cli_usage_error("sweep: --shard must be I/N with 1 <= I <= N (got \"%s\")", arg);
+    *i = a - 1;
+    *n = b;
+    return 0;
+}
+
+int main_sweep(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        CLI_OPTION_HELP,
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"shard", required_argument, NULL, OPT_SHARD},
+        CLI_OPTION_OUTPUT,
+        CLI_OPTION_PROGRESS,
+        CLI_OPTION_QUIET,
+        CLI_OPTION_END,
+    };
+    cli_common co;
+    cli_common_init(&co, "sweep");
+    gmoe_sweep *sw = NULL;
+    gmoe_sweep_options opt = gmoe_sweep_default_options();
+    gmoe_error err;
+    gmoe_error_clear(&err);
+    int rc = CLI_EXIT_OK, c;
+    char *cmdline = NULL;
+
+    while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            goto out;
+        }
+        if (c == OPT_THREADS) {
+            size_t t;
+            if ((rc = cli_parse_count("--threads", optarg, &t))) goto out;
+            if (t > 4096) {
+                rc = cli_usage_error("sweep: --threads must be at most 4096");
+                goto out;
+            }
+            opt.threads = (int)t;
+            continue;
+        }
+        if (c == OPT_SHARD) {
+            if ((rc = parse_shard(optarg, &opt.shard, &opt.nshards))) goto out;
+            continue;
+        }
+        if ((rc = cli_common_opt(&co, c, optarg, argv))) goto out;
+    }
+    if ((rc = cli_check_positional(&co, argc, argv, 1, 1, "config file (CONFIG)"))) goto out;
+    if (strcmp(co.output, "-") != 0) opt.output = co.output;
+    /* The command line goes into the results header. */
+    size_t len = 0;
+    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+    cmdline = malloc(len + 6);
+    if (cmdline) {
+        strcpy(cmdline, "gmoe");
+        for (int i = 0; i < argc; i++) strcat(strcat(cmdline, " "), argv[i]);
+        opt.command = cmdline;
+    }
+    if (gmoe_sweep_load(argv[optind], &sw, &err)) {
+        rc = cli_lib_error(&err);
+        goto out;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    progress pr = {cli_progress_enabled(&co), now(), 0};
+    gmoe_sweep_summary sum;
+    const char *out = opt.output ? opt.output : gmoe_sweep_output(sw);
+    if (gmoe_sweep_run(sw, &opt, progress_cb, &pr, &sum, &err)) {
+        rc = cli_lib_error(&err);
+        goto out;
+    }
+    if (interrupted) {
+        cli_error("sweep: interrupted after %zu of %zu tasks; %s keeps them: run the same "
+                  "command again to resume",
+                  sum.done + sum.skipped, sum.tasks, out);
+        rc = CLI_EXIT_ERROR;
+        goto out;
+    }
+    if (co.progress != 0)
+        fprintf(stderr, "gmoe sweep: %zu tasks (%zu resumed, %zu run, %zu failed) in %.1f s -> %s\n",
+                sum.tasks, sum.skipped, sum.done, sum.failed, sum.seconds, out);
+out:
+    free(cmdline);
+    gmoe_sweep_free(sw);
+    cli_common_free(&co);
+    return rc;
+}
