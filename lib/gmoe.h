@@ -13,6 +13,7 @@
 #include "gmoe_io.h"
 #include "gmoe_em.h"
 #include "gmoe_fit.h"
+#include "gmoe_rate.h"
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *gmoe_version(void);
