@@ -1,4 +1,4 @@
-/* Convergence rates (gmoe_rate).
+/* Convergence rates (gmoe_rate) and results files (gmoe_results).
  *
  * The synthetic sweeps draw values c n^slope exp(sigma Z), Z standard normal: the mean at each
  * n is c exp(sigma^2 / 2) n^slope, so the slope of log(mean) on log(n) is `slope` exactly in
@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <gsl/gsl_cdf.h>
 #include "testutil.h"
 
@@ -339,6 +340,159 @@ START_TEST(test_invalid)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ results files */
+
+static char tmp_path[64];
+
+static const char *write_tmp(const char *text)
+{
+    snprintf(tmp_path, sizeof tmp_path, "/tmp/gmoe-test-rate-XXXXXX");
+    int fd = mkstemp(tmp_path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs(text, fp);
+    fclose(fp);
+    return tmp_path;
+}
+
+static const char good_file[] =
+    "\xEF\xBB\xBF# gmoe 0.1.0 sweep results\r\n"
+    "# seed: 2023\n"
+    "# theory: loss=-0.5 hellinger=-0.25 err_beta1_1=-0.125\n"
+    "n,rep,loglik,loglik_truth,iterations,status,seconds,loss,hellinger,err_beta1_1\n"
+    "2000,2,-1,-1,12,converged,0.5,0.02,0.01,nan\n"
+    "\n"
+    "1000,2,-2,-2,9,converged,0.5,0.04,0.02,0.3\r\n"
+    "2000,1,-3,-3,10,converged,0.5, 0.03 ,0.012,\n"
+    "1000,1,-4,-4,7,max-iterations,0.5,0.05,0.025,0.2\n"
+    "# theory: loss=-0.4\n";
+
+START_TEST(test_results_read)
+{
+    const char *path = write_tmp(good_file);
+    gmoe_results *r;
+    gmoe_error err;
+    int rc = gmoe_results_read(path, &r, &err);
+    unlink(path);
+    ck_assert_msg(rc == GMOE_SUCCESS, "%s", err.msg);
+    ck_assert_uint_eq(gmoe_results_nrows(r), 4);
+    ck_assert_uint_eq(gmoe_results_ncols(r), 10);
+    ck_assert_str_eq(gmoe_results_colname(r, 7), "loss");
+    ck_assert_ptr_null(gmoe_results_colname(r, 10));
+    int want_metric[10] = {0, 0, 0, 0, 0, 0, 0, 1, 1, 1};
+    for (size_t j = 0; j < 10; j++)
+        ck_assert_int_eq(gmoe_results_is_metric(r, j), want_metric[j]);
+    size_t j;
+    ck_assert(gmoe_results_find(r, "hellinger", &j) && j == 8);
+    ck_assert(!gmoe_results_find(r, "tv", &j));
+    /* Sorted by (n, rep). */
+    const double *n = gmoe_results_column(r, 0), *rep = gmoe_results_column(r, 1);
+    const double *loss = gmoe_results_column(r, 7), *err1 = gmoe_results_column(r, 9);
+    const double *status = gmoe_results_column(r, 5);
+    double want_n[4] = {1000, 1000, 2000, 2000}, want_rep[4] = {1, 2, 1, 2};
+    double want_loss[4] = {0.05, 0.04, 0.03, 0.02};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_double_eq(n[i], want_n[i]);
+        ck_assert_double_eq(rep[i], want_rep[i]);
+        ck_assert_double_eq(loss[i], want_loss[i]);
+        ck_assert(isnan(status[i]));
+    }
+    ck_assert_double_eq(err1[0], 0.2);
+    ck_assert(isnan(err1[2]) && isnan(err1[3]));
+    ck_assert_uint_eq(gmoe_results_nheader(r), 4);
+    ck_assert_str_eq(gmoe_results_header(r, 0), "gmoe 0.1.0 sweep results");
+    ck_assert_str_eq(gmoe_results_header(r, 3), "theory: loss=-0.4");
+    double t;
+    ck_assert(gmoe_results_theory(r, "loss", &t) && t == -0.4); /* the later line */
+    ck_assert(gmoe_results_theory(r, "err_beta1_1", &t) && t == -0.125);
+    ck_assert(!gmoe_results_theory(r, "tv", &t) && isnan(t));
+    gmoe_results_free(r);
+    gmoe_results_free(NULL);
+}
+END_TEST
+
+typedef struct bad_file {
+    const char *text;
+    const char *msg; /* after "PATH" */
+} bad_file;
+
+static const bad_file bad_files[] = {
+    {"", ": empty file (no header row)"},
+    {"# only a comment\n\n", ": empty file (no header row)"},
+    {"n,rep,loss\n# nothing else\n", ": no data rows"},
+    {"# c\nrep,loss\n1,2\n", ":2: no column named \"n\""},
+    {"n,loss\n1,2\n", ":1: no column named \"rep\""},
+    {"n,rep,loss,loss\n", ":1: duplicate column name \"loss\""},
+    {"n,rep,,loss\n", ":1: empty column name (field 3)"},
+    {"n,rep,loss\n10,1,0.5\n\n10,2\n", ":4: expected 3 fields, found 2"},
+    {"n,rep,loss\n10,1,0.5,7\n", ":2: expected 3 fields, found 4"},
+    {"rep,n,loss\n1,abc,0.5\n", ":2: column \"n\" (field 2): not a number: \"abc\""},
+    {"n,rep,loss\n,1,0.5\n", ":2: column \"n\" (field 1): not a number: \"\""},
+    {"n,rep,loss\nnan,1,0.5\n", ":2: column \"n\" (field 1): not finite: \"nan\""},
+    {"n,rep,loss\n0,1,0.5\n", ":2: column \"n\" (field 1): must be > 0: \"0\""},
+    {"n,rep,loss\n10,x,0.5\n", ":2: column \"rep\" (field 2): not a number: \"x\""},
+    {"n,rep,loss\n10,1,0.5x\n", ":2: column \"loss\" (field 3): not a number: \"0.5x\""},
+    {"# theory: loss=fast\nn,rep,loss\n", ":1: theory: \"loss\": not a number: \"fast\""},
+    {"# theory: -0.5\nn,rep,loss\n", ":1: theory: expected name=slope: \"-0.5\""},
+};
+
+START_TEST(test_results_errors)
+{
+    const bad_file *b = &bad_files[_i];
+    const char *path = write_tmp(b->text);
+    gmoe_results *r = (gmoe_results *)&r;
+    gmoe_error err;
+    int rc = gmoe_results_read(path, &r, &err);
+    unlink(path);
+    ck_assert_int_eq(rc, GMOE_EPARSE);
+    ck_assert_ptr_null(r);
+    char want[GMOE_ERRMSG_MAX];
+    snprintf(want, sizeof want, "%s%s", path, b->msg);
+    ck_assert_str_eq(err.msg, want);
+}
+END_TEST
+
+START_TEST(test_results_missing)
+{
+    gmoe_results *r;
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_results_read("/nonexistent/res.csv", &r, &err), GMOE_EIO);
+    ck_assert_str_eq(err.msg, "/nonexistent/res.csv: cannot open: No such file or directory");
+}
+END_TEST
+
+/* A file read back gives the estimate of the rows it was written from. */
+START_TEST(test_results_rate)
+{
+    sweep s = power_law(8, 5, 1.0, -0.5, 0.3, 9);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&text, &len);
+    fprintf(fp, "# theory: loss=-0.5\nn,rep,status,loss\n");
+    for (size_t i = 0; i < s.m; i++)
+        fprintf(fp, "%.17g,%zu,converged,%.17g\n", s.n[i], i / 8 + 1, s.v[i]);
+    fclose(fp);
+    const char *path = write_tmp(text);
+    free(text);
+    gmoe_results *r;
+    ck_assert_int_eq(gmoe_results_read(path, &r, NULL), GMOE_SUCCESS);
+    unlink(path);
+    size_t j;
+    ck_assert(gmoe_results_find(r, "loss", &j));
+    gmoe_rate_result a = estimate_ok(&s, NULL), b;
+    ck_assert_int_eq(gmoe_rate_estimate(gmoe_results_column(r, 0), gmoe_results_column(r, j),
+                                        gmoe_results_nrows(r), NULL, &b, NULL),
+                     GMOE_SUCCESS);
+    ck_assert_double_eq(a.slope, b.slope);
+    ck_assert_double_eq(a.ci[0], b.ci[0]);
+    ck_assert_double_eq(a.ci[1], b.ci[1]);
+    gmoe_rate_result_free(&a);
+    gmoe_rate_result_free(&b);
+    gmoe_results_free(r);
+    sweep_free(&s);
+}
+END_TEST
+
 static Suite *rate_suite(void)
 {
     Suite *s = suite_create("rate");
@@ -355,6 +509,12 @@ static Suite *rate_suite(void)
     tcase_add_test(tc, test_skipped);
     tcase_add_test(tc, test_deterministic);
     tcase_add_test(tc, test_invalid);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("results");
+    tcase_add_test(tc, test_results_read);
+    tcase_add_loop_test(tc, test_results_errors, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
+    tcase_add_test(tc, test_results_missing);
+    tcase_add_test(tc, test_results_rate);
     suite_add_tcase(s, tc);
     return s;
 }
