@@ -17,6 +17,7 @@ typedef struct command {
 static const command commands[] = {
     {"simulate", main_simulate, "draw a data set (x, y) from a model"},
     {"loglik", main_loglik, "log-likelihood of a data set under a model"},
+    {"rate", main_rate, "convergence rates (log-log slopes) from a sweep's results"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
