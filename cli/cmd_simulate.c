@@ -38,7 +38,7 @@ enum { OPT_DESIGN = CLI_OPT_FIRST_LOCAL, OPT_LO, OPT_HI, OPT_MEAN, OPT_SD };
 
 /* Which design options were given, to reject those that do not fit the design. */
 typedef struct given {
-    int design, lo, hi, mean, sd;
+    int lo, hi, mean, sd;
 } given;
 
 static int check_design_options(const gmoe_design *des, const given *g)
@@ -79,7 +79,7 @@ int main_simulate(int argc, char **argv)
     size_t n = 0;
     double lo = 0, hi = 1, mean = 0, sd = 1;
     gmoe_design des = gmoe_design_default();
-    given g = {0, 0, 0, 0, 0};
+    given g = {0, 0, 0, 0};
     int rc = CLI_EXIT_OK, c;
 
     while ((c = getopt_long(argc, argv, ":hm:n:o:", opts, NULL)) != -1) {
@@ -94,7 +94,6 @@ int main_simulate(int argc, char **argv)
             if (gmoe_design_parse(optarg, &des.kind))
                 rc = cli_usage_error("--design must be uniform, grid or normal (got \"%s\")",
                                      optarg);
-            g.design = 1;
             break;
         case OPT_LO:
             rc = cli_parse_double("--lo", optarg, &lo);
