@@ -43,6 +43,7 @@ typedef struct metric {
     const char *name;
     double theory; /* NaN when the header gives none */
     gmoe_rate_result res;
+    char error[GMOE_ERRMSG_MAX]; /* why there is no estimate, or "" */
 } metric;
 
 /* A count that may be 0 (cli_parse_count wants >= 1): decimal digits only. */
@@ -90,6 +91,51 @@ static int select_metrics(const gmoe_results *r, const char *path, char **names,
     return CLI_EXIT_OK;
 }
 
+/* The result of a metric without an estimate: every value NaN, every count 0. */
+static void no_estimate(metric *m, const char *why)
+{
+    gmoe_rate_result *r = &m->res;
+    snprintf(m->error, sizeof m->error, "%s", why);
+    memset(r, 0, sizeof *r);
+    r->slope = r->intercept = r->se = r->slope_median = r->intercept_median = NAN;
+    r->ci[0] = r->ci[1] = r->ci_ols[0] = r->ci_ols[1] = r->n_min = r->n_max = NAN;
+}
+
+/* Estimate every metric. A metric named by --metric must have an estimate; of the default
+ * (all metrics), those that have none (say a column of failed tasks) are left out with a
+ * warning, unless none has one. */
+static int estimate_all(const gmoe_results *res, const char *path, metric *ms, size_t count,
+                        int named, const gmoe_rate_params *p)
+{
+    size_t jn, fitted = 0;
+    gmoe_results_find(res, "n", &jn);
+    for (size_t i = 0; i < count; i++) {
+        size_t j;
+        gmoe_error err;
+        gmoe_results_find(res, ms[i].name, &j);
+        gmoe_results_theory(res, ms[i].name, &ms[i].theory);
+        if (gmoe_rate_estimate(gmoe_results_column(res, jn), gmoe_results_column(res, j),
+                               gmoe_results_nrows(res), p, &ms[i].res, &err) == GMOE_SUCCESS) {
+            fitted++;
+            continue;
+        }
+        if (named || err.code == GMOE_ENOMEM) {
+            cli_error("%s: metric \"%s\": %s", path, ms[i].name, err.msg);
+            return CLI_EXIT_ERROR;
+        }
+        no_estimate(&ms[i], err.msg);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (!ms[i].error[0]) continue;
+        if (fitted == 0) {
+            cli_error("%s: metric \"%s\": %s", path, ms[i].name, ms[i].error);
+            return CLI_EXIT_ERROR;
+        }
+        cli_error("warning: %s: metric \"%s\" has no estimate: %s", path, ms[i].name, ms[i].error);
+    }
+    return CLI_EXIT_OK;
+}
+
 /* ---------------------------------------------------------------- table */
 
 /* v with fmt, or "-" when it is not finite. */
@@ -122,6 +168,10 @@ static void print_table(const metric *ms, size_t count, const gmoe_rate_params *
     for (size_t i = 0; i < count; i++) {
         const gmoe_rate_result *r = &ms[i].res;
         char a[32], b[32], ci[48], range[48];
+        if (ms[i].error[0]) {
+            printf("%-*s  no estimate: %s\n", w, ms[i].name, ms[i].error);
+            continue;
+        }
         if (isfinite(r->ci[0]))
             snprintf(ci, sizeof ci, "[%.4f, %.4f]", r->ci[0], r->ci[1]);
         else
@@ -172,7 +222,7 @@ static json_t *metric_json(const metric *m, const gmoe_rate_params *p)
                               "mean", jnum(G->mean), "median", jnum(G->median), "sd", jnum(G->sd),
                               "q10", jnum(G->q10), "q90", jnum(G->q90), "used", G->used));
     }
-    return json_pack("{sosososososososososIsIsIsIsIsososfsIsIsIso}", /* in this order: */
+    return json_pack("{sosososososososososIsIsIsIsIsososfsIsIsIsoso}", /* in this order: */
                      "slope", jnum(r->slope), "ci", jpair(r->ci), "slope_median",
                      jnum(r->slope_median), "n_min", jsize(r->n_min), "n_max", jsize(r->n_max),
                      "intercept", jnum(r->intercept), "se", jnum(r->se), "ci_ols", jpair(r->ci_ols),
@@ -181,7 +231,8 @@ static json_t *metric_json(const metric *m, const gmoe_rate_params *p)
                      (json_int_t)r->nonpositive, "points_median", (json_int_t)r->points_median,
                      "trimmed", trimmed, "theory", jnum(m->theory), "level", p->level, "bootstrap",
                      (json_int_t)p->bootstrap, "boot_used", (json_int_t)r->boot_used, "seed",
-                     (json_int_t)p->seed, "groups", groups);
+                     (json_int_t)p->seed, "groups", groups, "error",
+                     m->error[0] ? json_string(m->error) : json_null());
 }
 
 /* One member per metric, one line each. */
@@ -262,19 +313,7 @@ int main_rate(int argc, char **argv)
         goto out;
     }
     if ((rc = select_metrics(res, path, names, nnames, &ms, &count))) goto out;
-    size_t jn;
-    gmoe_results_find(res, "n", &jn);
-    for (size_t i = 0; i < count; i++) {
-        size_t j;
-        gmoe_results_find(res, ms[i].name, &j);
-        gmoe_results_theory(res, ms[i].name, &ms[i].theory);
-        if (gmoe_rate_estimate(gmoe_results_column(res, jn), gmoe_results_column(res, j),
-                               gmoe_results_nrows(res), &params, &ms[i].res, &err)) {
-            cli_error("%s: metric \"%s\": %s", path, ms[i].name, err.msg);
-            rc = CLI_EXIT_ERROR;
-            goto out;
-        }
-    }
+    if ((rc = estimate_all(res, path, ms, count, nnames > 0, &params))) goto out;
     if (co.json)
         rc = print_json(ms, count, &params);
     else

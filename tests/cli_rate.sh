@@ -114,6 +114,23 @@ expect_ok "$GMOE" rate --json --seed 7 --metric err res.csv
 expect_ok "$GMOE" rate --json --bootstrap 0 --metric loss res.csv
 grep -q '"ci": \[null, null\]' out || fail "--bootstrap 0: ci not null"
 
+# A metric without an estimate (every mean <= 0): left out with a warning when all metrics
+# are asked for, an error when named.
+awk -F, 'BEGIN { OFS = "," } /^#/ { print; next } !h { print $0 ",gap"; h = 1; next }
+    { print $0 ",-0.001" }' res.csv >gap.csv
+why="0 sizes with a positive mean (30 rows, 0 skipped); need 2"
+run "$GMOE" rate --json gap.csv
+[ "$status" -eq 0 ] || fail "gap.csv: exit $status"
+[ "$(cat err)" = "gmoe: warning: gap.csv: metric \"gap\" has no estimate: $why" ] ||
+    fail "gap.csv: stderr: $(cat err)"
+[ "$(member gap slope)" = null ] && grep -q "^  \"gap\": {.*\"error\": \"$why\"}\$" out ||
+    fail "gap.csv: gap member: $(grep '"gap"' out)"
+[ "$(member loss error)" = null ] || fail "gap.csv: loss has an error"
+same_number "$(member loss slope)" -0.5 1e-12 || fail "gap.csv: loss slope"
+run "$GMOE" rate gap.csv
+grep -q "^gap  *no estimate: $why\$" out || fail "gap.csv: table: $(grep '^gap' out)"
+expect_err 1 "gmoe: gap.csv: metric \"gap\": $why" "$GMOE" rate --metric loss,gap gap.csv
+
 # ---------------------------------------------------------------- errors
 expect_err 1 "gmoe: nosuch.csv: cannot open: No such file or directory" "$GMOE" rate nosuch.csv
 expect_err 1 "gmoe: res.csv: no metric named \"los\"" "$GMOE" rate --metric loss,los res.csv
