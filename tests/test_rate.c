@@ -342,11 +342,12 @@ END_TEST
 
 /* ------------------------------------------------------------------ results files */
 
-static char tmp_path[64];
+static char tmp_path[512];
 
 static const char *write_tmp(const char *text)
 {
-    snprintf(tmp_path, sizeof tmp_path, "/tmp/gmoe-test-rate-XXXXXX");
+    const char *dir = getenv("TMPDIR");
+    snprintf(tmp_path, sizeof tmp_path, "%s/gmoe-test-rate-XXXXXX", dir && *dir ? dir : "/tmp");
     int fd = mkstemp(tmp_path);
     ck_assert_int_ge(fd, 0);
     FILE *fp = fdopen(fd, "w");
