@@ -463,6 +463,14 @@ START_TEST(test_write_errors)
     snprintf(want, sizeof want, "%s: cannot write: No such file or directory", p);
     ck_assert_str_eq(err.msg, want);
     gmoe_data_free(d);
+
+    d = gmoe_data_alloc(2, 0, 0);
+    snprintf(p, sizeof p, "%s", tmppath("empty.csv"));
+    ck_assert_int_eq(gmoe_csv_write(p, d, &err), GMOE_EINVAL);
+    snprintf(want, sizeof want, "%s: no columns", p);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_ne(access(p, F_OK), 0);
+    gmoe_data_free(d);
 }
 END_TEST
 
