@@ -142,7 +142,7 @@ void cli_common_init(cli_common *co, const char *cmd)
     co->progress = -1;
 }
 
-static void free_list(char **list, size_t count)
+void cli_free_list(char **list, size_t count)
 {
     if (!list) return;
     for (size_t i = 0; i < count; i++)
@@ -152,19 +152,19 @@ static void free_list(char **list, size_t count)
 
 void cli_common_free(cli_common *co)
 {
-    free_list(co->x, co->nx);
+    cli_free_list(co->x, co->nx);
     co->x = NULL;
     co->nx = 0;
 }
 
-/* Split "a,b,c" into names. Empty names ("a,,b", a leading or trailing comma) and repeated
- * names are usage errors: they are typos, and the CSV reader could not tell them apart. */
-static int parse_column_list(cli_common *co, const char *opt, const char *arg)
+/* Empty names ("a,,b", a leading or trailing comma) and repeated names are usage errors: they
+ * are typos, and the CSV reader could not tell them apart. */
+int cli_parse_list(const char *opt, const char *arg, char ***out, size_t *count)
 {
-    size_t count = 1;
+    size_t max = 1;
     for (const char *p = arg; *p; p++)
-        count += *p == ',';
-    char **list = calloc(count, sizeof *list);
+        max += *p == ',';
+    char **list = calloc(max, sizeof *list);
     if (!list) return cli_usage_error("out of memory");
     size_t nl = 0;
     const char *p = arg;
@@ -191,10 +191,21 @@ static int parse_column_list(cli_common *co, const char *opt, const char *arg)
         p = q + 1;
     }
     if (rc) {
-        free_list(list, nl);
+        cli_free_list(list, nl);
         return rc;
     }
-    free_list(co->x, co->nx);
+    *out = list;
+    *count = nl;
+    return 0;
+}
+
+static int parse_column_list(cli_common *co, const char *opt, const char *arg)
+{
+    char **list;
+    size_t nl;
+    int rc = cli_parse_list(opt, arg, &list, &nl);
+    if (rc) return rc;
+    cli_free_list(co->x, co->nx);
     co->x = list;
     co->nx = nl;
     return 0;

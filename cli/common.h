@@ -139,6 +139,12 @@ typedef struct cli_common {
 void cli_common_init(cli_common *co, const char *cmd);
 void cli_common_free(cli_common *co);
 
+/* Split a comma-separated list of column names (the value of option opt) into *list, *count
+ * names (owned by the caller: cli_free_list). Empty and repeated names are usage errors:
+ * prints the message and returns CLI_EXIT_USAGE. */
+int cli_parse_list(const char *opt, const char *arg, char ***list, size_t *count);
+void cli_free_list(char **list, size_t count);
+
 /* Handle one value c returned by getopt_long (called with a ':'-prefixed optstring) that the
  * subcommand does not handle itself: a shared option, or the '?' and ':' errors. Returns 0
  * when the option was consumed, or CLI_EXIT_USAGE after printing the message. */

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"fit", main_fit, "fit a mixture of experts by maximum likelihood (EM)"},
     {"predict", main_predict, "gate weights, posteriors, means and densities per row"},
     {"sweep", main_sweep, "convergence-rate sweep: simulate, fit, evaluate over a grid of n"},
+    {"rate", main_rate, "convergence rates (log-log slopes) from a sweep's results"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -15,6 +15,8 @@
 #include "gmoe_fit.h"
 #include "gmoe_eval.h"
 #include "gmoe_sweep.h"
+#include "gmoe_rate.h"
+#include "gmoe_results.h"
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *gmoe_version(void);
