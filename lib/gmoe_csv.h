@@ -1,20 +1,36 @@
 /* gmoe_csv: reading and writing numeric data sets as CSV.
  *
  * Format (man gmoe-formats(5)): a header row of column names; comma-separated fields;
- * fields may be double-quoted ("" is a quote inside a quoted field); lines starting with '#'
- * and blank lines are ignored; CRLF line ends and a UTF-8 byte order mark are accepted.
- * Files are streamed: memory grows geometrically with the rows kept, never quadratically.
+ * fields may be double-quoted ("" is a quote inside a quoted field, which may also hold commas
+ * and line breaks); spaces and tabs around a field, outside its quotes, are ignored; lines
+ * starting with '#' and blank lines are ignored, before the header too; CRLF line ends and a
+ * UTF-8 byte order mark are accepted. Numbers are read with strtod in the C locale: NaN and
+ * infinities are rejected, underflow to a subnormal or zero is not an error. Files are
+ * streamed: memory grows geometrically with the rows kept, never quadratically.
  *
  * Every malformed input is an error whose message names the file, the line (1-based, counting
- * every physical line) and the column (by name, and by 1-based field number):
- *   data.csv: cannot open: No such file or directory
- *   data.csv: empty file (no header row)
+ * every physical line; the line where the row, or the bad field, starts) and the column (by
+ * name and by 1-based field number; by number only in the header or past the last column).
+ * A field's text is shown quoted, with control characters escaped and cut after 64 bytes.
+ * A row with the wrong number of fields is reported as such, not by the values it garbles.
+ *   data.csv: cannot open: No such file or directory               (GMOE_EIO)
+ *   data.csv: is a directory                                       (GMOE_EIO)
+ *   data.csv: read error: Input/output error                       (GMOE_EIO)
+ *   data.csv: empty file (no header row)                           (GMOE_EPARSE, as below)
  *   data.csv: no data rows
  *   data.csv:1: duplicate column name "x"
  *   data.csv:1: no column named "y"
+ *   data.csv:1: field 3: unterminated quoted field
  *   data.csv:12: expected 3 fields, found 2
  *   data.csv:12: column "x" (field 1): not a number: "abc"
- *   data.csv:12: column "x" (field 1): not finite: "nan"
+ *   data.csv:12: column "x" (field 1): empty field
+ *   data.csv:12: column "x" (field 1): not finite: "nan"           (also "inf", "-Infinity")
+ *   data.csv:12: column "x" (field 1): out of range: "1e999"
+ *   data.csv:12: column "x" (field 1): unterminated quoted field
+ *   data.csv:12: column "x" (field 1): text after closing quote    ("1"2)
+ *   data.csv: column "y" selected as both y and x                  (GMOE_EINVAL)
+ *   data.csv: column "x" selected twice as x                       (GMOE_EINVAL)
+ *   data.csv: out of memory                                        (GMOE_ENOMEM)
  */
 #ifndef GMOE_CSV_H
 #define GMOE_CSV_H
@@ -35,15 +51,22 @@ typedef struct gmoe_csv_spec {
     int y_optional;          /* nonzero: a file without the y column is read with y = NULL */
 } gmoe_csv_spec;
 
-/* Read the selected columns of a CSV file into a new data set (owned by the caller).
- * Only the selected columns are parsed as numbers, but every row must have as many fields
- * as the header. */
+/* Read the selected columns of a CSV file into a new data set (owned by the caller; *out is
+ * NULL on failure). Only the selected columns are parsed as numbers, but every row must have
+ * as many fields as the header. The names in spec->x must be distinct and differ from y (the
+ * selection is checked before the file is opened); x non-NULL with nx = 0, or a file with no
+ * column but y, gives d = 0. spec NULL means all defaults. path "-" reads standard input,
+ * named "<stdin>" in messages. */
 int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out,
                   gmoe_error *err);
 
-/* Write data as CSV with columns x1..xd,y (y omitted when data->y is NULL), numbers with 17
- * significant digits. The file is written to a temporary name beside path and renamed on
- * success, so path is never left half-written. path "-" writes to stdout. */
+/* Write data as CSV with columns x1..xd,y (y omitted when data->y is NULL), each number
+ * exactly as printf("%.17g") writes it in the C locale, so a round trip is bit-exact (-0
+ * included). The file is written to a temporary name beside path and renamed on success, so
+ * path is never left half-written. path "-" writes to stdout. A NaN or infinite value is
+ * GMOE_EINVAL, found before anything is written:
+ *   data.csv: row 12: x1 is not finite
+ * as is a data set with no column at all (d = 0 and no y). */
 int gmoe_csv_write(const char *path, const gmoe_data *data, gmoe_error *err);
 
 #ifdef __cplusplus

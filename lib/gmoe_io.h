@@ -3,14 +3,52 @@
  *   {"gmoe_model": 1, "gate": "softmax",
  *    "experts": [{"beta0": -8, "beta1": [25], "a": [-20], "b": 15, "var": 0.09}, ...]}
  *
- * Family parameters at top level: "topk" and "topk_select" (topk), "tau" (temperature,
- * activation), "activation" (activation). Gaussian gates use "pi", "c", "Gamma" per expert.
- * "sd" is accepted instead of "var". A fitted model carries a "fit" object (gmoe_fit_record).
- * Numbers are written with 17 significant digits, so a write/read round trip is exact.
- * Invalid files are rejected with a message naming the file and the field:
+ * Top level: "gmoe_model" (the integer 1), "gate" (softmax | topk | temperature | activation
+ * | sigmoid | gaussian), "experts" (a non-empty array of objects), the family keys of that
+ * gate only: "topk" (integer in 1..k, required) and "topk_select" (slope | score, default
+ * slope) for topk; "tau" (> 0, required) for temperature and activation; "activation" (tanh
+ * | sigmoid, required) for activation. An optional "fit" object (gmoe_fit_record). The
+ * strings "comment", "source", "name" and a "meta" value of any kind may be added for
+ * people and other tools; they are not kept. Any other key is an error, so that a typo is
+ * never silently replaced by a default; so is a key given twice (reported as a JSON error).
+ *
+ * Per expert: "beta0" (number), "beta1" (d numbers), "a" (d numbers), "b" (number) and
+ * exactly one of "var" (> 0) or "sd" (> 0, stored as var = sd^2). d is the length of the
+ * first expert's beta1 and every array must have d entries. The Gaussian gate takes "pi"
+ * (> 0), "c" (d numbers) and "Gamma" (d rows of d numbers, symmetric positive definite)
+ * instead of beta0 and beta1, which it then accepts but does not need (d comes from c).
+ * Integers count as numbers (the integer literal must fit in 64 bits).
+ *
+ * Writing puts the keys in that order (gmoe_model, gate, family keys, experts, fit), one
+ * expert a line, numbers with 17 significant digits so that write -> read gives back the
+ * same doubles. Only the keys the gate uses are written (a Gaussian-gated model's beta0 and
+ * beta1 only when not all zero). The "fit" object also records "gmoe_version".
+ *
+ * Errors: every message is one line, "<file>: <field path>: <problem>", paths as in the
+ * file with 0-based indices; the codes are GMOE_EIO (file system), GMOE_EPARSE (content)
+ * and GMOE_ENOMEM. For example:
+ *   truth.json: cannot open: No such file or directory                     (GMOE_EIO)
+ *   truth.json: empty file
+ *   truth.json: line 3 column 5: JSON syntax error: <jansson's text>
+ *   truth.json: gmoe_model: unsupported format version 2 (this gmoe reads version 1)
+ *   truth.json: gate: unknown gate "softmx"
+ *   truth.json: topk_selct: unknown key
+ *   truth.json: tau: not a parameter of the softmax gate
+ *   truth.json: tau: missing (required for the temperature gate)
+ *   truth.json: tau: must be > 0 (got 0)
+ *   truth.json: topk: must be between 1 and k = 2 (got 3)
+ *   truth.json: experts[1].b: missing
+ *   truth.json: experts[1].b: expected a number (got a string)
+ *   truth.json: experts[0].beta1: expected an array of 1 numbers (got a number)
+ *   truth.json: experts[1].a: d mismatch: expected an array of 1 numbers (got an array of 2)
  *   truth.json: experts[1].var: must be > 0 (got -0.5)
- * Unknown keys are ignored (other tools may add their own); missing or mistyped ones are
- * errors. */
+ *   truth.json: experts[0]: give var or sd, not both
+ * Problems found by gmoe_model_validate after parsing (Gamma not symmetric or not positive
+ * definite) keep its wording, which counts experts from 1:
+ *   truth.json: expert 1: Gamma is not positive definite
+ * Writing refuses non-finite parameters (JSON has no NaN or infinity) with GMOE_EINVAL,
+ *   fit.json: experts[0].var: cannot write a non-finite value (nan)
+ * and reports file system errors as gmoe__outfile does ("fit.json: cannot write: ..."). */
 #ifndef GMOE_IO_H
 #define GMOE_IO_H
 
@@ -22,7 +60,9 @@
 extern "C" {
 #endif
 
-/* The "fit" object of a fitted model file. */
+/* The "fit" object of a fitted model file. On reading, keys missing from the file are left
+ * at 0 or "", unknown ones are ignored, and a null statistic (written for a non-finite
+ * loglik, aic, bic or seconds) reads as NaN. status and stop hold at most 31 characters. */
 typedef struct gmoe_fit_record {
     double loglik;
     size_t n;
@@ -37,8 +77,10 @@ typedef struct gmoe_fit_record {
     unsigned long seed;
 } gmoe_fit_record;
 
-/* Read a model file. *out is owned by the caller. If fit is non-NULL, it receives the
- * file's "fit" object and *has_fit (if non-NULL) is set to 1 when there is one. */
+/* Read a model file ("-": standard input). *out is owned by the caller (gmoe_model_free)
+ * and set to NULL on failure. If fit is non-NULL, it receives the file's "fit" object
+ * (zeroed when there is none) and *has_fit, if has_fit is non-NULL, is set to 1 when there
+ * is one, else 0. */
 int gmoe_model_read(const char *path, gmoe_model **out, gmoe_fit_record *fit, int *has_fit,
                     gmoe_error *err);
 
@@ -47,11 +89,13 @@ int gmoe_model_parse(const char *text, const char *name, gmoe_model **out,
                      gmoe_fit_record *fit, int *has_fit, gmoe_error *err);
 
 /* Serialise a model (and its fit record, if fit is non-NULL) as a JSON text, newline
- * terminated. *text is malloc'ed and owned by the caller (free()). */
+ * terminated. *text is malloc'ed and owned by the caller (free()); NULL on failure.
+ * Messages are those of gmoe_model_write without the file name. */
 int gmoe_model_dumps(const gmoe_model *m, const gmoe_fit_record *fit, char **text,
                      gmoe_error *err);
 
-/* Write a model file atomically (temporary file beside path, then rename). "-" is stdout. */
+/* Write a model file atomically (temporary file beside path, then rename), replacing any
+ * file already there. "-" is stdout. */
 int gmoe_model_write(const char *path, const gmoe_model *m, const gmoe_fit_record *fit,
                      gmoe_error *err);
 

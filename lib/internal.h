@@ -47,4 +47,7 @@ int gmoe__outfile_open(gmoe__outfile *of, const char *path, gmoe_error *err);
 int gmoe__outfile_commit(gmoe__outfile *of, gmoe_error *err);
 void gmoe__outfile_abort(gmoe__outfile *of);
 
+/* The model file format version this library reads and writes (key "gmoe_model"). */
+#define GMOE__MODEL_FORMAT 1
+
 #endif

@@ -1,0 +1,159 @@
+/* Helpers shared by the gmoe command-line tool: error messages, exit statuses, strict number
+ * parsing and the options that several subcommands accept.
+ *
+ * Every subcommand is a function main_<cmd>(argc, argv) in cli/cmd_<cmd>.c (argv[0] is the
+ * subcommand's name). It parses its options with getopt_long, using the shared option
+ * entries and help lines below so that a shared option is spelt, parsed and described the
+ * same way everywhere; then runs; then frees everything behind one cleanup label and returns
+ * an exit status. Messages go to stderr as one line starting with "gmoe: ". */
+#ifndef GMOE_CLI_COMMON_H
+#define GMOE_CLI_COMMON_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "gmoe.h"
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* Exit statuses, documented in gmoe(1). A usage error is one that the command line alone
+ * shows (unknown option, missing argument, bad value, conflicting options); an input error
+ * needs the files (missing, malformed, or not fitting the command). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_ERROR = 1, CLI_EXIT_USAGE = 2 };
+
+/* "gmoe: " + message + newline on stderr. */
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* Print a library error and return CLI_EXIT_ERROR. */
+int cli_lib_error(const gmoe_error *err);
+/* Print a usage error and return CLI_EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+/* Strict parsers for option values: the whole argument must be consumed, no overflow, no
+ * NaN or infinity. On failure they print a message naming the option and the value, e.g.
+ *   gmoe: -n must be a positive integer (got "abc")
+ * and return CLI_EXIT_USAGE; on success they return 0. */
+int cli_parse_double(const char *opt, const char *arg, double *out);
+int cli_parse_positive_double(const char *opt, const char *arg, double *out);
+/* An integer >= 1. Plain decimal digits, or a number written like 1e6 whose value is a whole
+ * number (sample sizes are often written that way). */
+int cli_parse_count(const char *opt, const char *arg, size_t *out);
+/* A seed of the MT19937 generator: 1..4294967295. (GSL maps 0 to its default seed 4357 and
+ * keeps only the low 32 bits, so other values would silently alias.) */
+int cli_parse_seed(const char *opt, const char *arg, unsigned long *out);
+
+/* A number as a JSON value: %.17g (a round trip is exact), or null when not finite. */
+void cli_json_double(FILE *fp, double v);
+
+/* Whether a stream is a terminal (progress output goes to stderr only when it is). */
+int cli_isatty(FILE *fp);
+
+/* ---------------------------------------------------------------- shared options
+ * Long-only options get values above 255 so they never clash with short options. */
+enum {
+    CLI_OPT_SEED = 0x100,
+    CLI_OPT_JSON,
+    CLI_OPT_PROGRESS,
+    CLI_OPT_QUIET,
+    CLI_OPT_Y,
+    CLI_OPT_X,
+    CLI_OPT_FIRST_LOCAL /* first value free for a subcommand's own long-only options */
+};
+
+#define CLI_SEED_DEFAULT 1UL
+
+/* Entries for a subcommand's struct option array. */
+#define CLI_OPTION_HELP                                                                            \
+    {                                                                                              \
+        "help", no_argument, NULL, 'h'                                                             \
+    }
+#define CLI_OPTION_MODEL                                                                           \
+    {                                                                                              \
+        "model", required_argument, NULL, 'm'                                                      \
+    }
+#define CLI_OPTION_OUTPUT                                                                          \
+    {                                                                                              \
+        "output", required_argument, NULL, 'o'                                                     \
+    }
+#define CLI_OPTION_SEED                                                                            \
+    {                                                                                              \
+        "seed", required_argument, NULL, CLI_OPT_SEED                                              \
+    }
+#define CLI_OPTION_JSON                                                                            \
+    {                                                                                              \
+        "json", no_argument, NULL, CLI_OPT_JSON                                                    \
+    }
+#define CLI_OPTION_PROGRESS                                                                        \
+    {                                                                                              \
+        "progress", no_argument, NULL, CLI_OPT_PROGRESS                                            \
+    }
+#define CLI_OPTION_QUIET                                                                           \
+    {                                                                                              \
+        "quiet", no_argument, NULL, CLI_OPT_QUIET                                                  \
+    }
+#define CLI_OPTION_Y                                                                               \
+    {                                                                                              \
+        "y", required_argument, NULL, CLI_OPT_Y                                                    \
+    }
+#define CLI_OPTION_X                                                                               \
+    {                                                                                              \
+        "x", required_argument, NULL, CLI_OPT_X                                                    \
+    }
+#define CLI_OPTION_END                                                                             \
+    {                                                                                              \
+        NULL, 0, NULL, 0                                                                           \
+    }
+
+/* Their lines in a subcommand's --help (column 23 for descriptions). */
+#define CLI_HELP_HELP "  -h, --help           print this help and exit\n"
+#define CLI_HELP_MODEL "  -m, --model FILE     model file (JSON, see gmoe-formats(5)); required\n"
+#define CLI_HELP_OUTPUT "  -o, --output FILE    output file; - is standard output (default -)\n"
+#define CLI_HELP_SEED "      --seed S         random seed, 1..4294967295 (default 1)\n"
+#define CLI_HELP_JSON "      --json           print one JSON object instead of plain text\n"
+#define CLI_HELP_PROGRESS                                                                          \
+    "      --progress       report progress on stderr (default: when stderr is a terminal)\n"
+#define CLI_HELP_QUIET "      --quiet          no progress report\n"
+#define CLI_HELP_Y "      --y COL          response column (default y)\n"
+#define CLI_HELP_X                                                                                 \
+    "      --x COL,COL,...  covariate columns, in model order (default: every column but\n"        \
+    "                       the response, in file order)\n"
+
+/* Values of the shared options. Initialise with cli_common_init, release with
+ * cli_common_free. */
+typedef struct cli_common {
+    const char *cmd;    /* subcommand name, for messages */
+    const char *model;  /* --model, or NULL */
+    const char *output; /* -o, default "-" */
+    unsigned long seed; /* --seed, default CLI_SEED_DEFAULT */
+    int seed_set;
+    int json;      /* --json */
+    int progress;  /* -1: when stderr is a terminal; 0: --quiet; 1: --progress */
+    const char *y; /* --y, or NULL (the default column "y") */
+    char **x;      /* --x, split at commas (owned), or NULL */
+    size_t nx;
+} cli_common;
+
+void cli_common_init(cli_common *co, const char *cmd);
+void cli_common_free(cli_common *co);
+
+/* Handle one value c returned by getopt_long (called with a ':'-prefixed optstring) that the
+ * subcommand does not handle itself: a shared option, or the '?' and ':' errors. Returns 0
+ * when the option was consumed, or CLI_EXIT_USAGE after printing the message. */
+int cli_common_opt(cli_common *co, int c, const char *arg, char *const *argv);
+
+/* Check the positional arguments left after option parsing (argv[optind..argc-1]): between
+ * min and max of them; what names the missing ones ("data file"). Prints a usage error and
+ * returns CLI_EXIT_USAGE when there are too few or too many. */
+int cli_check_positional(const cli_common *co, int argc, char *const *argv, int min, int max,
+                         const char *what);
+
+/* Whether progress should be reported on stderr. */
+int cli_progress_enabled(const cli_common *co);
+
+/* The CSV column selection that --y and --x describe. The arrays point into co. */
+void cli_csv_spec(const cli_common *co, gmoe_csv_spec *spec);
+
+#endif
