@@ -7,5 +7,6 @@
 
 int main_simulate(int argc, char **argv);
 int main_loglik(int argc, char **argv);
+int main_eval(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ typedef struct command {
 static const command commands[] = {
     {"simulate", main_simulate, "draw a data set (x, y) from a model"},
     {"loglik", main_loglik, "log-likelihood of a data set under a model"},
+    {"eval", main_eval, "compare a fitted model with the truth: Voronoi loss, distances"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
