@@ -11,5 +11,6 @@ int main_fit(int argc, char **argv);
 int main_predict(int argc, char **argv);
 int main_sweep(int argc, char **argv);
 int main_rate(int argc, char **argv);
+int main_eval(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const command commands[] = {
     {"predict", main_predict, "gate weights, posteriors, means and densities per row"},
     {"sweep", main_sweep, "convergence-rate sweep: simulate, fit, evaluate over a grid of n"},
     {"rate", main_rate, "convergence rates (log-log slopes) from a sweep's results"},
+    {"eval", main_eval, "compare a fitted model with the truth: Voronoi loss, distances"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -295,7 +295,9 @@ START_TEST(test_hand_d2)
     par = gmoe_eval_default_params();
     gmoe_eval_result *r = run_loss(truth, fit, &par);
     ck_assert_int_eq(r->kind, GMOE_LOSS_D2);
-    ck_assert_uint_eq(r->cell_size[0], 2);
+    size_t members[3];
+    ck_assert_uint_eq(gmoe_eval_cell_members(r, 0, members), 2);
+    ck_assert(members[0] == 0 && members[1] == 1);
     ck_assert_int_eq(r->rbar_extrapolated, 0);
     ck_assert(r->loss <= 0.4675 + 1e-12);
     /* mass-weighted mean over cell 0 of |db| = (0.5 * 0.1 + 0.75 * 0.2) / 1.25, if the optimum
