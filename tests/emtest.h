@@ -57,10 +57,11 @@ static inline gmoe_em_params em_params(int f)
     return p;
 }
 
-/* The true model of family f, d = 1, k = 3 (k = 2 keeps the first two experts' experts and
- * gives the second a zero gate). The experts are the same for every family; the gate
- * parameters give every expert a region of x in [-2, 2] (top-K: beta1 of both signs, so
- * that the selection changes with the sign of x). Canonical form (last gate 0). */
+/* The true model of family f, d = 1, k = 3 (k = 2 keeps the first and the last expert). The
+ * experts are the same for every family; the gate parameters give every expert a region of
+ * x in [-2, 2] (top-K: beta1 of both signs, so that the selection changes with the sign of
+ * x; activation: one flat reference gate, so that k = 2 is well identified). Canonical
+ * form (last gate 0; activation: last beta0 0). */
 static inline gmoe_model *em_truth(int f, size_t k)
 {
     static const double a[3] = {2.0, -1.0, 0.5}, b[3] = {-3.0, 0.0, 3.0};
@@ -71,8 +72,8 @@ static inline gmoe_model *em_truth(int f, size_t k)
         {0.5, -0.3, 0}, {0.3, -0.2, 0}, {0.3, -0.2, 0},
     };
     static const double g1[EM_NFAMILIES][3] = {
-        {-2.0, 1.5, 0},  {-1.5, 0.5, 0},   {-1.0, 0.75, 0},
-        {-1.0, 0.75, 0}, {-1.5, 1.0, 0.5}, {-3.0, 2.0, 1.0},
+        {-2.0, 1.5, 0},  {-1.5, 0.5, 0}, {-1.0, 0.75, 0},
+        {-1.0, 0.75, 0}, {-2.0, 1.0, 0}, {-3.0, 2.0, 0},
     };
     gmoe_model *m = gmoe_model_alloc(k, 1, em_families[f].gate);
     if (em_families[f].K)
