@@ -221,6 +221,8 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
      * densely so that every expert gets a region. */
     size_t K = w->m->topk;
     w->m->topk = w->k;
+    /* At a flat start gate the scores do not depend on tau: hold it for this first step. */
+    em_gate_sys_setup(&w->g, w->k, w->d, w->gate, 0);
     w->resp_given = 1;
     rc = em_estep(w);
     w->resp_given = 0;
@@ -228,6 +230,7 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
     w->par.gate_newton = newton < 25 ? 25 : newton;
     if (!rc) rc = em_mstep_experts(w);
     if (!rc) rc = em_mstep_gate(w);
+    em_gate_sys_setup(&w->g, w->k, w->d, w->gate, !w->par.fix_tau);
     w->par.gate_newton = newton;
     w->m->topk = K;
     w->fisher_ok = 0; /* the statistics were those of the dense gate */
@@ -386,7 +389,7 @@ int gmoe_em_test(gmoe_em *w)
     if (conv)
         w->status = final_status(w, GMOE_FIT_CONVERGED);
     else if (w->iter >= 20 && gate_steepness(w) > 4 * w->par.gate_div)
-        w->status = GMOE_FIT_GATE_DIVERGENT; /* running away: no finite maximum to reach */
+        w->status = final_status(w, GMOE_FIT_GATE_DIVERGENT); /* running away */
     else if (w->iter >= w->par.max_iter)
         w->status = final_status(w, GMOE_FIT_MAX_ITER);
     return w->status == GMOE_FIT_RUNNING ? GMOE_CONTINUE : GMOE_SUCCESS;

@@ -173,10 +173,14 @@ static int gate_line_search(gmoe_em *w, double Q0, int tiny, int *var_done)
     double step = 1.0;
     for (int h = 0; h < 12; h++, step *= 0.5) {
         for (size_t s = 0; s < g->P; s++) g->trial[s] = g->theta[s] + step * g->dir[s];
+        /* tau = exp(log tau) must stay a finite positive number: a flat direction of the
+         * Fisher matrix can propose a huge step in log tau. */
+        if (g->has_tau && !(fabs(g->trial[g->P - 1]) < 50)) continue;
         em_theta_to_gate(w, g->trial, w->trial);
         int rc = em_gate_pass(w, w->trial, !*var_done);
         if (rc && rc != GMOE_ENUMERIC) return -rc;
-        *var_done = 1;
+        /* A failed pass may have stopped part-way: its variance sums are incomplete. */
+        if (rc == GMOE_SUCCESS) *var_done = 1;
         if (rc == GMOE_ENUMERIC && w->gate == GMOE_GATE_TOPK) return 0; /* selection changed */
         if (rc == GMOE_SUCCESS && (g->Q >= Q0 || tiny)) return 1;
     }

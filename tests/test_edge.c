@@ -1,0 +1,235 @@
+/* Edge cases of fitting: each ends with a documented status and finite parameters, or with a
+ * clear error, never with NaN or a crash. Looped over the gate families of emtest.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include "emtest.h"
+
+/* A finished fit: a final status (not running), a valid model (finite parameters, var > 0,
+ * tau > 0 and finite), and a finite reported log-likelihood equal to the model's. */
+static void check_sane(int f, const char *what, const gmoe_data *data, const gmoe_model *m,
+                       double loglik, gmoe_fit_status status)
+{
+    const char *name = em_families[f].name;
+    gmoe_error err;
+    ck_assert_msg(status == GMOE_FIT_CONVERGED || status == GMOE_FIT_MAX_ITER ||
+                      status == GMOE_FIT_DEGENERATE || status == GMOE_FIT_GATE_DIVERGENT,
+                  "%s %s: status %d (%s)", name, what, (int)status, gmoe_fit_status_name(status));
+    ck_assert_msg(gmoe_model_validate(m, &err) == GMOE_SUCCESS, "%s %s (status %s): %s", name, what,
+                  gmoe_fit_status_name(status), err.msg);
+    ck_assert_msg(isfinite(loglik), "%s %s: loglik %g", name, what, loglik);
+    double ll;
+    ck_assert_int_eq(gmoe_model_loglik(m, data, &ll, &err), GMOE_SUCCESS);
+    ck_assert_msg(fabs(ll - loglik) <= 1e-9 * fmax(1, fabs(ll)),
+                  "%s %s: reported loglik %.12g, the model's %.12g", name, what, loglik, ll);
+}
+
+/* gmoe_fit with k experts of family f, 4 data-driven starts; returns its code and fills
+ * *best, res and err. */
+static int fit(int f, const gmoe_data *data, size_t k, gmoe_model **best, gmoe_fit_result *res,
+               gmoe_error *err)
+{
+    gmoe_model *templ = em_template(f, k, data->d);
+    gmoe_fit_params par = gmoe_fit_default_params();
+    par.em = em_params(f);
+    par.starts = 4;
+    par.seed = 17;
+    par.threads = 1;
+    int rc = gmoe_fit(data, templ, &par, best, res, err);
+    gmoe_model_free(templ);
+    return rc;
+}
+
+/* k = 3 experts, but x takes only two distinct values. */
+START_TEST(test_k_above_distinct_x)
+{
+    int f = _i;
+    size_t n = 60;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 1);
+    gmoe_data *data = gmoe_data_alloc(n, 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        data->x[i] = (double)(i % 2);
+        data->y[i] = (i % 4 < 2 ? 1.0 : -1.0) + data->x[i] + gsl_ran_gaussian(rng, 0.3);
+    }
+    gmoe_model *best = NULL;
+    gmoe_fit_result res;
+    gmoe_error err;
+    int rc = fit(f, data, 3, &best, &res, &err);
+    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    check_sane(f, "k > distinct x", data, best, res.info.loglik, res.info.status);
+    gmoe_model_free(best);
+    gmoe_data_free(data);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* A constant response: every variance ends on the floor, status degenerate. */
+START_TEST(test_constant_y)
+{
+    int f = _i;
+    size_t n = 50;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2);
+    gmoe_data *data = gmoe_data_alloc(n, 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        data->x[i] = gsl_ran_flat(rng, -2, 2);
+        data->y[i] = 3.0;
+    }
+    gmoe_model *best = NULL;
+    gmoe_fit_result res;
+    gmoe_error err;
+    int rc = fit(f, data, 2, &best, &res, &err);
+    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    check_sane(f, "constant y", data, best, res.info.loglik, res.info.status);
+    ck_assert_msg(res.info.status == GMOE_FIT_DEGENERATE, "%s: constant y gives status %s",
+                  em_families[f].name, gmoe_fit_status_name(res.info.status));
+    gmoe_model_free(best);
+    gmoe_data_free(data);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* n = 5 observations, k = 2: fewer observations than parameters (8 for softmax). Either a
+ * fit or an error with a message, never a crash. */
+START_TEST(test_n_below_parameters)
+{
+    int f = _i;
+    static const double x[5] = {-1.5, -0.4, 0.3, 0.9, 1.7}, y[5] = {0.2, 1.1, -0.7, 2.5, 0.4};
+    gmoe_data *data = gmoe_data_alloc(5, 1, 1);
+    memcpy(data->x, x, sizeof x);
+    memcpy(data->y, y, sizeof y);
+    gmoe_model *best = NULL;
+    gmoe_fit_result res;
+    gmoe_error err;
+    gmoe_error_clear(&err);
+    int rc = fit(f, data, 2, &best, &res, &err);
+    if (rc == GMOE_SUCCESS) {
+        check_sane(f, "n = 5, k = 2", data, best, res.info.loglik, res.info.status);
+    } else {
+        ck_assert_ptr_null(best);
+        ck_assert_msg(rc == GMOE_EINVAL || rc == GMOE_ENUMERIC, "%s: code %d", em_families[f].name,
+                      rc);
+        ck_assert_msg(err.msg[0] != 0, "%s: error %d without a message", em_families[f].name, rc);
+    }
+    gmoe_model_free(best);
+    gmoe_data_free(data);
+}
+END_TEST
+
+/* More experts than observations is an error that names k and n. */
+START_TEST(test_k_above_n)
+{
+    int f = _i;
+    gmoe_data *data = gmoe_data_alloc(5, 1, 1);
+    for (size_t i = 0; i < 5; i++)
+        data->x[i] = data->y[i] = (double)i;
+    gmoe_model *templ = em_template(f, 6, 1);
+    gmoe_fit_params par = gmoe_fit_default_params();
+    par.em = em_params(f);
+    gmoe_model *best = NULL;
+    gmoe_error err;
+    gmoe_error_clear(&err);
+    ck_assert_int_eq(gmoe_fit(data, templ, &par, &best, NULL, &err), GMOE_EINVAL);
+    ck_assert_ptr_null(best);
+    ck_assert_msg(strstr(err.msg, "k = 6") && strstr(err.msg, "n = 5"),
+                  "message does not name k and n: \"%s\"", err.msg);
+    gmoe_model_free(templ);
+    gmoe_data_free(data);
+}
+END_TEST
+
+/* Two well-separated clusters of x with different lines: the gate can separate them
+ * perfectly, so the likelihood may have no finite maximum in the gate parameters. */
+START_TEST(test_separable)
+{
+    int f = _i;
+    size_t n = 200;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 4);
+    gmoe_data *data = gmoe_data_alloc(n, 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        int left = i < n / 2;
+        double x = left ? gsl_ran_flat(rng, -3, -2) : gsl_ran_flat(rng, 2, 3);
+        data->x[i] = x;
+        data->y[i] = (left ? 1 + 2 * x : -1 - x) + gsl_ran_gaussian(rng, 0.2);
+    }
+    gmoe_model *best = NULL;
+    gmoe_fit_result res;
+    gmoe_error err;
+    int rc = fit(f, data, 2, &best, &res, &err);
+    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    check_sane(f, "separable", data, best, res.info.loglik, res.info.status);
+    ck_assert_msg(res.info.status == GMOE_FIT_CONVERGED ||
+                      res.info.status == GMOE_FIT_GATE_DIVERGENT,
+                  "%s: separable data give status %s", em_families[f].name,
+                  gmoe_fit_status_name(res.info.status));
+    gmoe_model_free(best);
+    gmoe_data_free(data);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* EM started from responsibilities that give expert 3 no mass at all. */
+START_TEST(test_vanishing_expert)
+{
+    int f = _i;
+    size_t n = 300, k = 3;
+    gmoe_model *truth = em_truth(f, k);
+    gmoe_data *data = em_simulate(truth, n, -2, 2, 55 + (unsigned long)f);
+    double *resp = calloc(n * k, sizeof(double));
+    for (size_t i = 0; i < n; i++)
+        resp[(data->x[i] < 0 ? 0 : 1) * n + i] = 1.0;
+    gmoe_model *gs = em_template(f, k, 1);
+    gmoe_em_params par = em_params(f);
+    par.max_iter = 500;
+    gmoe_em *w = gmoe_em_alloc(n, 1, k, em_families[f].gate);
+    gmoe_error err;
+    gmoe_em_info info;
+    int rc = gmoe_em_init_resp(w, data, gs, resp, &par, &err);
+    if (rc == GMOE_SUCCESS) rc = gmoe_em_driver(w, NULL, NULL, &info, &err);
+    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    const gmoe_model *m = gmoe_em_model(w);
+    check_sane(f, "vanishing expert", data, m, info.loglik, info.status);
+    /* The expert's gate mass at the end: if it stayed (numerically) empty, the status says so. */
+    double *g = malloc(k * sizeof(double)), mass = 0, x;
+    for (size_t i = 0; i < n; i++) {
+        x = data->x[i];
+        ck_assert_int_eq(gmoe_model_gate_eval(m, &x, g), GMOE_SUCCESS);
+        mass += g[k - 1];
+    }
+    if (mass < 1e-8 * (double)n)
+        ck_assert_msg(info.status == GMOE_FIT_DEGENERATE,
+                      "%s: expert %zu has gate mass %g but status %s", em_families[f].name, k, mass,
+                      gmoe_fit_status_name(info.status));
+    free(g);
+    gmoe_em_free(w);
+    gmoe_model_free(gs);
+    free(resp);
+    gmoe_data_free(data);
+    gmoe_model_free(truth);
+}
+END_TEST
+
+static Suite *edge_suite(void)
+{
+    Suite *s = suite_create("edge");
+    TCase *tc = tcase_create("edge");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_k_above_distinct_x, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_constant_y, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_n_below_parameters, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_k_above_n, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_separable, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_vanishing_expert, 0, EM_NFAMILIES);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return test_run_suite(edge_suite());
+}
