@@ -34,9 +34,9 @@ static double log_sigmoid(double s)
 
 size_t gmoe__gate_work_size(const gmoe_model *m)
 {
-    /* Selection keys (B*k), Cholesky factors and log-determinants, one point, and the
-     * row maxima and log-sum-exps (2B) at the end. */
-    return GMOE_BLOCK * m->k + m->k * m->d * m->d + m->k + m->d + 2 * GMOE_BLOCK;
+    /* Selection keys (B*k), Cholesky factors and log-determinants, one point, then top-K
+     * ranks (B*k) and the row maxima and log-sum-exps (2B) at the end. */
+    return 2 * GMOE_BLOCK * m->k + m->k * m->d * m->d + m->k + m->d + 2 * GMOE_BLOCK;
 }
 
 /* Cholesky factor (lower, in place, row-major) and log-determinant of a d*d SPD matrix.
@@ -88,20 +88,41 @@ static int gauss_scores(const gmoe_model *m, const gmoe_data *data, size_t i0, s
 }
 
 /* keys[j*GMOE_BLOCK + r] = the top-K selection key; unselected experts get -inf in lw. */
+GMOE_KERNEL void gmoe__topk_ranks(const double *keys, size_t ld, size_t k, size_t mrows,
+                                  double *rank)
+{
+    /* Rank by counting, pair by pair over the rows (vector lanes); a row-outer form with its
+     * short inner loops cost more than the rest of a top-K E-step. */
+    for (size_t j = 0; j < k; j++) {
+        const double *kj = keys + j * ld;
+        double *rj = rank + j * GMOE_BLOCK;
+        for (size_t r = 0; r < mrows; r++) rj[r] = 0;
+        for (size_t l = 0; l < k; l++) {
+            const double *kl = keys + l * ld;
+            if (l < j) {
+#pragma omp simd
+                for (size_t r = 0; r < mrows; r++) rj[r] += kl[r] >= kj[r] ? 1.0 : 0.0;
+            } else if (l > j) {
+#pragma omp simd
+                for (size_t r = 0; r < mrows; r++) rj[r] += kl[r] > kj[r] ? 1.0 : 0.0;
+            }
+        }
+    }
+}
+
+/* keys[j*GMOE_BLOCK + r] = the top-K selection key; unselected experts get -inf in lw. */
 static void topk_mask(const gmoe_model *m, size_t mrows, double *lw, size_t ld,
-                      const double *keys)
+                      const double *keys, double *rank)
 {
     size_t k = m->k;
-    for (size_t r = 0; r < mrows; r++)
-        for (size_t j = 0; j < k; j++) {
-            double kj = keys[j * GMOE_BLOCK + r];
-            size_t above = 0;
-            for (size_t l = 0; l < k; l++) {
-                double kl = keys[l * GMOE_BLOCK + r];
-                above += kl > kj || (kl == kj && l < j);
-            }
-            if (above >= m->topk) lw[j * ld + r] = -INFINITY;
-        }
+    double K = (double)m->topk;
+    gmoe__topk_ranks(keys, GMOE_BLOCK, k, mrows, rank);
+    for (size_t j = 0; j < k; j++) {
+        double *lj = lw + j * ld;
+        const double *rj = rank + j * GMOE_BLOCK;
+#pragma omp simd
+        for (size_t r = 0; r < mrows; r++) lj[r] = rj[r] >= K ? -INFINITY : lj[r];
+    }
 }
 
 int gmoe__gate_log_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows,
@@ -152,7 +173,7 @@ GMOE_KERNEL int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, siz
             if (m->topk_select == GMOE_TOPK_SCORE)
                 for (size_t j = 0; j < k; j++)
                     memcpy(lin + j * GMOE_BLOCK, lw + j * ld, mrows * sizeof(double));
-            topk_mask(m, mrows, lw, ld, lin);
+            topk_mask(m, mrows, lw, ld, lin, work + gmoe__gate_work_size(m) - (k + 2) * GMOE_BLOCK);
         }
     }
     /* Normalise each row: subtract log-sum-exp over the experts, in two steps. Subtracting

@@ -44,6 +44,10 @@ size_t gmoe__gate_work_size(const gmoe_model *m);
  * normalised weights exp(v - lse) (same layout as v). */
 void gmoe__lse_rows(const double *v, size_t ld, size_t k, size_t mrows, double *mx, double *out,
                     double *prob);
+/* Top-K ranks: rank[j*GMOE_BLOCK + r] = number of experts ranked above j in row r (keys
+ * keys[j*ld + r], larger first, ties to the lower index), as a double. */
+void gmoe__topk_ranks(const double *keys, size_t ld, size_t k, size_t mrows, double *rank);
+
 /* gmoe__gate_log_block that also stores the gate weights in gw (same layout) if non-NULL. */
 int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows,
                      double *lw, double *gw, size_t ld, double *work);

@@ -164,6 +164,51 @@ static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double *
     return GMOE_ENUMERIC;
 }
 
+/* Top-K: the largest step along dir before the selection of some observation changes. Every
+ * selected expert carries responsibility, so a step past that point drops Q to -inf; the line
+ * search starts inside instead. Keys are linear in the step t: key_j(t) = key_j + t slope_j.
+ * Works block by block in the workspace's scratch (lw: keys, gb: slopes, eb: ranks). */
+GMOE_KERNEL static double topk_max_step(gmoe_em *w, const double *theta, const double *dir)
+{
+    size_t n = w->n, k = w->k, d = w->d, q = w->q, B = GMOE_BLOCK;
+    double K = (double)w->m->topk, tmax = INFINITY;
+    int score = w->m->topk_select == GMOE_TOPK_SCORE;
+    double *key = w->lw, *slope = w->gb, *rank = w->eb;
+    for (size_t i0 = 0; i0 < n; i0 += B) {
+        size_t mr = n - i0 < B ? n - i0 : B;
+        for (size_t j = 0; j < k; j++) {
+            double *kj = key + j * B, *sj = slope + j * B;
+            double k0 = score ? theta[j * q] : 0, s0 = score ? dir[j * q] : 0;
+            for (size_t r = 0; r < mr; r++) kj[r] = k0, sj[r] = s0;
+            for (size_t t = 0; t < d; t++) {
+                const double *xt = w->data->x + t * n + i0;
+                double bt = theta[j * q + 1 + t], dt = dir[j * q + 1 + t];
+#pragma omp simd
+                for (size_t r = 0; r < mr; r++) {
+                    kj[r] += bt * xt[r];
+                    sj[r] += dt * xt[r];
+                }
+            }
+        }
+        gmoe__topk_ranks(key, B, k, mr, rank);
+        for (size_t j = 0; j < k; j++)
+            for (size_t l = 0; l < k; l++) {
+                if (l == j) continue;
+                const double *kj = key + j * B, *kl = key + l * B, *sj = slope + j * B,
+                             *sl = slope + l * B, *rj = rank + j * B, *rl = rank + l * B;
+                double m = tmax;
+#pragma omp simd reduction(min : m)
+                for (size_t r = 0; r < mr; r++) {
+                    int cross = rj[r] < K && rl[r] >= K && sl[r] > sj[r];
+                    double tc = cross ? (kj[r] - kl[r]) / (sl[r] - sj[r]) : INFINITY;
+                    m = tc < m ? tc : m;
+                }
+                tmax = m;
+            }
+    }
+    return tmax;
+}
+
 /* Line search along g->dir from g->theta: halve the step until Q does not decrease.
  * Returns 1 if a step was accepted (g->trial, statistics in g), 0 if none was, or a
  * negative error code. */
@@ -171,6 +216,11 @@ static int gate_line_search(gmoe_em *w, double Q0, int tiny, int *var_done)
 {
     em_gate_sys *g = &w->g;
     double step = 1.0;
+    if (w->gate == GMOE_GATE_TOPK) {
+        double tmax = topk_max_step(w, g->theta, g->dir);
+        if (tmax < 1e-12) return 0;
+        if (tmax <= 1.0) step = 0.9 * tmax;
+    }
     for (int h = 0; h < 12; h++, step *= 0.5) {
         for (size_t s = 0; s < g->P; s++) g->trial[s] = g->theta[s] + step * g->dir[s];
         /* tau = exp(log tau) must stay a finite positive number: a flat direction of the
