@@ -417,8 +417,9 @@ static int print_summary(const summary *s)
                res->info.maps);
     else
         printf("%-16s %zu EM iterations\n", "iterations", res->info.iterations);
-    printf("%-16s %zu %s starts (seed %lu), the best is start %zu", "starts", res->starts,
-           gmoe_init_name(s->par->init), s->par->seed, res->best_start + 1);
+    printf("%-16s %zu %s start%s (seed %lu), the best is start %zu", "starts", res->starts,
+           gmoe_init_name(s->par->init), res->starts == 1 ? "" : "s", s->par->seed,
+           res->best_start + 1);
     if (res->failed) printf("; %zu failed", res->failed);
     printf("; %.3f s\n\n", res->seconds);
     int rc = print_table(s, floor_abs);
