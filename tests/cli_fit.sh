@@ -182,7 +182,7 @@ expect_ok "$GMOE" fit -k 2 --gate topk --topk 1 --topk-select score --seed 5 -o 
 
 # d = 2: one row per covariate, named by --x.
 expect_ok "$GMOE" fit -k 2 --x x2,x1 softmax.csv
-grep -q '^gate  *beta0 ' out && grep -q '^  *beta1\[x2\] ' out && grep -q '^  *a\[x1\] ' out ||
+{ grep -q '^gate  *beta0 ' out && grep -q '^  *beta1\[x2\] ' out && grep -q '^  *a\[x1\] ' out; } ||
     fail "d = 2 summary: $(cat out)"
 # beta1/tau rows for the temperature gate.
 expect_ok "$GMOE" fit -k 2 --gate temperature temperature.csv
@@ -194,6 +194,15 @@ expect_ok "$GMOE" fit -k 3 --y tuned --var-floor 0.1 "$GMOE_DATA/tonedata.csv" -
 [ "$(json_member status floor.json)" = degenerate ] ||
     fail "--var-floor 0.1: status $(json_member status floor.json)"
 grep -q '^status  *degenerate: a variance ended on the floor' out || fail "degenerate summary"
+# Two flat lines that meet with a jump at x = 0: the gate separates them ever more
+# sharply and the likelihood has no finite maximum.
+awk 'BEGIN { print "x,y"; for (i = 0; i < 200; i++) { x = -1 + 2 * (i + 0.5) / 200
+             print x "," (x < 0 ? 0 : 5) + 0.3 * sin(12.9898 * i) } }' >step.csv
+expect_ok "$GMOE" fit -k 2 -o step.json step.csv
+[ "$(json_member status step.json)" = gate-divergent ] ||
+    fail "step data: status $(json_member status step.json)"
+grep -q '^status  *gate-divergent: the gate parameters grow without bound' out ||
+    fail "gate-divergent summary: $(cat out)"
 expect_ok "$GMOE" fit --y waiting --x eruptions -k 2 --max-iter 1 --no-accel faithful.csv \
     -o one.json
 [ "$(json_member status one.json)" = max-iterations ] ||
