@@ -1,6 +1,5 @@
 /* gmoe fit: maximum-likelihood fit of a mixture of experts to a CSV data set. */
 #include <config.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,51 +28,55 @@ enum {
 
 static void usage(FILE *fp)
 {
-    fputs("Usage: gmoe fit [options] -k K DATA.csv\n"
-          "\n"
-          "Fit a Gaussian mixture of K experts by maximum likelihood (EM, best of several\n"
-          "starts), print a summary and write the fitted model file.\n"
-          "\n"
-          "Model:\n"
-          "  -k, --experts K      number of experts (required)\n"
-          "  -g, --gate G         softmax (default), topk, temperature or activation\n"
-          "      --topk K         top-K gate: experts kept per observation (required for topk)\n"
-          "      --topk-select S  top-K selection on the slope (default) or the whole score\n"
-          "      --tau T          temperature/activation gates: tau (start value; default 1)\n"
-          "      --fix-tau        hold tau at its start value\n"
-          "      --act A          activation gate: tanh (default) or sigmoid\n" CLI_HELP_Y
-              CLI_HELP_X "\n"
-          "Estimator:\n"
-          "      --starts N       number of starts; the best log-likelihood is kept (default 10)\n"
-          "      --init I         data (default: k-means, random partitions, soft weights in\n"
-          "                       turn), random (random partitions) or near-true (needs --truth)\n"
-          "      --truth FILE     true model for near-true starts\n"
-          "      --stop RULE      per-obs (default: |change| / n <= tol) or relative\n"
-          "                       (|change| / |loglik| <= tol, the published rule)\n"
-          "      --tol X          tolerance of the stopping rule (default 1e-8)\n"
-          "      --max-iter N     iteration limit per start (default 5000)\n"
-          "      --no-accel       plain EM instead of SQUAREM\n"
-          "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n"
-          "      --threads N      threads for the starts (default: every core)\n" CLI_HELP_SEED
-          "\n"
-          "Output:\n" CLI_HELP_OUTPUT
-          "      --json           print the fitted model file on stdout instead of the summary\n"
-          "      --trace FILE     write the best start's log-likelihood per iteration (CSV)\n"
-              CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP
-          "\n"
-          "The summary shows the parameters in canonical form (the last expert's gate\n"
-          "parameters at 0) and the status: converged, max-iterations, degenerate (a variance\n"
-          "on the floor or an empty expert) or gate-divergent (the gate runs off to infinity:\n"
-          "the likelihood has no finite maximum along that path).\n"
-          "\n"
-          "Example:\n"
-          "  gmoe fit --y waiting --x eruptions -k 2 --starts 20 -o fit.json faithful.csv\n",
-          fp);
+    fputs(
+        "Usage: gmoe fit [options] -k K DATA.csv\n"
+        "\n"
+        "Fit a Gaussian mixture of K experts by maximum likelihood (EM from several starts,\n"
+        "the best log-likelihood kept), print a summary and write the fitted model file.\n"
+        "\n"
+        "Model:\n"
+        "  -k, --experts K      number of experts (required)\n"
+        "  -g, --gate G         softmax (default), topk, temperature or activation\n"
+        "      --topk K         top-K gate: experts kept per observation (required for topk)\n"
+        "      --topk-select S  top-K selection on the slope beta1'x (slope, default) or the\n"
+        "                       whole score beta1'x + beta0 (score)\n"
+        "      --tau T          temperature/activation gates: start value of tau (default 1)\n"
+        "      --fix-tau        hold tau at its start value instead of estimating it\n"
+        "      --act A          activation gate: tanh (default) or sigmoid\n" CLI_HELP_Y CLI_HELP_X
+        "\n"
+        "Estimator:\n"
+        "      --starts N       number of starts; the best log-likelihood is kept (default 10)\n"
+        "      --init I         data (default: k-means++, random partitions and random soft\n"
+        "                       weights in turn), random (random partitions) or near-true\n"
+        "                       (perturbed true parameters; needs --truth)\n"
+        "      --truth FILE     true model (model file) for near-true starts\n"
+        "      --stop RULE      per-obs (default: |change| / n <= tol) or relative\n"
+        "                       (|change| / |loglik| <= tol, the published rule)\n"
+        "      --tol X          tolerance of the stopping rule (default 1e-8)\n"
+        "      --max-iter N     iteration limit per start (default 5000)\n"
+        "      --no-accel       plain EM instead of SQUAREM\n"
+        "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n"
+        "      --threads N      threads for the starts (default: every core; the result\n"
+        "                       does not depend on it)\n" CLI_HELP_SEED "\n"
+        "Output:\n"
+        "  -o, --output FILE    write the fitted model file (JSON, with its \"fit\" object);\n"
+        "                       - prints it on stdout instead of the summary (default: none)\n"
+        "      --json           print the fitted model file on stdout instead of the summary\n"
+        "      --trace FILE     write the best start's log-likelihood per iteration "
+        "(CSV)\n" CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
+        "The summary shows the parameters in canonical form and the status: converged,\n"
+        "max-iterations, degenerate (a variance on the floor or an expert without data) or\n"
+        "gate-divergent (the gate runs off to infinity: the likelihood has no finite maximum\n"
+        "along that path). See gmoe-fit(1).\n"
+        "\n"
+        "Example:\n"
+        "  gmoe fit --y waiting --x eruptions -k 2 --starts 20 -o fit.json faithful.csv\n",
+        fp);
 }
 
 typedef struct fit_opts {
-    size_t k, topk, starts, max_iter;
-    int topk_set, tau_set, threads;
+    size_t k, topk;
+    int topk_set, sel_set, tau_set, act_set, output_set, threads;
     gmoe_gate gate;
     gmoe_topk_select sel;
     gmoe_act act;
@@ -99,6 +102,7 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
         fo->topk_set = 1;
         return cli_parse_count("--topk", arg, &fo->topk);
     case OPT_TOPK_SELECT:
+        fo->sel_set = 1;
         if (gmoe_topk_select_parse(arg, &fo->sel))
             return cli_usage_error("fit: --topk-select must be slope or score (got \"%s\")", arg);
         return 0;
@@ -109,6 +113,7 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
         em->fix_tau = 1;
         return 0;
     case OPT_ACT:
+        fo->act_set = 1;
         if (gmoe_act_parse(arg, &fo->act))
             return cli_usage_error("fit: --act must be tanh or sigmoid (got \"%s\")", arg);
         return 0;
@@ -126,7 +131,7 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
         size_t t;
         int rc = cli_parse_count("--threads", arg, &t);
         if (!rc && t > 4096) rc = cli_usage_error("fit: --threads must be at most 4096");
-        fo->threads = (int)t;
+        fo->threads = rc ? 0 : (int)t;
         return rc;
     }
     case OPT_STOP:
@@ -143,90 +148,348 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
     case OPT_VAR_FLOOR:
         return cli_parse_positive_double("--var-floor", arg, &em->var_floor);
     case OPT_TRACE:
+        if (!*arg || strcmp(arg, "-") == 0)
+            return cli_usage_error("fit: --trace needs a file name (standard output holds the "
+                                   "summary)");
         fo->trace = arg;
         return 0;
     }
     return -1; /* not ours */
 }
 
-/* Cross-option checks once everything is parsed. */
-static int check_opts(fit_opts *fo)
+/* Cross-option checks once everything is parsed: an option that the chosen gate or start
+ * strategy would ignore is a mistake worth saying. */
+static int check_opts(const fit_opts *fo, const cli_common *co)
 {
+    gmoe_gate g = fo->gate;
     if (fo->k == 0) return cli_usage_error("fit: -k K is required (see 'gmoe help fit')");
-    if (fo->gate == GMOE_GATE_TOPK && !fo->topk_set)
+    if (g == GMOE_GATE_TOPK && !fo->topk_set)
         return cli_usage_error("fit: --gate topk needs --topk K");
-    if (fo->topk_set && fo->gate != GMOE_GATE_TOPK)
-        return cli_usage_error("fit: --topk only goes with --gate topk");
+    if ((fo->topk_set || fo->sel_set) && g != GMOE_GATE_TOPK)
+        return cli_usage_error("fit: --%s only goes with --gate topk",
+                               fo->topk_set ? "topk" : "topk-select");
     if (fo->topk_set && fo->topk > fo->k)
         return cli_usage_error("fit: --topk %zu exceeds -k %zu", fo->topk, fo->k);
-    if ((fo->tau_set || fo->par.em.fix_tau) && fo->gate != GMOE_GATE_TEMPERATURE &&
-        fo->gate != GMOE_GATE_ACTIVATION)
-        return cli_usage_error("fit: --tau and --fix-tau go with the temperature and "
-                               "activation gates");
+    if ((fo->tau_set || fo->par.em.fix_tau) && g != GMOE_GATE_TEMPERATURE &&
+        g != GMOE_GATE_ACTIVATION)
+        return cli_usage_error("fit: --%s only goes with --gate temperature or activation",
+                               fo->tau_set ? "tau" : "fix-tau");
+    if (fo->act_set && g != GMOE_GATE_ACTIVATION)
+        return cli_usage_error("fit: --act only goes with --gate activation");
     if (fo->par.init == GMOE_INIT_NEAR_TRUE && !fo->truth)
         return cli_usage_error("fit: --init near-true needs --truth FILE");
-    return 0;
+    if (fo->truth && fo->par.init != GMOE_INIT_NEAR_TRUE)
+        return cli_usage_error("fit: --truth only goes with --init near-true");
+    if (fo->trace && fo->output_set && strcmp(fo->trace, co->output) == 0)
+        return cli_usage_error("fit: --trace and -o name the same file \"%s\"", fo->trace);
+    return cli_check_xy(co);
+}
+
+/* ---------------------------------------------------------------- progress and trace */
+
+typedef struct progress {
+    int tty;
+    size_t shown; /* starts done at the last report (not on a terminal) */
+} progress;
+
+/* On a terminal one line rewritten in place; elsewhere (a log file) a line per tenth of the
+ * starts, so that a long fit neither floods the log nor stays silent. */
+static void progress_cb(size_t done, size_t total, void *data)
+{
+    progress *p = data;
+    if (p->tty) {
+        fprintf(stderr, "\rgmoe fit: start %zu of %zu", done, total);
+        if (done == total) fputc('\n', stderr);
+    } else if (done == total || 10 * (done - p->shown) >= total) {
+        fprintf(stderr, "gmoe fit: start %zu of %zu\n", done, total);
+        p->shown = done;
+    }
+    fflush(stderr);
 }
 
 static int trace_cb(const gmoe_em *w, void *data)
 {
-    FILE *fp = data;
-    fprintf(fp, "%zu,%.17g\n", gmoe_em_iterations(w), gmoe_em_loglik(w));
+    fprintf(data, "%zu,%.17g\n", gmoe_em_iterations(w), gmoe_em_loglik(w));
     return 0;
 }
 
-static void progress_cb(size_t done, size_t total, void *data)
+/* Run the best start again, writing its log-likelihood after every iteration to fp. */
+static int write_trace(FILE *fp, const gmoe_data *data, const gmoe_model *templ,
+                       const gmoe_fit_params *par, size_t start)
 {
-    (void)data;
-    fprintf(stderr, "\rgmoe fit: start %zu of %zu", done, total);
-    if (done == total) fputc('\n', stderr);
-    fflush(stderr);
+    fputs("iteration,loglik\n", fp);
+    gmoe_fit_params tp = *par;
+    tp.progress = NULL;
+    gmoe_error err;
+    gmoe_error_clear(&err);
+    if (gmoe_fit_trace(data, templ, &tp, start, trace_cb, fp, &err)) return cli_lib_error(&err);
+    return 0;
 }
 
-static void print_summary(const char *path, const gmoe_data *data, const gmoe_model *m,
-                          const gmoe_fit_result *res, const gmoe_fit_params *par)
+/* ---------------------------------------------------------------- summary */
+
+typedef struct summary {
+    const char *path;
+    const cli_common *co;
+    const gmoe_data *data;
+    const gmoe_model *m;
+    const gmoe_fit_result *res;
+    const gmoe_fit_params *par;
+    const double *share; /* sum of the posteriors per expert / n, or NULL */
+} summary;
+
+/* The variance floor in the units of y, as lib/em.c sets it: var_floor * var(y), var(y)
+ * with divisor n; a constant y falls back to its square, or 1. */
+static double abs_var_floor(const gmoe_data *data, double rel)
 {
+    size_t n = data->n;
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        s += data->y[i];
+    double mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (data->y[i] - mean) * (data->y[i] - mean);
+    double v = ss / (double)n;
+    return rel * (v > 0 ? v : (mean != 0 ? mean * mean : 1.0));
+}
+
+static const char *covariate_name(const summary *s, size_t t, char *buf, size_t size)
+{
+    if (s->co->x) return s->co->x[t];
+    snprintf(buf, size, "x%zu", t + 1);
+    return buf;
+}
+
+static void print_header(const summary *s)
+{
+    const gmoe_model *m = s->m;
     size_t k = gmoe_model_k(m), d = gmoe_model_d(m);
     gmoe_gate gate = gmoe_model_gate(m);
-    printf("gmoe fit: %s, n = %zu, d = %zu, k = %zu, gate %s", path, data->n, d, k,
-           gmoe_gate_name(gate));
+    const char *y = s->co->y ? s->co->y : "y";
+    printf("gmoe fit: %s, n = %zu, response %s, ", s->path, s->data->n, y);
+    if (s->co->x) {
+        printf("covariate%s ", d == 1 ? "" : "s");
+        for (size_t t = 0; t < d; t++)
+            printf("%s%s", t ? ", " : "", s->co->x[t]);
+        putchar('\n');
+    } else if (d == 1) {
+        printf("covariate x1 (the other column)\n");
+    } else {
+        printf("covariates x1..x%zu (the other columns, in file order)\n", d);
+    }
+    printf("%zu experts, %s gate", k, gmoe_gate_name(gate));
+    const char *est = s->par->em.fix_tau ? "fixed" : "estimated";
     if (gate == GMOE_GATE_TOPK)
-        printf(" (K = %zu, selection on the %s)", gmoe_model_topk(m),
-               gmoe_topk_select_name(gmoe_model_topk_select(m)));
-    if (gate == GMOE_GATE_TEMPERATURE || gate == GMOE_GATE_ACTIVATION)
-        printf(" (tau = %.6g%s)", gmoe_model_tau(m), par->em.fix_tau ? ", fixed" : "");
-    if (gate == GMOE_GATE_ACTIVATION) printf(" act %s", gmoe_act_name(gmoe_model_act(m)));
-    printf("\n\nlog-likelihood %.6f   AIC %.4f   BIC %.4f   parameters %zu\n", res->info.loglik,
-           res->aic, res->bic, res->nparams);
-    printf("status %s (%s rule, tol %g), %zu iterations, %zu EM maps\n",
-           gmoe_fit_status_name(res->info.status), gmoe_stop_rule_name(res->info.stop),
-           par->em.tol, res->info.iterations, res->info.maps);
-    printf("best of %zu starts (%s; start %zu)%s, %.3f s\n\n", res->starts,
-           gmoe_init_name(par->init), res->best_start + 1,
-           res->failed ? " (some starts failed)" : "", res->seconds);
-    printf("expert %12s", "beta0");
-    for (size_t t = 0; t < d; t++) printf(" %10s%zu]", "beta1[", t + 1);
-    if (gate == GMOE_GATE_TEMPERATURE)
-        for (size_t t = 0; t < d; t++) printf(" %7s%zu]/tau", "beta1[", t + 1);
-    for (size_t t = 0; t < d; t++) printf(" %10s%zu]", "a[", t + 1);
-    printf(" %12s %12s\n", "b", "var");
-    double *b1 = malloc(d * sizeof(double)), *a = malloc(d * sizeof(double));
-    if (!b1 || !a) {
-        free(b1), free(a);
-        return;
+        printf(" (K = %zu of %zu per observation, selected on the %s)", gmoe_model_topk(m), k,
+               gmoe_model_topk_select(m) == GMOE_TOPK_SLOPE ? "slope beta1'x"
+                                                            : "score beta1'x + beta0");
+    else if (gate == GMOE_GATE_TEMPERATURE)
+        printf(" (tau = %.6g, %s; only beta1/tau is identified)", gmoe_model_tau(m), est);
+    else if (gate == GMOE_GATE_ACTIVATION)
+        printf(" (%s activation, tau = %.6g, %s)", gmoe_act_name(gmoe_model_act(m)),
+               gmoe_model_tau(m), est);
+    printf("\n\n");
+}
+
+static void print_status(const summary *s, double floor_abs)
+{
+    const gmoe_fit_result *res = s->res;
+    const gmoe_em_params *em = &s->par->em;
+    const char *rule = em->stop == GMOE_STOP_RELATIVE ? "|change| / |loglik|" : "|change| / n";
+    const char *ind = "\n                 "; /* continuation lines under the value */
+    printf("%-16s %s", "status", gmoe_fit_status_name(res->info.status));
+    switch (res->info.status) {
+    case GMOE_FIT_CONVERGED:
+        printf(" (%s <= %g, %s rule)\n", rule, em->tol, gmoe_stop_rule_name(em->stop));
+        break;
+    case GMOE_FIT_MAX_ITER:
+        printf(": the limit of %zu iterations came before%s%s <= %g held; try a larger "
+               "--max-iter\n",
+               em->max_iter, ind, rule, em->tol);
+        break;
+    case GMOE_FIT_DEGENERATE:
+        printf(": a variance ended on the floor (%g var(y) = %.6g)%sor an expert has no "
+               "data: a spurious maximum, and every start that%ssucceeded ended so; try more "
+               "starts or another --var-floor\n",
+               em->var_floor, floor_abs, ind, ind);
+        break;
+    case GMOE_FIT_GATE_DIVERGENT:
+        printf(": the gate parameters grow without bound while the%slog-likelihood levels "
+               "off: no finite maximum along this path; the%sgate parameters below are where "
+               "EM stopped, not estimates\n",
+               ind, ind);
+        break;
+    default:
+        putchar('\n');
     }
+}
+
+/* One row of the parameter table: a label and k numbers, the variance row marking experts
+ * on the floor. */
+static void print_row(const char *group, const char *label, int width, const double *v, size_t k,
+                      const double *floor_abs)
+{
+    printf("%-7s%-*s", group, width, label);
     for (size_t j = 0; j < k; j++) {
-        double b0, b, v;
-        gmoe_model_get_expert(m, j, &b0, b1, a, &b, &v);
-        printf("%-6zu %12.6g", j + 1, b0);
-        for (size_t t = 0; t < d; t++) printf(" %12.6g", b1[t]);
-        if (gate == GMOE_GATE_TEMPERATURE)
-            for (size_t t = 0; t < d; t++) printf(" %12.6g", b1[t] / gmoe_model_tau(m));
-        for (size_t t = 0; t < d; t++) printf(" %12.6g", a[t]);
-        printf(" %12.6g %12.6g\n", b, v);
+        printf(" %12.6g", v[j]);
+        if (floor_abs && v[j] <= *floor_abs * (1 + 1e-9))
+            putchar('*');
+        else if (j + 1 < k)
+            putchar(' ');
     }
-    free(b1), free(a);
-    printf("\n(canonical form: the last expert's gate parameters are 0)\n");
+    putchar('\n');
+}
+
+/* The parameters, one row per parameter and one column per expert: it stays readable
+ * for any d (k is small). */
+static int print_table(const summary *s, double floor_abs)
+{
+    const gmoe_model *m = s->m;
+    size_t k = gmoe_model_k(m), d = gmoe_model_d(m);
+    gmoe_gate gate = gmoe_model_gate(m);
+    double tau = gmoe_model_tau(m);
+    double *p = malloc((2 * d + 4) * k * sizeof(double)), *row = malloc(k * sizeof(double));
+    if (!p || !row) {
+        free(p);
+        free(row);
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    /* p holds beta0 (k), beta1 (k*d), a (k*d), b (k), var (k), expert by expert. */
+    double *b0 = p, *b1 = b0 + k, *a = b1 + k * d, *b = a + k * d, *v = b + k;
+    for (size_t j = 0; j < k; j++)
+        gmoe_model_get_expert(m, j, b0 + j, b1 + j * d, a + j * d, b + j, v + j);
+
+    char buf[32], label[256];
+    int width = 13; /* "beta1/tau[" + name + "]" at least, and "data share" */
+    for (size_t t = 0; t < d; t++) {
+        int w = (int)strlen(covariate_name(s, t, buf, sizeof buf)) + 11;
+        if (w > width && w < (int)sizeof label) width = w;
+    }
+    printf("%-7s%-*s", "", width, "");
+    for (size_t j = 0; j < k; j++) {
+        snprintf(buf, sizeof buf, "expert %zu", j + 1);
+        printf(" %12s%s", buf, j + 1 < k ? " " : "");
+    }
+    putchar('\n');
+    print_row("gate", "beta0", width, b0, k, NULL);
+    for (size_t t = 0; t < d; t++) {
+        const char *name = covariate_name(s, t, buf, sizeof buf);
+        for (size_t j = 0; j < k; j++)
+            row[j] = b1[j * d + t];
+        snprintf(label, sizeof label, "beta1[%s]", name);
+        print_row("", label, width, row, k, NULL);
+        if (gate == GMOE_GATE_TEMPERATURE) {
+            for (size_t j = 0; j < k; j++)
+                row[j] = b1[j * d + t] / tau;
+            snprintf(label, sizeof label, "beta1/tau[%s]", name);
+            print_row("", label, width, row, k, NULL);
+        }
+    }
+    print_row("expert", "b", width, b, k, NULL);
+    for (size_t t = 0; t < d; t++) {
+        for (size_t j = 0; j < k; j++)
+            row[j] = a[j * d + t];
+        snprintf(label, sizeof label, "a[%s]", covariate_name(s, t, buf, sizeof buf));
+        print_row("", label, width, row, k, NULL);
+    }
+    print_row("", "var", width, v, k, &floor_abs);
+    if (s->share) print_row("data", "share", width, s->share, k, NULL);
+    free(p);
+    free(row);
+    return 0;
+}
+
+static int print_summary(const summary *s)
+{
+    const gmoe_fit_result *res = s->res;
+    const gmoe_em_params *em = &s->par->em;
+    gmoe_gate gate = gmoe_model_gate(s->m);
+    double floor_abs = abs_var_floor(s->data, em->var_floor);
+    print_header(s);
+    printf("%-16s %.6f\n", "log-likelihood", res->info.loglik);
+    printf("%-16s %.4f   (-2 loglik + 2p, p = %zu free parameters)\n", "AIC", res->aic,
+           res->nparams);
+    printf("%-16s %.4f   (-2 loglik + p log n)\n", "BIC", res->bic);
+    print_status(s, floor_abs);
+    if (em->accel)
+        printf("%-16s %zu SQUAREM cycles (%zu EM maps)\n", "iterations", res->info.iterations,
+               res->info.maps);
+    else
+        printf("%-16s %zu EM iterations\n", "iterations", res->info.iterations);
+    printf("%-16s %zu %s start%s (seed %lu), the best is start %zu", "starts", res->starts,
+           gmoe_init_name(s->par->init), res->starts == 1 ? "" : "s", s->par->seed,
+           res->best_start + 1);
+    if (res->failed) printf("; %zu failed", res->failed);
+    printf("; %.3f s\n\n", res->seconds);
+    int rc = print_table(s, floor_abs);
+    if (rc) return rc;
+    printf("\nCanonical form: ");
+    if (gate == GMOE_GATE_ACTIVATION)
+        printf("the last expert's beta0 is 0 (only differences of beta0 matter).\n");
+    else
+        printf("the last expert's gate parameters are 0 (only differences matter).\n");
+    printf("var: variance of the expert's noise");
+    if (s->share) printf("; share: sum of the posterior probabilities / n");
+    printf(".\n");
+    for (size_t j = 0; j < gmoe_model_k(s->m); j++) {
+        double v;
+        gmoe_model_get_expert(s->m, j, NULL, NULL, NULL, NULL, &v);
+        if (v <= floor_abs * (1 + 1e-9)) {
+            printf("*: on the variance floor (%g var(y) = %.6g).\n", em->var_floor, floor_abs);
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Sum of the posterior probabilities of each expert over the data, divided by n: the share
+ * of the data the expert accounts for (an expert with share 0 has no data). NULL when out of
+ * memory (the summary then goes without it). */
+static double *posterior_share(const gmoe_model *m, const gmoe_data *data)
+{
+    size_t n = data->n, k = gmoe_model_k(m);
+    double *post = malloc(n * k * sizeof(double)), *share = calloc(k, sizeof(double));
+    gmoe_error err;
+    if (!post || !share || gmoe_model_predict(m, data, NULL, post, NULL, NULL, &err)) {
+        free(post);
+        free(share);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++)
+            share[j] += post[i * k + j];
+    for (size_t j = 0; j < k; j++)
+        share[j] /= (double)n;
+    free(post);
+    return share;
+}
+
+/* ---------------------------------------------------------------- the command */
+
+/* The stopping rule that ended the best start, for the fit record: the iteration limit, or
+ * the convergence rule. */
+static const char *stop_name(const gmoe_fit_result *res, const gmoe_em_params *em)
+{
+    if (res->info.status == GMOE_FIT_MAX_ITER || res->info.iterations >= em->max_iter)
+        return "max-iter";
+    return gmoe_stop_rule_name(res->info.stop);
+}
+
+/* A near-true start needs a truth of the data's d with at most k experts. */
+static int check_truth(const fit_opts *fo, const gmoe_model *truth, const gmoe_data *data)
+{
+    if (gmoe_model_d(truth) != data->d) {
+        cli_error("%s: the true model has d = %zu, the data d = %zu", fo->truth,
+                  gmoe_model_d(truth), data->d);
+        return CLI_EXIT_ERROR;
+    }
+    if (gmoe_model_k(truth) > fo->k) {
+        cli_error("%s: near-true starts need -k at least the true k = %zu (got -k %zu)", fo->truth,
+                  gmoe_model_k(truth), fo->k);
+        return CLI_EXIT_ERROR;
+    }
+    return 0;
 }
 
 int main_fit(int argc, char **argv)
@@ -268,9 +531,14 @@ int main_fit(int argc, char **argv)
     fo.par = gmoe_fit_default_params();
     gmoe_model *templ = NULL, *truth = NULL, *best = NULL;
     gmoe_data *data = NULL;
-    FILE *trace = NULL;
+    double *share = NULL;
+    char *text = NULL;
+    cli_outfile mof, tof; /* the model file and the trace */
+    memset(&mof, 0, sizeof mof);
+    memset(&tof, 0, sizeof tof);
     gmoe_error err;
     gmoe_error_clear(&err);
+    progress prog = {cli_isatty(stderr), 0};
     int rc = CLI_EXIT_OK, c;
 
     while ((c = getopt_long(argc, argv, ":hk:g:o:", opts, NULL)) != -1) {
@@ -281,25 +549,33 @@ int main_fit(int argc, char **argv)
         int r = parse_opt(&fo, c, optarg);
         if (r < 0) r = cli_common_opt(&co, c, optarg, argv);
         if ((rc = r)) goto out;
+        if (c == 'o') fo.output_set = 1;
     }
     if ((rc = cli_check_positional(&co, argc, argv, 1, 1, "data file (DATA.csv)"))) goto out;
-    if ((rc = check_opts(&fo))) goto out;
+    if ((rc = check_opts(&fo, &co))) goto out;
     const char *path = argv[optind];
+    /* -o - is the model file on stdout, as --json; no -o writes no file. */
+    int to_stdout = co.json || (fo.output_set && strcmp(co.output, "-") == 0);
+    const char *file = fo.output_set && strcmp(co.output, "-") != 0 ? co.output : NULL;
     fo.par.seed = co.seed;
     fo.par.threads = fo.threads;
-    if (cli_progress_enabled(&co)) fo.par.progress = progress_cb;
+    if (cli_progress_enabled(&co)) {
+        fo.par.progress = progress_cb;
+        fo.par.progress_data = &prog;
+    }
 
     gmoe_csv_spec spec;
     cli_csv_spec(&co, &spec);
     if (gmoe_csv_read(path, &spec, &data, &err)) goto liberr;
-    if (fo.truth) {
-        if (gmoe_model_read(fo.truth, &truth, NULL, NULL, &err)) goto liberr;
-        fo.par.truth = truth;
-    }
     if (fo.k > data->n) {
         cli_error("%s: -k %zu exceeds the number of observations (n = %zu)", path, fo.k, data->n);
         rc = CLI_EXIT_ERROR;
         goto out;
+    }
+    if (fo.truth) {
+        if (gmoe_model_read(fo.truth, &truth, NULL, NULL, &err)) goto liberr;
+        if ((rc = check_truth(&fo, truth, data))) goto out;
+        fo.par.truth = truth;
     }
     if (!(templ = gmoe_model_alloc(fo.k, data->d, fo.gate))) {
         gmoe_error_set(&err, GMOE_ENOMEM, "out of memory");
@@ -308,53 +584,54 @@ int main_fit(int argc, char **argv)
     gmoe_model_set_topk(templ, fo.topk_set ? fo.topk : fo.k, fo.sel);
     gmoe_model_set_tau(templ, fo.tau);
     gmoe_model_set_act(templ, fo.act);
+    /* Open the output files before the fit, which may be long: a file that cannot be
+     * written is reported at once. They replace the targets only once complete. */
+    if (file && (rc = cli_outfile_open(&mof, file))) goto out;
+    if (fo.trace && (rc = cli_outfile_open(&tof, fo.trace))) goto out;
     gmoe_fit_result res;
     if (gmoe_fit(data, templ, &fo.par, &best, &res, &err)) goto liberr;
     if (fo.trace) {
-        if (!(trace = fopen(fo.trace, "w"))) {
-            cli_error("%s: cannot write: %s", fo.trace, strerror(errno));
-            rc = CLI_EXIT_ERROR;
-            goto out;
-        }
-        fprintf(trace, "iteration,loglik\n");
-        gmoe_fit_params tp = fo.par;
-        tp.progress = NULL;
-        if (gmoe_fit_trace(data, templ, &tp, res.best_start, trace_cb, trace, &err)) goto liberr;
-        if (fclose(trace) != 0) {
-            trace = NULL;
-            cli_error("%s: write failed", fo.trace);
-            rc = CLI_EXIT_ERROR;
-            goto out;
-        }
-        trace = NULL;
+        if ((rc = write_trace(tof.fp, data, templ, &fo.par, res.best_start))) goto out;
+        if ((rc = cli_outfile_commit(&tof))) goto out;
     }
+
     gmoe_fit_record rec;
     memset(&rec, 0, sizeof rec);
     rec.loglik = res.info.loglik;
     rec.n = data->n;
     rec.iterations = res.info.iterations;
     snprintf(rec.status, sizeof rec.status, "%s", gmoe_fit_status_name(res.info.status));
-    snprintf(rec.stop, sizeof rec.stop, "%s", gmoe_stop_rule_name(res.info.stop));
+    snprintf(rec.stop, sizeof rec.stop, "%s", stop_name(&res, &fo.par.em));
     rec.aic = res.aic;
     rec.bic = res.bic;
     rec.seconds = res.seconds;
     rec.nparams = res.nparams;
     rec.starts = res.starts;
     rec.seed = co.seed;
-    if (strcmp(co.output, "-") != 0 && gmoe_model_write(co.output, best, &rec, &err)) goto liberr;
-    if (co.json) {
-        char *text = NULL;
-        if (gmoe_model_dumps(best, &rec, &text, &err)) goto liberr;
+    if (gmoe_model_dumps(best, &rec, &text, &err)) {
+        cli_error("%s: %s", file ? file : "standard output", err.msg);
+        rc = CLI_EXIT_ERROR;
+        goto out;
+    }
+    if (file) {
+        fputs(text, mof.fp);
+        if ((rc = cli_outfile_commit(&mof))) goto out;
+    }
+    if (to_stdout) {
         fputs(text, stdout);
-        free(text);
     } else {
-        print_summary(path, data, best, &res, &fo.par);
+        share = posterior_share(best, data);
+        summary s = {path, &co, data, best, &res, &fo.par, share};
+        rc = print_summary(&s);
     }
     goto out;
 liberr:
     rc = cli_lib_error(&err);
 out:
-    if (trace) fclose(trace);
+    cli_outfile_abort(&tof);
+    cli_outfile_abort(&mof);
+    free(text);
+    free(share);
     gmoe_model_free(best);
     gmoe_model_free(templ);
     gmoe_model_free(truth);

@@ -1,6 +1,5 @@
 /* gmoe predict: per-observation predictions of a fitted (or any) model. */
 #include <config.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +10,21 @@ static void usage(FILE *fp)
 {
     fputs("Usage: gmoe predict [options] MODEL.json DATA.csv\n"
           "\n"
-          "For every row of DATA.csv print, as CSV: the covariates, the response (when the\n"
-          "file has the response column), the gate weights g1..gk, the posterior expert\n"
-          "probabilities post1..postk and the conditional log-density logdens (both only\n"
-          "with a response), and the predictive mean E[y | x].\n"
+          "For every row of DATA.csv print, as CSV with 17 significant digits: the covariates\n"
+          "x1..xd, the response y (when the file has the response column), the gate weights\n"
+          "g1..gk, the posterior expert probabilities post1..postk (with a response), the\n"
+          "predictive mean E[y | x] and the conditional log-density logdens = log p(y | x)\n"
+          "(with a response).\n"
           "\n"
-          "Options:\n" CLI_HELP_Y CLI_HELP_X CLI_HELP_OUTPUT CLI_HELP_HELP
+          "Options:\n"
+          "      --y COL          response column (default y; without --y a file that has no\n"
+          "                       column y is read as covariates only)\n" CLI_HELP_X
+          "  -o, --output FILE    output file, replaced only once complete; - is standard\n"
+          "                       output (default -)\n" CLI_HELP_HELP "\n"
+          "The selected covariate columns must match the model's d, in the model's order.\n"
           "\n"
           "Example:\n"
-          "  gmoe predict fit.json --y waiting --x eruptions faithful.csv > pred.csv\n",
+          "  gmoe predict --y waiting --x eruptions -o pred.csv fit.json faithful.csv\n",
           fp);
 }
 
@@ -27,23 +32,28 @@ static void write_rows(FILE *fp, const gmoe_data *data, size_t k, const double *
                        const double *post, const double *mean, const double *logdens)
 {
     size_t n = data->n, d = data->d;
-    for (size_t t = 0; t < d; t++) fprintf(fp, "x%zu,", t + 1);
+    for (size_t t = 0; t < d; t++)
+        fprintf(fp, "x%zu,", t + 1);
     if (data->y) fputs("y,", fp);
-    for (size_t j = 0; j < k; j++) fprintf(fp, "g%zu,", j + 1);
-    if (data->y) {
-        for (size_t j = 0; j < k; j++) fprintf(fp, "post%zu,", j + 1);
-        fputs("logdens,", fp);
-    }
-    fputs("mean\n", fp);
+    for (size_t j = 0; j < k; j++)
+        fprintf(fp, "g%zu,", j + 1);
+    if (data->y)
+        for (size_t j = 0; j < k; j++)
+            fprintf(fp, "post%zu,", j + 1);
+    fputs(data->y ? "mean,logdens\n" : "mean\n", fp);
     for (size_t i = 0; i < n; i++) {
-        for (size_t t = 0; t < d; t++) fprintf(fp, "%.17g,", data->x[t * n + i]);
+        for (size_t t = 0; t < d; t++)
+            fprintf(fp, "%.17g,", data->x[t * n + i]);
         if (data->y) fprintf(fp, "%.17g,", data->y[i]);
-        for (size_t j = 0; j < k; j++) fprintf(fp, "%.17g,", gate[i * k + j]);
+        for (size_t j = 0; j < k; j++)
+            fprintf(fp, "%.17g,", gate[i * k + j]);
         if (data->y) {
-            for (size_t j = 0; j < k; j++) fprintf(fp, "%.17g,", post[i * k + j]);
-            fprintf(fp, "%.17g,", logdens[i]);
+            for (size_t j = 0; j < k; j++)
+                fprintf(fp, "%.17g,", post[i * k + j]);
+            fprintf(fp, "%.17g,%.17g\n", mean[i], logdens[i]);
+        } else {
+            fprintf(fp, "%.17g\n", mean[i]);
         }
-        fprintf(fp, "%.17g\n", mean[i]);
     }
 }
 
@@ -57,7 +67,8 @@ int main_predict(int argc, char **argv)
     gmoe_model *model = NULL;
     gmoe_data *data = NULL;
     double *gate = NULL, *post = NULL, *mean = NULL, *logdens = NULL;
-    FILE *fp = NULL;
+    cli_outfile of;
+    memset(&of, 0, sizeof of);
     gmoe_error err;
     gmoe_error_clear(&err);
     int rc = CLI_EXIT_OK, c;
@@ -70,11 +81,18 @@ int main_predict(int argc, char **argv)
         if ((rc = cli_common_opt(&co, c, optarg, argv))) goto out;
     }
     if ((rc = cli_check_positional(&co, argc, argv, 2, 2, "model file and data file"))) goto out;
+    if ((rc = cli_check_xy(&co))) goto out;
     const char *mpath = argv[optind], *path = argv[optind + 1];
+    if (strcmp(mpath, "-") == 0 && strcmp(path, "-") == 0) {
+        rc = cli_usage_error("predict: the model and the data cannot both come from standard "
+                             "input");
+        goto out;
+    }
     if (gmoe_model_read(mpath, &model, NULL, NULL, &err)) goto liberr;
     gmoe_csv_spec spec;
     cli_csv_spec(&co, &spec);
-    spec.y_optional = 1;
+    /* A response named with --y must be there; the default one may be missing. */
+    spec.y_optional = co.y == NULL;
     if (gmoe_csv_read(path, &spec, &data, &err)) goto liberr;
     size_t d = gmoe_model_d(model), k = gmoe_model_k(model), n = data->n;
     if (data->d != d) {
@@ -91,32 +109,18 @@ int main_predict(int argc, char **argv)
         logdens = malloc(n * sizeof(double));
     }
     if (!gate || !mean || (data->y && (!post || !logdens))) {
-        gmoe_error_set(&err, GMOE_ENOMEM, "out of memory (n = %zu)", n);
+        gmoe_error_set(&err, GMOE_ENOMEM, "out of memory (n = %zu, k = %zu)", n, k);
         goto liberr;
     }
     if (gmoe_model_predict(model, data, gate, post, mean, logdens, &err)) goto liberr;
-    fp = strcmp(co.output, "-") ? fopen(co.output, "w") : stdout;
-    if (!fp) {
-        cli_error("%s: cannot write: %s", co.output, strerror(errno));
-        rc = CLI_EXIT_ERROR;
-        goto out;
-    }
-    write_rows(fp, data, k, gate, post, mean, logdens);
-    if (fp != stdout) {
-        int bad = ferror(fp) != 0;
-        bad |= fclose(fp) != 0;
-        fp = NULL;
-        if (bad) {
-            cli_error("%s: write failed", co.output);
-            rc = CLI_EXIT_ERROR;
-        }
-    }
-    fp = NULL;
+    if ((rc = cli_outfile_open(&of, co.output))) goto out;
+    write_rows(of.fp, data, k, gate, post, mean, logdens);
+    rc = cli_outfile_commit(&of);
     goto out;
 liberr:
     rc = cli_lib_error(&err);
 out:
-    if (fp && fp != stdout) fclose(fp);
+    cli_outfile_abort(&of);
     free(gate);
     free(post);
     free(mean);

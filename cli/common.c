@@ -2,6 +2,7 @@
 #include <config.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -129,6 +130,98 @@ void cli_json_double(FILE *fp, double v)
 int cli_isatty(FILE *fp)
 {
     return isatty(fileno(fp));
+}
+
+/* ---------------------------------------------------------------- atomic output files */
+
+int cli_outfile_open(cli_outfile *of, const char *path)
+{
+    memset(of, 0, sizeof *of);
+    of->path = path;
+    if (strcmp(path, "-") == 0) {
+        of->fp = stdout;
+        return 0;
+    }
+    size_t size = strlen(path) + 48;
+    if (!(of->tmp = malloc(size))) {
+        cli_error("%s: out of memory", path);
+        return CLI_EXIT_ERROR;
+    }
+    /* O_EXCL: never write through a file (or a symbolic link) that is already there. The
+     * mode leaves the permissions to the umask, as fopen would. */
+    int fd = -1;
+    for (unsigned tries = 0; fd < 0 && tries < 100; tries++) {
+        snprintf(of->tmp, size, "%s.tmp.%ld.%u", path, (long)getpid(), tries);
+        fd = open(of->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd >= 0 && !(of->fp = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        remove(of->tmp);
+        errno = e;
+    }
+    if (!of->fp) {
+        cli_error("%s: cannot write: %s", path, strerror(errno));
+        free(of->tmp);
+        memset(of, 0, sizeof *of);
+        return CLI_EXIT_ERROR;
+    }
+    return 0;
+}
+
+int cli_outfile_commit(cli_outfile *of)
+{
+    if (!of->fp) return 0;
+    if (!of->tmp) {
+        int bad = ferror(of->fp) != 0, e = 0;
+        if (fflush(of->fp) != 0) {
+            bad = 1;
+            e = errno;
+        }
+        of->fp = NULL;
+        if (!bad) return 0;
+        if (e)
+            cli_error("standard output: write error: %s", strerror(e));
+        else
+            cli_error("standard output: write error");
+        return CLI_EXIT_ERROR;
+    }
+    /* An earlier failed write shows only in ferror, its errno long gone (e = 0: reason
+     * unknown); a flush of what is still buffered usually fails again and says why. */
+    int bad = ferror(of->fp) != 0, e = 0;
+    if (fflush(of->fp) != 0 || (!bad && fsync(fileno(of->fp)) != 0)) {
+        bad = 1;
+        e = errno;
+    }
+    if (fclose(of->fp) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    of->fp = NULL;
+    if (!bad && rename(of->tmp, of->path) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        if (e)
+            cli_error("%s: write failed: %s", of->path, strerror(e));
+        else
+            cli_error("%s: write failed", of->path);
+        cli_outfile_abort(of);
+        return CLI_EXIT_ERROR;
+    }
+    free(of->tmp);
+    memset(of, 0, sizeof *of);
+    return 0;
+}
+
+void cli_outfile_abort(cli_outfile *of)
+{
+    if (of->fp && of->tmp) fclose(of->fp);
+    if (of->tmp) remove(of->tmp);
+    free(of->tmp);
+    memset(of, 0, sizeof *of);
 }
 
 /* ---------------------------------------------------------------- shared options */
@@ -289,6 +382,17 @@ int cli_check_positional(const cli_common *co, int argc, char *const *argv, int 
 int cli_progress_enabled(const cli_common *co)
 {
     return co->progress < 0 ? cli_isatty(stderr) : co->progress;
+}
+
+int cli_check_xy(const cli_common *co)
+{
+    const char *y = co->y ? co->y : "y";
+    for (size_t i = 0; i < co->nx; i++)
+        if (strcmp(co->x[i], y) == 0)
+            return cli_usage_error("%s: column \"%s\" is both the response (--y) and a covariate "
+                                   "(--x)",
+                                   co->cmd, y);
+    return 0;
 }
 
 void cli_csv_spec(const cli_common *co, gmoe_csv_spec *spec)

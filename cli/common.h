@@ -51,6 +51,27 @@ void cli_json_double(FILE *fp, double v);
 /* Whether a stream is a terminal (progress output goes to stderr only when it is). */
 int cli_isatty(FILE *fp);
 
+/* An output file written atomically: the text goes to a new temporary file beside the
+ * target, which replaces the target only once it is complete (flushed, synced, closed,
+ * renamed). A failed or interrupted command thus never leaves a half-written file under the
+ * target's name, nor destroys a previous one. Path "-" is standard output, written directly.
+ * The library's writers (gmoe_model_write, gmoe_csv_write) do the same for their files. */
+typedef struct cli_outfile {
+    FILE *fp;         /* where to write */
+    const char *path; /* the target (borrowed) */
+    char *tmp;        /* the temporary file (owned), or NULL for standard output */
+} cli_outfile;
+
+/* Open. On failure print "gmoe: PATH: cannot write: REASON" and return CLI_EXIT_ERROR. */
+int cli_outfile_open(cli_outfile *of, const char *path);
+/* Finish: for a file, flush, fsync, close and rename over the target; for standard output,
+ * flush. On a write error print "gmoe: PATH: write failed: REASON", remove the temporary
+ * file and return CLI_EXIT_ERROR. The struct is closed either way. */
+int cli_outfile_commit(cli_outfile *of);
+/* Give up: close and remove the temporary file (the target is untouched). A no-op on a
+ * closed or zeroed struct, so the cleanup label of a command may always call it. */
+void cli_outfile_abort(cli_outfile *of);
+
 /* ---------------------------------------------------------------- shared options
  * Long-only options get values above 255 so they never clash with short options. */
 enum {
@@ -158,6 +179,10 @@ int cli_check_positional(const cli_common *co, int argc, char *const *argv, int 
 
 /* Whether progress should be reported on stderr. */
 int cli_progress_enabled(const cli_common *co);
+
+/* A usage error when the --x list names the response column (default "y"): the message
+ * "CMD: column "y" is both the response (--y) and a covariate (--x)". */
+int cli_check_xy(const cli_common *co);
 
 /* The CSV column selection that --y and --x describe. The arrays point into co. */
 void cli_csv_spec(const cli_common *co, gmoe_csv_spec *spec);
