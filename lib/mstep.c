@@ -128,10 +128,12 @@ void em_gate_sys_free(em_gate_sys *g)
     memset(g, 0, sizeof *g);
 }
 
-/* Newton direction on the entries idx[0..ni): (F + ridge) dir = grad. A tiny Levenberg
- * ridge keeps flat directions (tau against beta1 in the temperature gate) from producing
- * huge steps; it is grown until the Cholesky factorisation succeeds. */
-static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double *decrement)
+/* Newton direction on the entries idx[0..ni): (F + ridge) dir = grad, ridge = damping times
+ * the largest diagonal entry (at least 1e-12 of it, so that exactly flat directions, such as
+ * tau against beta1 in the temperature gate, cannot produce infinite steps); the ridge grows
+ * until the Cholesky factorisation succeeds. */
+static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double damping,
+                          double *decrement)
 {
     size_t P = g->P;
     double dmax = 0;
@@ -140,7 +142,7 @@ static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double *
         if (v > dmax) dmax = v;
     }
     if (!(dmax > 0)) return GMOE_ENUMERIC;
-    double ridge = 1e-12 * dmax;
+    double ridge = (damping > 1e-12 ? damping : 1e-12) * dmax;
     for (int attempt = 0; attempt < 12; attempt++, ridge *= 100) {
         for (size_t s = 0; s < ni; s++) {
             for (size_t t = 0; t < ni; t++) g->A[s * ni + t] = g->fisher[idx[s] * P + idx[t]];
@@ -245,12 +247,24 @@ int em_mstep_gate(gmoe_em *w)
     gmoe_model_copy(w->trial, w->m);
     for (size_t it = 0; it < w->par.gate_newton; it++) {
         double dec = 0, Q0 = g->Q;
-        if (gate_direction(g, g->free, g->nfree, &dec) != GMOE_SUCCESS) break;
+        if (gate_direction(g, g->free, g->nfree, 0, &dec) != GMOE_SUCCESS) break;
         /* Below this predicted gain the change in Q is lost in rounding: take the step
          * without a line search (it is needed anyway for the variance pass). */
         int tiny = dec <= 1e-13 * (fabs(Q0) + 1.0);
         if (tiny && var_done) break;
         int acc = gate_line_search(w, Q0, tiny, &var_done);
+        /* The Gauss-Newton matrix of the temperature and activation gates can be nearly
+         * singular where its neglected curvature is not (tanh gates at symmetric slopes): the
+         * step then runs along a flat direction and no halving helps. Levenberg-Marquardt:
+         * damp it towards the gradient and try again, from the statistics at theta. */
+        for (double damp = 1e-4; acc == 0 && damp <= 1.0 && w->gate != GMOE_GATE_SOFTMAX &&
+                                 w->gate != GMOE_GATE_TOPK;
+             damp *= 100) {
+            em_theta_to_gate(w, g->theta, w->trial);
+            if (em_gate_pass(w, w->trial, 0) != GMOE_SUCCESS) break;
+            if (gate_direction(g, g->free, g->nfree, damp, &dec) != GMOE_SUCCESS) break;
+            acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &var_done);
+        }
         if (acc == 0 && w->gate == GMOE_GATE_TOPK) {
             /* A top-K step that moves the slopes changes which experts are selected where
              * responsibilities are positive, so Q drops to -inf; the intercepts alone (slope
@@ -258,7 +272,7 @@ int em_mstep_gate(gmoe_em *w)
             em_theta_to_gate(w, g->theta, w->trial);
             int rc = em_gate_pass(w, w->trial, 0);
             if (rc) break;
-            if (gate_direction(g, g->free0, g->nfree0, &dec) == GMOE_SUCCESS)
+            if (gate_direction(g, g->free0, g->nfree0, 0, &dec) == GMOE_SUCCESS)
                 acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &var_done);
         }
         if (acc < 0) return -acc;
