@@ -1,6 +1,7 @@
 /* EM control: workspace, init / iterate / test, SQUAREM acceleration, stopping and status. */
 #include <config.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -81,8 +82,23 @@ void gmoe_em_free(gmoe_em *w)
     free(w);
 }
 
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+void openblas_set_num_threads(int num_threads);
+#endif
+
+/* gmoe's systems are tiny ((d+1)(k-1) unknowns): OpenBLAS's own threads would only spin
+ * (sched_yield) beside the OpenMP workers of starts and sweeps. One BLAS thread. */
+static void blas_single_thread(void)
+{
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+    openblas_set_num_threads(1);
+#endif
+}
+
 gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, blas_single_thread);
     if (n == 0 || d == 0 || k == 0) return NULL;
     if (gate == GMOE_GATE_SIGMOID || gate == GMOE_GATE_GAUSSIAN) return NULL;
     gmoe_em *w = calloc(1, sizeof *w);
@@ -99,7 +115,7 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     /* One block of scratch: lw, rb, gb, eb (B*k each), wb, u, mxb, smb, yc (B), xc (B*d), phi
      * (B*k*q), psi (B*k), gate work. */
     size_t gws = w->m ? gmoe__gate_work_size(w->m) : 0;
-    size_t blk = 4 * B * k + 5 * B + B * d + B * k * q + B * k + gws;
+    size_t blk = 4 * B * k + 5 * B + B * d + B * k * q + B * k + B * q * (q + 1) / 2 + gws;
     w->lw = malloc(blk * sizeof(double));
     /* Expert statistics: Sr, Ssq (k), Sxx (k*q*q), Sxy (k*q), coef (q), mat (q*q). */
     w->Sr = calloc(2 * k + k * q * q + k * q + q + q * q, sizeof(double));
@@ -120,7 +136,8 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     w->xc = w->yc + B;
     w->phi = w->xc + B * d;
     w->psi = w->phi + B * k * q;
-    w->gwork = w->psi + B * k;
+    w->pp = w->psi + B * k;
+    w->gwork = w->pp + B * q * (q + 1) / 2;
     w->Ssq = w->Sr + k;
     w->Sxx = w->Ssq + k;
     w->Sxy = w->Sxx + k * q * q;

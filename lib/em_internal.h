@@ -50,6 +50,7 @@ struct gmoe_em {
     double *phi;    /* B*k*q gate Jacobian features: phi[(j*q + a)*B + r] */
     double *psi;    /* B*k derivative of the score in log(tau) */
     int phi_shared; /* phi of expert 0 serves every expert (linear scores) */
+    double *pp;     /* B*q(q+1)/2 products phi_a phi_b of the shared features */
     double *gwork;  /* gmoe__gate_work_size() scratch for gmoe__gate_log_block */
 
     /* Expert sufficient statistics on centred data (x - xbar, y - ybar), per expert:

@@ -118,6 +118,14 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
     if (g->has_tau)
         for (size_t j = 0; j < k; j++) g->grad[P - 1] += dot(w->eb + j * B, w->psi + j * B, mr);
     if (!fisher) return Q;
+    if (w->phi_shared && !g->has_tau)
+        for (size_t a = 0, c = 0; a < q; a++)
+            for (size_t b = a; b < q; b++, c++) {
+                const double *pa = phi_of(w, 0, a), *pb = phi_of(w, 0, b);
+                double *pc = w->pp + c * B;
+#pragma omp simd
+                for (size_t r = 0; r < mr; r++) pc[r] = pa[r] * pb[r];
+            }
     double *wb = w->wb;
     for (size_t j = 0; j < k; j++) {
         const double *gj = w->gb + j * B;
@@ -129,6 +137,17 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
             } else {
 #pragma omp simd
                 for (size_t r = 0; r < mr; r++) wb[r] = -gj[r] * gl[r];
+            }
+            if (w->phi_shared && !g->has_tau) {
+                /* One feature vector for all experts: block (j, l) is symmetric, and its
+                 * entries are dot products of the pair weights with precomputed products. */
+                for (size_t a = 0, c = 0; a < q; a++)
+                    for (size_t b = a; b < q; b++, c++) {
+                        double v = dot(wb, w->pp + c * B, mr);
+                        g->fisher[(j * q + a) * P + l * q + b] += v;
+                        if (l != j && b != a) g->fisher[(j * q + b) * P + l * q + a] += v;
+                    }
+                continue;
             }
             for (size_t a = 0; a < q; a++) {
                 const double *pa = phi_of(w, j, a);

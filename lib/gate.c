@@ -215,12 +215,16 @@ GMOE_KERNEL void gmoe__lse_rows(const double *v, size_t ld, size_t k, size_t mro
             for (size_t r = 0; r < mrows; r++) out[r] += gmoe__vexp(vj[r] - mx[r]);
         }
     }
-    if (prob)
+    if (prob) {
+        double inv[GMOE_BLOCK]; /* one division per row, not one per expert */
+#pragma omp simd
+        for (size_t r = 0; r < mrows; r++) inv[r] = 1.0 / out[r];
         for (size_t j = 0; j < k; j++) {
             double *pj = prob + j * ld;
 #pragma omp simd
-            for (size_t r = 0; r < mrows; r++) pj[r] /= out[r];
+            for (size_t r = 0; r < mrows; r++) pj[r] *= inv[r];
         }
+    }
 #pragma omp simd
     for (size_t r = 0; r < mrows; r++) out[r] = gmoe__vlog(out[r]);
 }
