@@ -24,7 +24,8 @@ static gmoe_model *truth_model(size_t k, size_t d, gmoe_gate gate)
             b1[t] = 3.0 * cos((double)(j + 1) * (double)(t + 2));
             a[t] = 2.0 * sin((double)(j + 3) * (double)(t + 1));
         }
-        gmoe_model_set_expert(m, j, 0.2 * (double)j, b1, a, (double)j - 1.0, 0.1 + 0.05 * (double)j);
+        gmoe_model_set_expert(m, j, 0.2 * (double)j, b1, a, (double)j - 1.0,
+                              0.1 + 0.05 * (double)j);
     }
     gmoe_model_set_topk(m, k > 2 ? 2 : k, GMOE_TOPK_SLOPE);
     gmoe_model_set_tau(m, 0.7);
@@ -121,7 +122,8 @@ int main(int argc, char **argv)
     for (size_t gi = 0; gi < 4; gi++)
         for (size_t ni = quick ? 1 : 0; ni < 2; ni++)
             for (size_t k = 2; k <= 4; k += 2)
-                for (size_t d = 1; d <= (quick ? 1 : 3); d += 2) bench_iteration(ns[ni], k, d, gates[gi]);
+                for (size_t d = 1; d <= (quick ? 1 : 3); d += 2)
+                    bench_iteration(ns[ni], k, d, gates[gi]);
     printf("# whole fits of the published softmax truth (MODELS.md 6), near-true start\n");
     printf("# reference (R, same machine kind): meteorits 0.78 s (k=2), 13.7 s (k=4); flexmix "
            "5.6 s, 42 s\n");

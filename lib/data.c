@@ -28,5 +28,6 @@ void gmoe_data_free(gmoe_data *data)
 
 void gmoe_data_row(const gmoe_data *data, size_t i, double *row)
 {
-    for (size_t t = 0; t < data->d; t++) row[t] = data->x[t * data->n + i];
+    for (size_t t = 0; t < data->d; t++)
+        row[t] = data->x[t * data->n + i];
 }

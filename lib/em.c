@@ -9,8 +9,8 @@
 
 #define B GMOE_BLOCK
 
-static const char *const status_names[] = {"running", "converged", "max-iterations",
-                                           "degenerate", "gate-divergent"};
+static const char *const status_names[] = {"running", "converged", "max-iterations", "degenerate",
+                                           "gate-divergent"};
 static const char *const stop_names[] = {"per-obs", "relative"};
 
 const char *gmoe_fit_status_name(gmoe_fit_status status)
@@ -165,16 +165,20 @@ static void data_moments(gmoe_em *w)
     for (size_t t = 0; t < w->d; t++) {
         const double *xt = data->x + t * n;
         double s = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) s += xt[i];
+        for (size_t i = 0; i < n; i++)
+            s += xt[i];
         double mean = s / (double)n;
-        for (size_t i = 0; i < n; i++) ss += (xt[i] - mean) * (xt[i] - mean);
+        for (size_t i = 0; i < n; i++)
+            ss += (xt[i] - mean) * (xt[i] - mean);
         w->xbar[t] = mean;
         w->xsd[t] = sqrt(ss / (double)n);
     }
     double s = 0, ss = 0;
-    for (size_t i = 0; i < n; i++) s += data->y[i];
+    for (size_t i = 0; i < n; i++)
+        s += data->y[i];
     w->ybar = s / (double)n;
-    for (size_t i = 0; i < n; i++) ss += (data->y[i] - w->ybar) * (data->y[i] - w->ybar);
+    for (size_t i = 0; i < n; i++)
+        ss += (data->y[i] - w->ybar) * (data->y[i] - w->ybar);
     w->yvar = ss / (double)n;
 }
 
@@ -185,8 +189,8 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
 {
     if (data->n != w->n || data->d != w->d)
         return gmoe_error_set(err, GMOE_EDIM,
-                              "workspace is for n = %zu, d = %zu; data have n = %zu, d = %zu",
-                              w->n, w->d, data->n, data->d);
+                              "workspace is for n = %zu, d = %zu; data have n = %zu, d = %zu", w->n,
+                              w->d, data->n, data->d);
     if (start->k != w->k || start->d != w->d || start->gate != w->gate)
         return gmoe_error_set(err, GMOE_EDIM, "start model does not match the workspace");
     if (!data->y) return gmoe_error_set(err, GMOE_EINVAL, "data have no response y");
@@ -222,8 +226,7 @@ int gmoe_em_init(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     int rc = em_setup(w, data, start, par, err);
     if (rc) return rc;
     rc = em_estep(w);
-    if (rc)
-        return gmoe_error_set(err, rc, "the start model gives a non-finite log-likelihood");
+    if (rc) return gmoe_error_set(err, rc, "the start model gives a non-finite log-likelihood");
     w->started = 1;
     return GMOE_SUCCESS;
 }
@@ -254,8 +257,7 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
     if (rc) return gmoe_error_set(err, rc, "the start partition gives a singular M-step");
     em_mstep_variances(w);
     rc = em_estep(w);
-    if (rc)
-        return gmoe_error_set(err, rc, "the start partition gives a non-finite log-likelihood");
+    if (rc) return gmoe_error_set(err, rc, "the start partition gives a non-finite log-likelihood");
     w->started = 1;
     return GMOE_SUCCESS;
 }
@@ -277,7 +279,8 @@ static void pack(const gmoe_em *w, double *p)
     em_gate_to_theta(w, w->m, p);
     memcpy(p + P, w->m->a, k * d * sizeof(double));
     memcpy(p + P + k * d, w->m->b, k * sizeof(double));
-    for (size_t j = 0; j < k; j++) p[P + k * d + k + j] = log(w->m->var[j]);
+    for (size_t j = 0; j < k; j++)
+        p[P + k * d + k + j] = log(w->m->var[j]);
 }
 
 static int unpack(gmoe_em *w, const double *p)
@@ -412,10 +415,22 @@ int gmoe_em_test(gmoe_em *w)
     return w->status == GMOE_FIT_RUNNING ? GMOE_CONTINUE : GMOE_SUCCESS;
 }
 
-const gmoe_model *gmoe_em_model(const gmoe_em *w) { return w->m; }
-double gmoe_em_loglik(const gmoe_em *w) { return w->ll; }
-size_t gmoe_em_iterations(const gmoe_em *w) { return w->iter; }
-gmoe_fit_status gmoe_em_status(const gmoe_em *w) { return w->status; }
+const gmoe_model *gmoe_em_model(const gmoe_em *w)
+{
+    return w->m;
+}
+double gmoe_em_loglik(const gmoe_em *w)
+{
+    return w->ll;
+}
+size_t gmoe_em_iterations(const gmoe_em *w)
+{
+    return w->iter;
+}
+gmoe_fit_status gmoe_em_status(const gmoe_em *w)
+{
+    return w->status;
+}
 
 int gmoe_em_driver(gmoe_em *w, gmoe_em_callback cb, void *cbdata, gmoe_em_info *info,
                    gmoe_error *err)

@@ -35,7 +35,7 @@ struct gmoe_em {
     gmoe_model *m;     /* current parameters */
     gmoe_model *trial; /* gate trial point for the line search */
 
-    double *r;      /* n*k responsibilities, expert-major: r[j*n + i] */
+    double *r; /* n*k responsibilities, expert-major: r[j*n + i] */
     /* Per-block scratch (B = GMOE_BLOCK rows), allocated once with the workspace. */
     double *lw;     /* B*k log gate weights */
     double *rb;     /* B*k responsibilities of the block */
@@ -58,16 +58,16 @@ struct gmoe_em {
     double *Sr, *Sxx, *Sxy, *Ssq; /* Ssq: weighted squared residuals (variance pass) */
     double *xbar, *xsd;
     double ybar, yvar, var_floor;
-    double *coef;  /* q: solve scratch */
-    double *mat;   /* q*q: solve scratch */
+    double *coef; /* q: solve scratch */
+    double *mat;  /* q*q: solve scratch */
 
     em_gate_sys g;
 
     /* SQUAREM */
-    size_t npar;          /* length of the full parameter vector */
+    size_t npar; /* length of the full parameter vector */
     double *p0, *p1, *p2, *pr, *pv;
 
-    double ll;      /* log-likelihood of m (from the last E-step) */
+    double ll; /* log-likelihood of m (from the last E-step) */
     double ll_prev;
     size_t iter, maps;
     gmoe_fit_status status;
@@ -87,9 +87,9 @@ int em_estep(gmoe_em *w);
 int em_gate_pass(gmoe_em *w, const gmoe_model *gm, int with_var);
 
 /* mstep.c */
-int em_mstep_experts(gmoe_em *w);      /* (a, b) from the sufficient statistics */
-void em_mstep_variances(gmoe_em *w);   /* var from Ssq, floored */
-int em_mstep_gate(gmoe_em *w);         /* Fisher scoring with step halving */
+int em_mstep_experts(gmoe_em *w);    /* (a, b) from the sufficient statistics */
+void em_mstep_variances(gmoe_em *w); /* var from Ssq, floored */
+int em_mstep_gate(gmoe_em *w);       /* Fisher scoring with step halving */
 void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta);
 void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m);
 int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d);

@@ -6,15 +6,24 @@
 const char *gmoe_strerror(int code)
 {
     switch (code) {
-    case GMOE_SUCCESS: return "success";
-    case GMOE_EINVAL: return "invalid argument";
-    case GMOE_ENOMEM: return "out of memory";
-    case GMOE_EIO: return "input/output error";
-    case GMOE_EPARSE: return "malformed input";
-    case GMOE_ENUMERIC: return "numerical failure";
-    case GMOE_EDIM: return "dimension mismatch";
-    case GMOE_CONTINUE: return "not converged yet";
-    default: return "unknown error";
+    case GMOE_SUCCESS:
+        return "success";
+    case GMOE_EINVAL:
+        return "invalid argument";
+    case GMOE_ENOMEM:
+        return "out of memory";
+    case GMOE_EIO:
+        return "input/output error";
+    case GMOE_EPARSE:
+        return "malformed input";
+    case GMOE_ENUMERIC:
+        return "numerical failure";
+    case GMOE_EDIM:
+        return "dimension mismatch";
+    case GMOE_CONTINUE:
+        return "not converged yet";
+    default:
+        return "unknown error";
     }
 }
 

@@ -16,7 +16,8 @@ static inline double dot(const double *a, const double *b, size_t mr)
 {
     double s = 0;
 #pragma omp simd reduction(+ : s)
-    for (size_t r = 0; r < mr; r++) s += a[r] * b[r];
+    for (size_t r = 0; r < mr; r++)
+        s += a[r] * b[r];
     return s;
 }
 
@@ -25,7 +26,8 @@ static inline double dot3(const double *a, const double *b, const double *c, siz
 {
     double s = 0;
 #pragma omp simd reduction(+ : s)
-    for (size_t r = 0; r < mr; r++) s += a[r] * b[r] * c[r];
+    for (size_t r = 0; r < mr; r++)
+        s += a[r] * b[r] * c[r];
     return s;
 }
 
@@ -42,10 +44,12 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
     size_t kk = w->phi_shared ? 1 : k;
     for (size_t j = 0; j < kk; j++) {
         double *ph = w->phi + j * q * B, *ps = w->psi + j * B;
-        for (size_t r = 0; r < mr; r++) ph[r] = 1.0;
+        for (size_t r = 0; r < mr; r++)
+            ph[r] = 1.0;
         switch (w->gate) {
         case GMOE_GATE_TEMPERATURE:
-            for (size_t r = 0; r < mr; r++) ps[r] = 0;
+            for (size_t r = 0; r < mr; r++)
+                ps[r] = 0;
             for (size_t t = 0; t < d; t++) {
                 const double *xt = x + t * n + i0;
                 double bt = gm->beta1[j * d + t];
@@ -58,12 +62,14 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
             }
             break;
         case GMOE_GATE_ACTIVATION:
-            for (size_t r = 0; r < mr; r++) ps[r] = 0;
+            for (size_t r = 0; r < mr; r++)
+                ps[r] = 0;
             for (size_t t = 0; t < d; t++) {
                 const double *xt = x + t * n + i0;
                 double bt = gm->beta1[j * d + t];
 #pragma omp simd
-                for (size_t r = 0; r < mr; r++) ps[r] += bt * xt[r];
+                for (size_t r = 0; r < mr; r++)
+                    ps[r] += bt * xt[r];
             }
             /* act and act' of the linear part; ph[0..B) holds act' until the ones go in. */
             gmoe__vact(gm->act == GMOE_ACT_SIGMOID, ps, ps, ph, mr);
@@ -71,7 +77,8 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
                 const double *xt = x + t * n + i0;
                 double *pt = ph + (1 + t) * B;
 #pragma omp simd
-                for (size_t r = 0; r < mr; r++) pt[r] = ph[r] * itau * xt[r];
+                for (size_t r = 0; r < mr; r++)
+                    pt[r] = ph[r] * itau * xt[r];
             }
 #pragma omp simd
             for (size_t r = 0; r < mr; r++) {
@@ -96,7 +103,7 @@ static inline const double *phi_of(const gmoe_em *w, size_t j, size_t a)
  * rb holds the block's responsibilities with row stride rld, lw and gb its log gate weights
  * and gate weights. */
 GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size_t i0, size_t mr,
-                              const double *rb, size_t rld, int fisher)
+                                          const double *rb, size_t rld, int fisher)
 {
     size_t k = w->k, q = w->q;
     em_gate_sys *g = &w->g;
@@ -113,10 +120,12 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
             qj += rj[r] > 0 ? rj[r] * lj[r] : 0.0;
         }
         Q += qj;
-        for (size_t a = 0; a < q; a++) g->grad[j * q + a] += dot(ej, phi_of(w, j, a), mr);
+        for (size_t a = 0; a < q; a++)
+            g->grad[j * q + a] += dot(ej, phi_of(w, j, a), mr);
     }
     if (g->has_tau)
-        for (size_t j = 0; j < k; j++) g->grad[P - 1] += dot(w->eb + j * B, w->psi + j * B, mr);
+        for (size_t j = 0; j < k; j++)
+            g->grad[P - 1] += dot(w->eb + j * B, w->psi + j * B, mr);
     if (!fisher) return Q;
     if (w->phi_shared && !g->has_tau)
         for (size_t a = 0, c = 0; a < q; a++)
@@ -124,7 +133,8 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
                 const double *pa = phi_of(w, 0, a), *pb = phi_of(w, 0, b);
                 double *pc = w->pp + c * B;
 #pragma omp simd
-                for (size_t r = 0; r < mr; r++) pc[r] = pa[r] * pb[r];
+                for (size_t r = 0; r < mr; r++)
+                    pc[r] = pa[r] * pb[r];
             }
     double *wb = w->wb;
     for (size_t j = 0; j < k; j++) {
@@ -133,10 +143,12 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
             const double *gl = w->gb + l * B;
             if (l == j) {
 #pragma omp simd
-                for (size_t r = 0; r < mr; r++) wb[r] = gj[r] * (1.0 - gj[r]);
+                for (size_t r = 0; r < mr; r++)
+                    wb[r] = gj[r] * (1.0 - gj[r]);
             } else {
 #pragma omp simd
-                for (size_t r = 0; r < mr; r++) wb[r] = -gj[r] * gl[r];
+                for (size_t r = 0; r < mr; r++)
+                    wb[r] = -gj[r] * gl[r];
             }
             if (w->phi_shared && !g->has_tau) {
                 /* One feature vector for all experts: block (j, l) is symmetric, and its
@@ -182,21 +194,24 @@ static void gate_stats_symmetrize(em_gate_sys *g)
 {
     size_t P = g->P;
     for (size_t s = 0; s < P; s++)
-        for (size_t t = 0; t < s; t++) g->fisher[s * P + t] = g->fisher[t * P + s];
+        for (size_t t = 0; t < s; t++)
+            g->fisher[s * P + t] = g->fisher[t * P + s];
 }
 
 /* Expert means a_j'x + b_j of the block's rows into mu. */
-GMOE_KERNEL static void block_means(const gmoe_em *w, const gmoe_model *m, size_t j, size_t i0, size_t mr,
-                        double *mu)
+GMOE_KERNEL static void block_means(const gmoe_em *w, const gmoe_model *m, size_t j, size_t i0,
+                                    size_t mr, double *mu)
 {
     size_t n = w->n, d = w->d;
     double bj = m->b[j];
-    for (size_t r = 0; r < mr; r++) mu[r] = bj;
+    for (size_t r = 0; r < mr; r++)
+        mu[r] = bj;
     for (size_t t = 0; t < d; t++) {
         double at = m->a[j * d + t];
         const double *xt = w->data->x + t * n + i0;
 #pragma omp simd
-        for (size_t r = 0; r < mr; r++) mu[r] += at * xt[r];
+        for (size_t r = 0; r < mr; r++)
+            mu[r] += at * xt[r];
     }
 }
 
@@ -227,7 +242,8 @@ GMOE_KERNEL static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0,
         bad |= !(mx[r] > -INFINITY);
     }
     if (bad) return NAN;
-    for (size_t j = 0; j < k; j++) memcpy(w->r + j * n + i0, w->rb + j * B, mr * sizeof(double));
+    for (size_t j = 0; j < k; j++)
+        memcpy(w->r + j * n + i0, w->rb + j * B, mr * sizeof(double));
     return ll;
 }
 
@@ -240,16 +256,19 @@ GMOE_KERNEL static void block_expert_stats(gmoe_em *w, size_t i0, size_t mr)
     for (size_t t = 0; t < d; t++) {
         double xb = w->xbar[t];
 #pragma omp simd
-        for (size_t r = 0; r < mr; r++) w->xc[t * B + r] = x[t * n + i0 + r] - xb;
+        for (size_t r = 0; r < mr; r++)
+            w->xc[t * B + r] = x[t * n + i0 + r] - xb;
     }
 #pragma omp simd
-    for (size_t r = 0; r < mr; r++) w->yc[r] = y[i0 + r] - w->ybar;
+    for (size_t r = 0; r < mr; r++)
+        w->yc[r] = y[i0 + r] - w->ybar;
     for (size_t j = 0; j < k; j++) {
         const double *rj = w->rb + j * B;
         double *Sxx = w->Sxx + j * q * q, *Sxy = w->Sxy + j * q;
         double s0 = 0;
 #pragma omp simd reduction(+ : s0)
-        for (size_t r = 0; r < mr; r++) s0 += rj[r];
+        for (size_t r = 0; r < mr; r++)
+            s0 += rj[r];
         w->Sr[j] += s0;
         Sxx[0] += s0;
         Sxy[0] += dot(rj, w->yc, mr);
@@ -257,7 +276,8 @@ GMOE_KERNEL static void block_expert_stats(gmoe_em *w, size_t i0, size_t mr)
             const double *xa = w->xc + a * B;
             Sxx[1 + a] += dot(rj, xa, mr);
             Sxy[1 + a] += dot3(rj, xa, w->yc, mr);
-            for (size_t b = a; b < d; b++) Sxx[(1 + a) * q + 1 + b] += dot3(rj, xa, w->xc + b * B, mr);
+            for (size_t b = a; b < d; b++)
+                Sxx[(1 + a) * q + 1 + b] += dot3(rj, xa, w->xc + b * B, mr);
         }
     }
 }
@@ -291,7 +311,8 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
     for (size_t j = 0; j < k; j++) {
         double *S = w->Sxx + j * q * q;
         for (size_t a = 0; a < q; a++)
-            for (size_t b = 0; b < a; b++) S[a * q + b] = S[b * q + a];
+            for (size_t b = 0; b < a; b++)
+                S[a * q + b] = S[b * q + a];
     }
     if (fisher) gate_stats_symmetrize(&w->g);
     w->fisher_ok = 1;

@@ -60,7 +60,8 @@ static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_
         /* A hard partition that separates the data in x would send the first gate step to
          * infinity; a little weight on every expert keeps it finite. */
         if (!rc && kind == 0)
-            for (size_t i = 0; i < n * k; i++) resp[i] = 0.9 * resp[i] + 0.1 / (double)k;
+            for (size_t i = 0; i < n * k; i++)
+                resp[i] = 0.9 * resp[i] + 0.1 / (double)k;
         if (!rc) rc = gmoe_em_init_resp(w, data, start, resp, &par->em, err);
     }
     if (!rc) rc = gmoe_em_driver(w, cb, cbdata, &out->info, err);
@@ -73,12 +74,12 @@ static int fit_check(const gmoe_data *data, const gmoe_model *templ, const gmoe_
 {
     if (!data->y) return gmoe_error_set(err, GMOE_EINVAL, "data have no response y");
     if (data->d != templ->d)
-        return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model %zu",
-                              data->d, templ->d);
+        return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model %zu", data->d,
+                              templ->d);
     if (templ->k > data->n)
         return gmoe_error_set(err, GMOE_EINVAL,
-                              "k = %zu experts exceed the number of observations n = %zu",
-                              templ->k, data->n);
+                              "k = %zu experts exceed the number of observations n = %zu", templ->k,
+                              data->n);
     if (templ->gate == GMOE_GATE_SIGMOID || templ->gate == GMOE_GATE_GAUSSIAN)
         return gmoe_error_set(err, GMOE_EINVAL, "fitting the %s gate is not supported yet",
                               gmoe_gate_name(templ->gate));
@@ -121,8 +122,9 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
         int ok = w && rng && start && resp && !nomem;
 #pragma omp for schedule(dynamic, 1)
         for (size_t s = 0; s < S; s++) {
-            out[s].rc = ok ? run_start(data, templ, par, s, w, rng, start, resp, out + s, NULL, NULL)
-                           : gmoe_error_set(&out[s].err, GMOE_ENOMEM, "out of memory");
+            out[s].rc =
+                ok ? run_start(data, templ, par, s, w, rng, start, resp, out + s, NULL, NULL)
+                   : gmoe_error_set(&out[s].err, GMOE_ENOMEM, "out of memory");
             if (par->progress) {
 #pragma omp critical(gmoe_fit_progress)
                 par->progress(++finished, S, par->progress_data);
@@ -157,10 +159,12 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
             res->nparams = gmoe_em_nparams(*best, !par->em.fix_tau);
             res->aic = -2 * res->info.loglik + 2.0 * (double)res->nparams;
             res->bic = -2 * res->info.loglik + (double)res->nparams * log((double)n);
-            res->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            res->seconds =
+                (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         }
     }
-    for (size_t s = 0; s < S; s++) gmoe_model_free(out[s].m);
+    for (size_t s = 0; s < S; s++)
+        gmoe_model_free(out[s].m);
     free(out);
     return rc;
 }

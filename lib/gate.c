@@ -47,7 +47,8 @@ static int chol_logdet(double *L, size_t d, double *logdet)
     for (size_t s = 0; s < d; s++) {
         for (size_t t = 0; t <= s; t++) {
             double v = L[s * d + t];
-            for (size_t u = 0; u < t; u++) v -= L[s * d + u] * L[t * d + u];
+            for (size_t u = 0; u < t; u++)
+                v -= L[s * d + u] * L[t * d + u];
             if (s == t) {
                 if (!(v > 0)) return GMOE_ENUMERIC;
                 L[s * d + s] = sqrt(v);
@@ -77,7 +78,8 @@ static int gauss_scores(const gmoe_model *m, const gmoe_data *data, size_t i0, s
             double q = 0;
             for (size_t s = 0; s < d; s++) {
                 double v = data->x[s * n + i0 + r] - cj[s];
-                for (size_t u = 0; u < s; u++) v -= Lj[s * d + u] * z[u];
+                for (size_t u = 0; u < s; u++)
+                    v -= Lj[s * d + u] * z[u];
                 z[s] = v / Lj[s * d + s];
                 q += z[s] * z[s];
             }
@@ -96,23 +98,26 @@ GMOE_KERNEL void gmoe__topk_ranks(const double *keys, size_t ld, size_t k, size_
     for (size_t j = 0; j < k; j++) {
         const double *kj = keys + j * ld;
         double *rj = rank + j * GMOE_BLOCK;
-        for (size_t r = 0; r < mrows; r++) rj[r] = 0;
+        for (size_t r = 0; r < mrows; r++)
+            rj[r] = 0;
         for (size_t l = 0; l < k; l++) {
             const double *kl = keys + l * ld;
             if (l < j) {
 #pragma omp simd
-                for (size_t r = 0; r < mrows; r++) rj[r] += kl[r] >= kj[r] ? 1.0 : 0.0;
+                for (size_t r = 0; r < mrows; r++)
+                    rj[r] += kl[r] >= kj[r] ? 1.0 : 0.0;
             } else if (l > j) {
 #pragma omp simd
-                for (size_t r = 0; r < mrows; r++) rj[r] += kl[r] > kj[r] ? 1.0 : 0.0;
+                for (size_t r = 0; r < mrows; r++)
+                    rj[r] += kl[r] > kj[r] ? 1.0 : 0.0;
             }
         }
     }
 }
 
 /* keys[j*GMOE_BLOCK + r] = the top-K selection key; unselected experts get -inf in lw. */
-static void topk_mask(const gmoe_model *m, size_t mrows, double *lw, size_t ld,
-                      const double *keys, double *rank)
+static void topk_mask(const gmoe_model *m, size_t mrows, double *lw, size_t ld, const double *keys,
+                      double *rank)
 {
     size_t k = m->k;
     double K = (double)m->topk;
@@ -121,7 +126,8 @@ static void topk_mask(const gmoe_model *m, size_t mrows, double *lw, size_t ld,
         double *lj = lw + j * ld;
         const double *rj = rank + j * GMOE_BLOCK;
 #pragma omp simd
-        for (size_t r = 0; r < mrows; r++) lj[r] = rj[r] >= K ? -INFINITY : lj[r];
+        for (size_t r = 0; r < mrows; r++)
+            lj[r] = rj[r] >= K ? -INFINITY : lj[r];
     }
 }
 
@@ -143,29 +149,35 @@ GMOE_KERNEL int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, siz
         double *lin = work; /* beta1_j'x, [j*GMOE_BLOCK + r] */
         for (size_t j = 0; j < k; j++) {
             double *lj = lin + j * GMOE_BLOCK;
-            for (size_t r = 0; r < mrows; r++) lj[r] = 0;
+            for (size_t r = 0; r < mrows; r++)
+                lj[r] = 0;
             for (size_t t = 0; t < d; t++) {
                 double bt = m->beta1[j * d + t];
                 const double *xt = data->x + t * n + i0;
 #pragma omp simd
-                for (size_t r = 0; r < mrows; r++) lj[r] += bt * xt[r];
+                for (size_t r = 0; r < mrows; r++)
+                    lj[r] += bt * xt[r];
             }
             double b0 = m->beta0[j], itau = 1.0 / m->tau;
             double *out = lw + j * ld;
             switch (g) {
             case GMOE_GATE_TEMPERATURE:
-                for (size_t r = 0; r < mrows; r++) out[r] = lj[r] * itau + b0;
+                for (size_t r = 0; r < mrows; r++)
+                    out[r] = lj[r] * itau + b0;
                 break;
             case GMOE_GATE_ACTIVATION:
                 gmoe__vact(m->act == GMOE_ACT_SIGMOID, lj, out, NULL, mrows);
 #pragma omp simd
-                for (size_t r = 0; r < mrows; r++) out[r] = out[r] * itau + b0;
+                for (size_t r = 0; r < mrows; r++)
+                    out[r] = out[r] * itau + b0;
                 break;
             case GMOE_GATE_SIGMOID:
-                for (size_t r = 0; r < mrows; r++) out[r] = log_sigmoid(lj[r] + b0);
+                for (size_t r = 0; r < mrows; r++)
+                    out[r] = log_sigmoid(lj[r] + b0);
                 break;
             default:
-                for (size_t r = 0; r < mrows; r++) out[r] = lj[r] + b0;
+                for (size_t r = 0; r < mrows; r++)
+                    out[r] = lj[r] + b0;
                 break;
             }
         }
@@ -184,12 +196,14 @@ GMOE_KERNEL int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, siz
     gmoe__lse_rows(lw, ld, k, mrows, mx, ls, gw);
     int bad = 0;
 #pragma omp simd reduction(| : bad)
-    for (size_t r = 0; r < mrows; r++) bad |= !(mx[r] > -INFINITY && mx[r] < INFINITY);
+    for (size_t r = 0; r < mrows; r++)
+        bad |= !(mx[r] > -INFINITY && mx[r] < INFINITY);
     if (bad) return GMOE_ENUMERIC;
     for (size_t j = 0; j < k; j++) {
         double *lj = lw + j * ld;
 #pragma omp simd
-        for (size_t r = 0; r < mrows; r++) lj[r] = (lj[r] - mx[r]) - ls[r];
+        for (size_t r = 0; r < mrows; r++)
+            lj[r] = (lj[r] - mx[r]) - ls[r];
     }
     return GMOE_SUCCESS;
 }
@@ -201,32 +215,39 @@ GMOE_KERNEL void gmoe__lse_rows(const double *v, size_t ld, size_t k, size_t mro
     for (size_t j = 1; j < k; j++) {
         const double *vj = v + j * ld;
 #pragma omp simd
-        for (size_t r = 0; r < mrows; r++) mx[r] = vj[r] > mx[r] ? vj[r] : mx[r];
+        for (size_t r = 0; r < mrows; r++)
+            mx[r] = vj[r] > mx[r] ? vj[r] : mx[r];
     }
-    for (size_t r = 0; r < mrows; r++) out[r] = 0;
+    for (size_t r = 0; r < mrows; r++)
+        out[r] = 0;
     for (size_t j = 0; j < k; j++) {
         const double *vj = v + j * ld;
         if (prob) {
             double *pj = prob + j * ld;
 #pragma omp simd
-            for (size_t r = 0; r < mrows; r++) out[r] += pj[r] = gmoe__vexp(vj[r] - mx[r]);
+            for (size_t r = 0; r < mrows; r++)
+                out[r] += pj[r] = gmoe__vexp(vj[r] - mx[r]);
         } else {
 #pragma omp simd
-            for (size_t r = 0; r < mrows; r++) out[r] += gmoe__vexp(vj[r] - mx[r]);
+            for (size_t r = 0; r < mrows; r++)
+                out[r] += gmoe__vexp(vj[r] - mx[r]);
         }
     }
     if (prob) {
         double inv[GMOE_BLOCK]; /* one division per row, not one per expert */
 #pragma omp simd
-        for (size_t r = 0; r < mrows; r++) inv[r] = 1.0 / out[r];
+        for (size_t r = 0; r < mrows; r++)
+            inv[r] = 1.0 / out[r];
         for (size_t j = 0; j < k; j++) {
             double *pj = prob + j * ld;
 #pragma omp simd
-            for (size_t r = 0; r < mrows; r++) pj[r] *= inv[r];
+            for (size_t r = 0; r < mrows; r++)
+                pj[r] *= inv[r];
         }
     }
 #pragma omp simd
-    for (size_t r = 0; r < mrows; r++) out[r] = gmoe__vlog(out[r]);
+    for (size_t r = 0; r < mrows; r++)
+        out[r] = gmoe__vlog(out[r]);
 }
 
 int gmoe_model_gate_log(const gmoe_model *m, const gmoe_data *data, double *logw)
@@ -283,7 +304,8 @@ int gmoe_model_gate_eval(const gmoe_model *m, const double *x, double *w)
     int rc = point_begin(&pc, m);
     if (!rc) rc = point_gate_log(m, x, &pc);
     if (!rc)
-        for (size_t j = 0; j < m->k; j++) w[j] = exp(pc.plw[j]);
+        for (size_t j = 0; j < m->k; j++)
+            w[j] = exp(pc.plw[j]);
     point_end(&pc);
     return rc;
 }
@@ -291,7 +313,8 @@ int gmoe_model_gate_eval(const gmoe_model *m, const double *x, double *w)
 static double expert_mean(const gmoe_model *m, size_t j, const double *x)
 {
     double mu = m->b[j];
-    for (size_t t = 0; t < m->d; t++) mu += m->a[j * m->d + t] * x[t];
+    for (size_t t = 0; t < m->d; t++)
+        mu += m->a[j * m->d + t] * x[t];
     return mu;
 }
 
@@ -315,7 +338,8 @@ double gmoe_model_logpdf(const gmoe_model *m, const double *x, double y)
             out = -INFINITY;
         } else {
             double s = 0;
-            for (size_t j = 0; j < m->k; j++) s += exp(pc.plw[j] - mx);
+            for (size_t j = 0; j < m->k; j++)
+                s += exp(pc.plw[j] - mx);
             out = mx + log(s);
         }
     }
@@ -334,7 +358,8 @@ double gmoe_model_mean(const gmoe_model *m, const double *x)
     double out = NAN;
     if (point_begin(&pc, m) == GMOE_SUCCESS && point_gate_log(m, x, &pc) == GMOE_SUCCESS) {
         out = 0;
-        for (size_t j = 0; j < m->k; j++) out += exp(pc.plw[j]) * expert_mean(m, j, x);
+        for (size_t j = 0; j < m->k; j++)
+            out += exp(pc.plw[j]) * expert_mean(m, j, x);
     }
     point_end(&pc);
     return out;
@@ -345,17 +370,18 @@ void gmoe_model_expert_means(const gmoe_model *m, const gmoe_data *data, double 
     size_t n = data->n, d = m->d;
     for (size_t j = 0; j < m->k; j++) {
         double *mj = mu + j * n;
-        for (size_t i = 0; i < n; i++) mj[i] = m->b[j];
+        for (size_t i = 0; i < n; i++)
+            mj[i] = m->b[j];
         for (size_t t = 0; t < d; t++) {
             double at = m->a[j * d + t];
             const double *xt = data->x + t * n;
-            for (size_t i = 0; i < n; i++) mj[i] += at * xt[i];
+            for (size_t i = 0; i < n; i++)
+                mj[i] += at * xt[i];
         }
     }
 }
 
-int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik,
-                      gmoe_error *err)
+int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik, gmoe_error *err)
 {
     if (data->d != m->d)
         return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model has %zu",
@@ -376,7 +402,8 @@ int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik
             double c0 = -0.5 * (LOG_2PI + log(m->var[j])), h = 0.5 / m->var[j];
             for (size_t r = 0; r < mr; r++) {
                 double mu = m->b[j];
-                for (size_t t = 0; t < d; t++) mu += m->a[j * d + t] * data->x[t * n + i0 + r];
+                for (size_t t = 0; t < d; t++)
+                    mu += m->a[j * d + t] * data->x[t * n + i0 + r];
                 double res = data->y[i0 + r] - mu;
                 lj[r] += c0 - h * res * res;
             }
@@ -387,7 +414,8 @@ int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik
                 if (lw[j * GMOE_BLOCK + r] > mx) mx = lw[j * GMOE_BLOCK + r];
             double s = 0;
             if (mx > -INFINITY)
-                for (size_t j = 0; j < k; j++) s += exp(lw[j * GMOE_BLOCK + r] - mx);
+                for (size_t j = 0; j < k; j++)
+                    s += exp(lw[j * GMOE_BLOCK + r] - mx);
             total += mx + log(s);
         }
     }

@@ -44,11 +44,11 @@ extern "C" {
 #endif
 
 typedef struct gmoe_csv_spec {
-    const char *y;           /* response column; NULL means "y" */
-    const char *const *x;    /* covariate columns, in order; NULL: every column but y, in
-                                file order */
-    size_t nx;               /* number of names in x (ignored when x is NULL) */
-    int y_optional;          /* nonzero: a file without the y column is read with y = NULL */
+    const char *y;        /* response column; NULL means "y" */
+    const char *const *x; /* covariate columns, in order; NULL: every column but y, in
+                             file order */
+    size_t nx;            /* number of names in x (ignored when x is NULL) */
+    int y_optional;       /* nonzero: a file without the y column is read with y = NULL */
 } gmoe_csv_spec;
 
 /* Read the selected columns of a CSV file into a new data set (owned by the caller; *out is
@@ -57,8 +57,7 @@ typedef struct gmoe_csv_spec {
  * selection is checked before the file is opened); x non-NULL with nx = 0, or a file with no
  * column but y, gives d = 0. spec NULL means all defaults. path "-" reads standard input,
  * named "<stdin>" in messages. */
-int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out,
-                  gmoe_error *err);
+int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, gmoe_error *err);
 
 /* Write data as CSV with columns x1..xd,y (y omitted when data->y is NULL), each number
  * exactly as printf("%.17g") writes it in the C locale, so a round trip is bit-exact (-0

@@ -39,11 +39,11 @@ typedef enum {
 } gmoe_stop_rule;
 
 typedef enum {
-    GMOE_FIT_RUNNING = 0,    /* not stopped yet */
-    GMOE_FIT_CONVERGED,      /* the stopping rule fired */
-    GMOE_FIT_MAX_ITER,       /* the iteration limit was reached first */
-    GMOE_FIT_DEGENERATE,     /* a variance ended on the floor or an expert lost all mass */
-    GMOE_FIT_GATE_DIVERGENT  /* the gate parameters run off to infinity (no finite maximum) */
+    GMOE_FIT_RUNNING = 0,   /* not stopped yet */
+    GMOE_FIT_CONVERGED,     /* the stopping rule fired */
+    GMOE_FIT_MAX_ITER,      /* the iteration limit was reached first */
+    GMOE_FIT_DEGENERATE,    /* a variance ended on the floor or an expert lost all mass */
+    GMOE_FIT_GATE_DIVERGENT /* the gate parameters run off to infinity (no finite maximum) */
 } gmoe_fit_status;
 
 const char *gmoe_fit_status_name(gmoe_fit_status status);
@@ -51,24 +51,24 @@ const char *gmoe_stop_rule_name(gmoe_stop_rule rule);
 int gmoe_stop_rule_parse(const char *name, gmoe_stop_rule *rule);
 
 typedef struct gmoe_em_params {
-    gmoe_stop_rule stop;  /* default GMOE_STOP_PER_OBS */
-    double tol;           /* default 1e-8 (per-obs) */
-    size_t max_iter;      /* default 5000 iterations (SQUAREM cycles when accelerated) */
-    int accel;            /* SQUAREM on (1, default) or plain EM (0) */
-    double var_floor;     /* variance floor relative to var(y): v_j >= var_floor * var(y);
-                             default 1e-6 */
-    int fix_tau;          /* temperature/activation: hold tau at its start value (default 0) */
-    size_t gate_newton;   /* Fisher-scoring steps per gate M-step at most (default 5) */
-    double gate_div;      /* gate steepness (slope spread in units of sd(x), or intercept
-                             spread) above which the gate is declared divergent; default 50 */
+    gmoe_stop_rule stop; /* default GMOE_STOP_PER_OBS */
+    double tol;          /* default 1e-8 (per-obs) */
+    size_t max_iter;     /* default 5000 iterations (SQUAREM cycles when accelerated) */
+    int accel;           /* SQUAREM on (1, default) or plain EM (0) */
+    double var_floor;    /* variance floor relative to var(y): v_j >= var_floor * var(y);
+                            default 1e-6 */
+    int fix_tau;         /* temperature/activation: hold tau at its start value (default 0) */
+    size_t gate_newton;  /* Fisher-scoring steps per gate M-step at most (default 5) */
+    double gate_div;     /* gate steepness (slope spread in units of sd(x), or intercept
+                            spread) above which the gate is declared divergent; default 50 */
 } gmoe_em_params;
 
 gmoe_em_params gmoe_em_default_params(void);
 
 typedef struct gmoe_em_info {
     double loglik;
-    size_t iterations;  /* EM iterations (SQUAREM cycles when accelerated) */
-    size_t maps;        /* EM maps evaluated (E-step + M-step) */
+    size_t iterations; /* EM iterations (SQUAREM cycles when accelerated) */
+    size_t maps;       /* EM maps evaluated (E-step + M-step) */
     gmoe_fit_status status;
     gmoe_stop_rule stop; /* the rule that was tested */
     double seconds;

@@ -49,13 +49,13 @@ typedef struct gmoe_fit_params {
 gmoe_fit_params gmoe_fit_default_params(void);
 
 typedef struct gmoe_fit_result {
-    gmoe_em_info info;    /* of the best start */
-    size_t best_start;    /* its index */
-    size_t starts;        /* starts run */
-    size_t failed;        /* starts that failed (singular or non-finite) */
-    size_t nparams;       /* free parameters (gmoe_em_nparams) */
-    double aic, bic;      /* -2 loglik + 2 p, -2 loglik + p log n */
-    double seconds;       /* wall time of all starts */
+    gmoe_em_info info; /* of the best start */
+    size_t best_start; /* its index */
+    size_t starts;     /* starts run */
+    size_t failed;     /* starts that failed (singular or non-finite) */
+    size_t nparams;    /* free parameters (gmoe_em_nparams) */
+    double aic, bic;   /* -2 loglik + 2 p, -2 loglik + p log n */
+    double seconds;    /* wall time of all starts */
 } gmoe_fit_result;
 
 /* Fit a model with the size, gate family and family parameters of templ (K, tau start

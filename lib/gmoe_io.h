@@ -67,13 +67,13 @@ typedef struct gmoe_fit_record {
     double loglik;
     size_t n;
     size_t iterations;
-    char status[32];  /* converged | max-iterations | degenerate | gate-divergent */
-    char stop[32];    /* the stopping rule that fired: per-obs | relative | max-iter | ... */
+    char status[32]; /* converged | max-iterations | degenerate | gate-divergent */
+    char stop[32];   /* the stopping rule that fired: per-obs | relative | max-iter | ... */
     double aic;
     double bic;
     double seconds;
-    size_t nparams;   /* free parameters counted by AIC and BIC */
-    size_t starts;    /* number of starts run; the best is kept */
+    size_t nparams; /* free parameters counted by AIC and BIC */
+    size_t starts;  /* number of starts run; the best is kept */
     unsigned long seed;
 } gmoe_fit_record;
 
@@ -85,14 +85,13 @@ int gmoe_model_read(const char *path, gmoe_model **out, gmoe_fit_record *fit, in
                     gmoe_error *err);
 
 /* Parse a model from a JSON text; name is used in messages in place of a file name. */
-int gmoe_model_parse(const char *text, const char *name, gmoe_model **out,
-                     gmoe_fit_record *fit, int *has_fit, gmoe_error *err);
+int gmoe_model_parse(const char *text, const char *name, gmoe_model **out, gmoe_fit_record *fit,
+                     int *has_fit, gmoe_error *err);
 
 /* Serialise a model (and its fit record, if fit is non-NULL) as a JSON text, newline
  * terminated. *text is malloc'ed and owned by the caller (free()); NULL on failure.
  * Messages are those of gmoe_model_write without the file name. */
-int gmoe_model_dumps(const gmoe_model *m, const gmoe_fit_record *fit, char **text,
-                     gmoe_error *err);
+int gmoe_model_dumps(const gmoe_model *m, const gmoe_fit_record *fit, char **text, gmoe_error *err);
 
 /* Write a model file atomically (temporary file beside path, then rename), replacing any
  * file already there. "-" is stdout. */

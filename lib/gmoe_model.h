@@ -70,8 +70,8 @@ void gmoe_model_set_gate(gmoe_model *m, gmoe_gate gate);
 /* Expert j's parameters. beta1 and a point to d values. On get, any output may be NULL. */
 void gmoe_model_set_expert(gmoe_model *m, size_t j, double beta0, const double *beta1,
                            const double *a, double b, double var);
-void gmoe_model_get_expert(const gmoe_model *m, size_t j, double *beta0, double *beta1,
-                           double *a, double *b, double *var);
+void gmoe_model_get_expert(const gmoe_model *m, size_t j, double *beta0, double *beta1, double *a,
+                           double *b, double *var);
 
 /* Family parameters. */
 void gmoe_model_set_tau(gmoe_model *m, double tau);
@@ -84,8 +84,7 @@ gmoe_act gmoe_model_act(const gmoe_model *m);
 
 /* Gaussian gate of expert j: weight pi > 0, centre c (d values), covariance Gamma (d*d,
  * row-major, symmetric positive definite). */
-void gmoe_model_set_gauss(gmoe_model *m, size_t j, double pi, const double *c,
-                          const double *Gamma);
+void gmoe_model_set_gauss(gmoe_model *m, size_t j, double pi, const double *c, const double *Gamma);
 void gmoe_model_get_gauss(const gmoe_model *m, size_t j, double *pi, double *c, double *Gamma);
 
 /* Check every parameter: finite values, var > 0, tau > 0, 1 <= K <= k, pi > 0, Gamma
@@ -119,8 +118,7 @@ double gmoe_model_mean(const gmoe_model *m, const double *x);
 
 /* Total log-likelihood sum_i log p(y_i | x_i). data must have y and d equal to the model's
  * (else GMOE_EDIM). Allocates a work buffer of n*k doubles internally. */
-int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik,
-                      gmoe_error *err);
+int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik, gmoe_error *err);
 
 /* Predictions for every observation of data; each output may be NULL. gate[i*k + j]: gate
  * weights g_j(x_i); post[i*k + j]: posterior probability of expert j given (x_i, y_i);

@@ -54,19 +54,19 @@ size_t gmoe_sweep_reps(const gmoe_sweep *sw);
 const gmoe_model *gmoe_sweep_truth(const gmoe_sweep *sw);
 
 typedef struct gmoe_sweep_options {
-    int threads;         /* 0: the config's `threads`, which defaults to every core */
-    const char *output;  /* NULL: the config's output */
-    const char *command; /* the command line, recorded in the header (may be NULL) */
+    int threads;           /* 0: the config's `threads`, which defaults to every core */
+    const char *output;    /* NULL: the config's output */
+    const char *command;   /* the command line, recorded in the header (may be NULL) */
     size_t shard, nshards; /* run only tasks t with t % nshards == shard (nshards 0 or 1: all) */
 } gmoe_sweep_options;
 
 gmoe_sweep_options gmoe_sweep_default_options(void);
 
 typedef struct gmoe_sweep_summary {
-    size_t tasks;    /* tasks of this run (shard) */
-    size_t skipped;  /* already in the output (resumed) */
-    size_t done;     /* run now */
-    size_t failed;   /* rows with status "failed" (a fit that could not run; NaN metrics) */
+    size_t tasks;   /* tasks of this run (shard) */
+    size_t skipped; /* already in the output (resumed) */
+    size_t done;    /* run now */
+    size_t failed;  /* rows with status "failed" (a fit that could not run; NaN metrics) */
     double seconds;
 } gmoe_sweep_summary;
 

@@ -7,7 +7,7 @@
 #include <lapacke.h>
 #include "internal.h"
 
-static const char *const gate_names[] = {"softmax", "topk",    "temperature",
+static const char *const gate_names[] = {"softmax",    "topk",    "temperature",
                                          "activation", "sigmoid", "gaussian"};
 static const char *const act_names[] = {"tanh", "sigmoid"};
 static const char *const select_names[] = {"slope", "score"};
@@ -91,7 +91,8 @@ gmoe_model *gmoe_model_alloc(size_t k, size_t d, gmoe_gate gate)
     for (size_t j = 0; j < k; j++) {
         m->var[j] = 1.0;
         m->pi[j] = 1.0 / (double)k;
-        for (size_t t = 0; t < d; t++) m->Gamma[j * d * d + t * d + t] = 1.0;
+        for (size_t t = 0; t < d; t++)
+            m->Gamma[j * d * d + t * d + t] = 1.0;
     }
     return m;
 }
@@ -138,10 +139,22 @@ gmoe_model *gmoe_model_clone(const gmoe_model *m)
     return c;
 }
 
-size_t gmoe_model_k(const gmoe_model *m) { return m->k; }
-size_t gmoe_model_d(const gmoe_model *m) { return m->d; }
-gmoe_gate gmoe_model_gate(const gmoe_model *m) { return m->gate; }
-void gmoe_model_set_gate(gmoe_model *m, gmoe_gate gate) { m->gate = gate; }
+size_t gmoe_model_k(const gmoe_model *m)
+{
+    return m->k;
+}
+size_t gmoe_model_d(const gmoe_model *m)
+{
+    return m->d;
+}
+gmoe_gate gmoe_model_gate(const gmoe_model *m)
+{
+    return m->gate;
+}
+void gmoe_model_set_gate(gmoe_model *m, gmoe_gate gate)
+{
+    m->gate = gate;
+}
 
 void gmoe_model_set_expert(gmoe_model *m, size_t j, double beta0, const double *beta1,
                            const double *a, double b, double var)
@@ -153,8 +166,8 @@ void gmoe_model_set_expert(gmoe_model *m, size_t j, double beta0, const double *
     m->var[j] = var;
 }
 
-void gmoe_model_get_expert(const gmoe_model *m, size_t j, double *beta0, double *beta1,
-                           double *a, double *b, double *var)
+void gmoe_model_get_expert(const gmoe_model *m, size_t j, double *beta0, double *beta1, double *a,
+                           double *b, double *var)
 {
     if (beta0) *beta0 = m->beta0[j];
     if (beta1) memcpy(beta1, m->beta1 + j * m->d, m->d * sizeof(double));
@@ -163,8 +176,14 @@ void gmoe_model_get_expert(const gmoe_model *m, size_t j, double *beta0, double 
     if (var) *var = m->var[j];
 }
 
-void gmoe_model_set_tau(gmoe_model *m, double tau) { m->tau = tau; }
-double gmoe_model_tau(const gmoe_model *m) { return m->tau; }
+void gmoe_model_set_tau(gmoe_model *m, double tau)
+{
+    m->tau = tau;
+}
+double gmoe_model_tau(const gmoe_model *m)
+{
+    return m->tau;
+}
 
 void gmoe_model_set_topk(gmoe_model *m, size_t K, gmoe_topk_select sel)
 {
@@ -172,13 +191,24 @@ void gmoe_model_set_topk(gmoe_model *m, size_t K, gmoe_topk_select sel)
     m->topk_select = sel;
 }
 
-size_t gmoe_model_topk(const gmoe_model *m) { return m->topk; }
-gmoe_topk_select gmoe_model_topk_select(const gmoe_model *m) { return m->topk_select; }
-void gmoe_model_set_act(gmoe_model *m, gmoe_act act) { m->act = act; }
-gmoe_act gmoe_model_act(const gmoe_model *m) { return m->act; }
+size_t gmoe_model_topk(const gmoe_model *m)
+{
+    return m->topk;
+}
+gmoe_topk_select gmoe_model_topk_select(const gmoe_model *m)
+{
+    return m->topk_select;
+}
+void gmoe_model_set_act(gmoe_model *m, gmoe_act act)
+{
+    m->act = act;
+}
+gmoe_act gmoe_model_act(const gmoe_model *m)
+{
+    return m->act;
+}
 
-void gmoe_model_set_gauss(gmoe_model *m, size_t j, double pi, const double *c,
-                          const double *Gamma)
+void gmoe_model_set_gauss(gmoe_model *m, size_t j, double pi, const double *c, const double *Gamma)
 {
     size_t d = m->d;
     m->pi[j] = pi;
@@ -194,13 +224,11 @@ void gmoe_model_get_gauss(const gmoe_model *m, size_t j, double *pi, double *c, 
     if (Gamma) memcpy(Gamma, m->Gamma + j * d * d, d * d * sizeof(double));
 }
 
-static int check_finite(const double *v, size_t count, size_t j, const char *field,
-                        gmoe_error *err)
+static int check_finite(const double *v, size_t count, size_t j, const char *field, gmoe_error *err)
 {
     for (size_t t = 0; t < count; t++)
         if (!isfinite(v[t]))
-            return gmoe_error_set(err, GMOE_EINVAL, "expert %zu: %s is not finite", j + 1,
-                                  field);
+            return gmoe_error_set(err, GMOE_EINVAL, "expert %zu: %s is not finite", j + 1, field);
     return GMOE_SUCCESS;
 }
 
@@ -244,16 +272,16 @@ int gmoe_model_validate(const gmoe_model *m, gmoe_error *err)
         if (!rc) rc = check_finite(m->b + j, 1, j, "b", err);
         if (rc) return rc;
         if (!(m->var[j] > 0) || !isfinite(m->var[j]))
-            return gmoe_error_set(err, GMOE_EINVAL, "expert %zu: var must be > 0 (got %g)",
-                                  j + 1, m->var[j]);
+            return gmoe_error_set(err, GMOE_EINVAL, "expert %zu: var must be > 0 (got %g)", j + 1,
+                                  m->var[j]);
         if (m->gate == GMOE_GATE_GAUSSIAN && (rc = gauss_validate(m, j, err))) return rc;
     }
     if ((m->gate == GMOE_GATE_TEMPERATURE || m->gate == GMOE_GATE_ACTIVATION) &&
         (!(m->tau > 0) || !isfinite(m->tau)))
         return gmoe_error_set(err, GMOE_EINVAL, "tau must be > 0 (got %g)", m->tau);
     if (m->gate == GMOE_GATE_TOPK && (m->topk < 1 || m->topk > k))
-        return gmoe_error_set(err, GMOE_EINVAL, "topk must be between 1 and k = %zu (got %zu)",
-                              k, m->topk);
+        return gmoe_error_set(err, GMOE_EINVAL, "topk must be between 1 and k = %zu (got %zu)", k,
+                              m->topk);
     return GMOE_SUCCESS;
 }
 
@@ -266,19 +294,23 @@ void gmoe_model_canonicalize(gmoe_model *m)
     case GMOE_GATE_TEMPERATURE:
         for (size_t t = 0; t < d; t++) {
             double s = m->beta1[last * d + t];
-            for (size_t j = 0; j < k; j++) m->beta1[j * d + t] -= s;
+            for (size_t j = 0; j < k; j++)
+                m->beta1[j * d + t] -= s;
         }
         /* beta0 is translated for these gates and for activation */
         __attribute__((fallthrough));
     case GMOE_GATE_ACTIVATION: {
         double s = m->beta0[last];
-        for (size_t j = 0; j < k; j++) m->beta0[j] -= s;
+        for (size_t j = 0; j < k; j++)
+            m->beta0[j] -= s;
         break;
     }
     case GMOE_GATE_GAUSSIAN: {
         double s = 0;
-        for (size_t j = 0; j < k; j++) s += m->pi[j];
-        for (size_t j = 0; j < k; j++) m->pi[j] /= s;
+        for (size_t j = 0; j < k; j++)
+            s += m->pi[j];
+        for (size_t j = 0; j < k; j++)
+            m->pi[j] /= s;
         break;
     }
     case GMOE_GATE_SIGMOID:

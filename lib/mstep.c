@@ -14,14 +14,14 @@ static int spd_solve(double *A, double *b, size_t n, double *Acopy)
     memcpy(Acopy, A, n * n * sizeof(double));
     double *bcopy = Acopy + n * n;
     memcpy(bcopy, b, n * sizeof(double));
-    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, 1, A, (lapack_int)n,
-                                    b, 1);
+    lapack_int info =
+        LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, 1, A, (lapack_int)n, b, 1);
     if (info == 0) return GMOE_SUCCESS;
     memcpy(b, bcopy, n * sizeof(double));
     double *sv = bcopy + n;
     lapack_int rank;
-    info = LAPACKE_dgelss(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, 1, Acopy,
-                          (lapack_int)n, b, 1, sv, 1e-12, &rank);
+    info = LAPACKE_dgelss(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, 1, Acopy, (lapack_int)n,
+                          b, 1, sv, 1e-12, &rank);
     return info == 0 ? GMOE_SUCCESS : GMOE_ENUMERIC;
 }
 
@@ -87,8 +87,8 @@ int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d)
     g->theta = calloc(P, sizeof(double));
     g->trial = calloc(P, sizeof(double));
     g->dir = calloc(P, sizeof(double));
-    if (!g->free || !g->free0 || !g->grad || !g->fisher || !g->A || !g->rhs || !g->theta || !g->trial ||
-        !g->dir)
+    if (!g->free || !g->free0 || !g->grad || !g->fisher || !g->A || !g->rhs || !g->theta ||
+        !g->trial || !g->dir)
         return GMOE_ENOMEM;
     return GMOE_SUCCESS;
 }
@@ -145,7 +145,8 @@ static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double d
     double ridge = (damping > 1e-12 ? damping : 1e-12) * dmax;
     for (int attempt = 0; attempt < 12; attempt++, ridge *= 100) {
         for (size_t s = 0; s < ni; s++) {
-            for (size_t t = 0; t < ni; t++) g->A[s * ni + t] = g->fisher[idx[s] * P + idx[t]];
+            for (size_t t = 0; t < ni; t++)
+                g->A[s * ni + t] = g->fisher[idx[s] * P + idx[t]];
             g->A[s * ni + s] += ridge;
             g->rhs[s] = g->grad[idx[s]];
         }
@@ -181,7 +182,8 @@ GMOE_KERNEL static double topk_max_step(gmoe_em *w, const double *theta, const d
         for (size_t j = 0; j < k; j++) {
             double *kj = key + j * B, *sj = slope + j * B;
             double k0 = score ? theta[j * q] : 0, s0 = score ? dir[j * q] : 0;
-            for (size_t r = 0; r < mr; r++) kj[r] = k0, sj[r] = s0;
+            for (size_t r = 0; r < mr; r++)
+                kj[r] = k0, sj[r] = s0;
             for (size_t t = 0; t < d; t++) {
                 const double *xt = w->data->x + t * n + i0;
                 double bt = theta[j * q + 1 + t], dt = dir[j * q + 1 + t];
@@ -224,7 +226,8 @@ static int gate_line_search(gmoe_em *w, double Q0, int tiny, int *var_done)
         if (tmax <= 1.0) step = 0.9 * tmax;
     }
     for (int h = 0; h < 12; h++, step *= 0.5) {
-        for (size_t s = 0; s < g->P; s++) g->trial[s] = g->theta[s] + step * g->dir[s];
+        for (size_t s = 0; s < g->P; s++)
+            g->trial[s] = g->theta[s] + step * g->dir[s];
         /* tau = exp(log tau) must stay a finite positive number: a flat direction of the
          * Fisher matrix can propose a huge step in log tau. */
         if (g->has_tau && !(fabs(g->trial[g->P - 1]) < 50)) continue;
@@ -257,8 +260,8 @@ int em_mstep_gate(gmoe_em *w)
          * singular where its neglected curvature is not (tanh gates at symmetric slopes): the
          * step then runs along a flat direction and no halving helps. Levenberg-Marquardt:
          * damp it towards the gradient and try again, from the statistics at theta. */
-        for (double damp = 1e-4; acc == 0 && damp <= 1.0 && w->gate != GMOE_GATE_SOFTMAX &&
-                                 w->gate != GMOE_GATE_TOPK;
+        for (double damp = 1e-4;
+             acc == 0 && damp <= 1.0 && w->gate != GMOE_GATE_SOFTMAX && w->gate != GMOE_GATE_TOPK;
              damp *= 100) {
             em_theta_to_gate(w, g->theta, w->trial);
             if (em_gate_pass(w, w->trial, 0) != GMOE_SUCCESS) break;

@@ -30,16 +30,19 @@ int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate,
         for (size_t j = 0; j < k; j++)
             for (size_t r = 0; r < mr; r++) {
                 double mu = m->b[j];
-                for (size_t t = 0; t < m->d; t++) mu += m->a[j * m->d + t] * data->x[t * n + i0 + r];
+                for (size_t t = 0; t < m->d; t++)
+                    mu += m->a[j * m->d + t] * data->x[t * n + i0 + r];
                 u[j * B + r] = mu;
             }
         for (size_t r = 0; r < mr; r++) {
             size_t i = i0 + r;
             if (gate)
-                for (size_t j = 0; j < k; j++) gate[i * k + j] = gw[j * B + r];
+                for (size_t j = 0; j < k; j++)
+                    gate[i * k + j] = gw[j * B + r];
             if (mean) {
                 double s = 0;
-                for (size_t j = 0; j < k; j++) s += gw[j * B + r] * u[j * B + r];
+                for (size_t j = 0; j < k; j++)
+                    s += gw[j * B + r] * u[j * B + r];
                 mean[i] = s;
             }
         }
@@ -48,14 +51,16 @@ int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate,
         for (size_t j = 0; j < k; j++)
             for (size_t r = 0; r < mr; r++) {
                 double res = data->y[i0 + r] - u[j * B + r];
-                u[j * B + r] = lw[j * B + r] - 0.5 * (LOG_2PI + log(m->var[j]) + res * res / m->var[j]);
+                u[j * B + r] =
+                    lw[j * B + r] - 0.5 * (LOG_2PI + log(m->var[j]) + res * res / m->var[j]);
             }
         gmoe__lse_rows(u, B, k, mr, mx, ls, u);
         for (size_t r = 0; r < mr; r++) {
             size_t i = i0 + r;
             if (logdens) logdens[i] = mx[r] + ls[r];
             if (post)
-                for (size_t j = 0; j < k; j++) post[i * k + j] = u[j * B + r];
+                for (size_t j = 0; j < k; j++)
+                    post[i * k + j] = u[j * B + r];
         }
     }
     free(work);

@@ -68,10 +68,12 @@ int gmoe_sim_x(const gmoe_design *des, gsl_rng *rng, gmoe_data *data, gmoe_error
         if (n > 1) data->x[n - 1] = hi;
         break;
     case GMOE_DESIGN_UNIFORM:
-        for (size_t i = 0; i < nd; i++) data->x[i] = lo + (hi - lo) * gsl_rng_uniform(rng);
+        for (size_t i = 0; i < nd; i++)
+            data->x[i] = lo + (hi - lo) * gsl_rng_uniform(rng);
         break;
     case GMOE_DESIGN_NORMAL:
-        for (size_t i = 0; i < nd; i++) data->x[i] = lo + gsl_ran_gaussian_ziggurat(rng, hi);
+        for (size_t i = 0; i < nd; i++)
+            data->x[i] = lo + gsl_ran_gaussian_ziggurat(rng, hi);
         break;
     }
     return GMOE_SUCCESS;
@@ -89,7 +91,8 @@ int gmoe_sim_y(const gmoe_model *m, gsl_rng *rng, gmoe_data *data, gmoe_error *e
     double *work = malloc((gmoe__gate_work_size(m) + GMOE_BLOCK * k + k) * sizeof(double));
     if (!work) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     double *lw = work + gmoe__gate_work_size(m), *sd = lw + GMOE_BLOCK * k;
-    for (size_t j = 0; j < k; j++) sd[j] = sqrt(m->var[j]);
+    for (size_t j = 0; j < k; j++)
+        sd[j] = sqrt(m->var[j]);
     for (size_t i0 = 0; i0 < n && !rc; i0 += GMOE_BLOCK) {
         size_t mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
         rc = gmoe__gate_log_block(m, data, i0, mr, lw, GMOE_BLOCK, work);
@@ -105,7 +108,8 @@ int gmoe_sim_y(const gmoe_model *m, gsl_rng *rng, gmoe_data *data, gmoe_error *e
             }
             if (j == k) j = last; /* rounding: the weights summed to slightly below u */
             double mu = m->b[j];
-            for (size_t t = 0; t < d; t++) mu += m->a[j * d + t] * data->x[t * n + i0 + r];
+            for (size_t t = 0; t < d; t++)
+                mu += m->a[j * d + t] * data->x[t * n + i0 + r];
             data->y[i0 + r] = mu + gsl_ran_gaussian_ziggurat(rng, sd[j]);
         }
     }

@@ -32,14 +32,15 @@ int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_m
         return gmoe_error_set(err, GMOE_EDIM, "truth has d = %zu, the fitted model d = %zu",
                               truth->d, d);
     if (ks > k)
-        return gmoe_error_set(err, GMOE_EINVAL,
-                              "near-true start needs k >= k* (k = %zu, k* = %zu)", k, ks);
+        return gmoe_error_set(err, GMOE_EINVAL, "near-true start needs k >= k* (k = %zu, k* = %zu)",
+                              k, ks);
     size_t *assign = malloc(k * sizeof(size_t));
     if (!assign) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     /* Fitted expert j < k* starts at true expert j, so that every true expert is covered and
      * the last true expert (the reference of a pinned gate) keeps its place for k = k*; the
      * extra experts start at true experts drawn at random. */
-    for (size_t j = 0; j < k; j++) assign[j] = j < ks ? j : gsl_rng_uniform_int(rng, ks);
+    for (size_t j = 0; j < k; j++)
+        assign[j] = j < ks ? j : gsl_rng_uniform_int(rng, ks);
     double nn = (double)(n > 0 ? n : 1);
     double sg = 0.005 * pow(nn, -0.083), se = 0.05 * pow(nn, -0.083), sv = 0.005 * pow(nn, -0.25);
     for (size_t j = 0; j < k; j++) {
@@ -64,7 +65,8 @@ int gmoe_start_partition(const gmoe_data *data, size_t k, gsl_rng *rng, double *
 {
     size_t n = data->n;
     memset(resp, 0, n * k * sizeof(double));
-    for (size_t i = 0; i < n; i++) resp[gsl_rng_uniform_int(rng, k) * n + i] = 1.0;
+    for (size_t i = 0; i < n; i++)
+        resp[gsl_rng_uniform_int(rng, k) * n + i] = 1.0;
     return GMOE_SUCCESS;
 }
 
@@ -73,8 +75,10 @@ int gmoe_start_soft(const gmoe_data *data, size_t k, gsl_rng *rng, double *resp)
     size_t n = data->n;
     for (size_t i = 0; i < n; i++) {
         double s = 0;
-        for (size_t j = 0; j < k; j++) s += resp[j * n + i] = gsl_ran_exponential(rng, 1.0);
-        for (size_t j = 0; j < k; j++) resp[j * n + i] /= s;
+        for (size_t j = 0; j < k; j++)
+            s += resp[j * n + i] = gsl_ran_exponential(rng, 1.0);
+        for (size_t j = 0; j < k; j++)
+            resp[j * n + i] /= s;
     }
     return GMOE_SUCCESS;
 }
@@ -95,15 +99,19 @@ int gmoe_start_kmeans(const gmoe_data *data, size_t k, gsl_rng *rng, double *res
     for (size_t c = 0; c < p; c++) {
         const double *col = c < d ? data->x + c * n : data->y;
         double s = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) s += col[i];
+        for (size_t i = 0; i < n; i++)
+            s += col[i];
         double mean = s / (double)n;
-        for (size_t i = 0; i < n; i++) ss += (col[i] - mean) * (col[i] - mean);
+        for (size_t i = 0; i < n; i++)
+            ss += (col[i] - mean) * (col[i] - mean);
         double sd = ss > 0 ? sqrt(ss / (double)n) : 1.0;
-        for (size_t i = 0; i < n; i++) z[i * p + c] = (col[i] - mean) / sd;
+        for (size_t i = 0; i < n; i++)
+            z[i * p + c] = (col[i] - mean) / sd;
     }
     size_t first = gsl_rng_uniform_int(rng, n);
     memcpy(cen, z + first * p, p * sizeof(double));
-    for (size_t i = 0; i < n; i++) dist[i] = INFINITY;
+    for (size_t i = 0; i < n; i++)
+        dist[i] = INFINITY;
     for (size_t c = 1; c <= k; c++) {
         double tot = 0;
         for (size_t i = 0; i < n; i++) {
@@ -150,18 +158,21 @@ int gmoe_start_kmeans(const gmoe_data *data, size_t k, gsl_rng *rng, double *res
         memset(cnt, 0, k * sizeof(size_t));
         for (size_t i = 0; i < n; i++) {
             cnt[lab[i]]++;
-            for (size_t t = 0; t < p; t++) cen[lab[i] * p + t] += z[i * p + t];
+            for (size_t t = 0; t < p; t++)
+                cen[lab[i] * p + t] += z[i * p + t];
         }
         for (size_t c = 0; c < k; c++) {
             if (cnt[c] == 0) { /* an empty cluster restarts at a random point */
                 memcpy(cen + c * p, z + gsl_rng_uniform_int(rng, n) * p, p * sizeof(double));
                 continue;
             }
-            for (size_t t = 0; t < p; t++) cen[c * p + t] /= (double)cnt[c];
+            for (size_t t = 0; t < p; t++)
+                cen[c * p + t] /= (double)cnt[c];
         }
     }
     memset(resp, 0, n * k * sizeof(double));
-    for (size_t i = 0; i < n; i++) resp[lab[i] * n + i] = 1.0;
+    for (size_t i = 0; i < n; i++)
+        resp[lab[i] * n + i] = 1.0;
     free(z), free(cen), free(dist), free(lab), free(cnt);
     return GMOE_SUCCESS;
 }

@@ -49,7 +49,8 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
             return;
         }
         size_t cap = b->cap ? b->cap : 256;
-        while (cap <= b->len + (size_t)need) cap *= 2;
+        while (cap <= b->len + (size_t)need)
+            cap *= 2;
         char *t = realloc(b->s, cap);
         if (!t) {
             b->oom = 1;
@@ -67,7 +68,10 @@ static void sb_num(sbuf *b, double v)
         sb_printf(b, ",%.12g", v);
 }
 
-static int has(const gmoe_sweep *sw, unsigned m) { return (sw->metrics & m) != 0; }
+static int has(const gmoe_sweep *sw, unsigned m)
+{
+    return (sw->metrics & m) != 0;
+}
 
 static int tau_family(const gmoe_sweep *sw)
 {
@@ -85,7 +89,8 @@ static void column_names(const gmoe_sweep *sw, sbuf *b)
     if (has(sw, GMOE_METRIC_PARAMS)) {
         static const char *const par[] = {"beta0", "beta1", "a", "b", "v"};
         for (size_t l = 1; l <= gmoe_model_k(sw->truth); l++)
-            for (size_t p = 0; p < 5; p++) sb_printf(b, ",err_%s_%zu", par[p], l);
+            for (size_t p = 0; p < 5; p++)
+                sb_printf(b, ",err_%s_%zu", par[p], l);
         if (tau_family(sw)) sb_printf(b, ",err_tau");
     }
     if (has(sw, GMOE_METRIC_LOGLIK)) sb_printf(b, ",loglik_gap");
@@ -158,7 +163,8 @@ static void run_task(const gmoe_sweep *sw, task t, task_ws *ws, sbuf *row)
     if (has(sw, GMOE_METRIC_PARAMS)) {
         for (size_t l = 0; l < ks; l++) {
             const double *e[] = {r->err_beta0, r->err_beta1, r->err_a, r->err_b, r->err_v};
-            for (size_t p = 0; p < 5; p++) sb_num(row, eval_ok ? e[p][l] : NAN);
+            for (size_t p = 0; p < 5; p++)
+                sb_num(row, eval_ok ? e[p][l] : NAN);
         }
         if (tau_family(sw)) sb_num(row, eval_ok ? r->err_tau : NAN);
     }
@@ -216,10 +222,13 @@ static int resume_scan(const gmoe_sweep *sw, const char *path, const char *ident
                 break;
             }
             size_t i;
-            for (i = 0; i < sw->nn && sw->ns[i] != n; i++) {}
+            for (i = 0; i < sw->nn && sw->ns[i] != n; i++) {
+            }
             if (i == sw->nn || rep < 1 || rep > sw->reps) {
-                rc = gmoe_error_set(err, GMOE_EPARSE, "%s:%zu: task (n = %llu, rep = %llu) is "
-                                    "not in this sweep", path, lineno, n, rep);
+                rc = gmoe_error_set(err, GMOE_EPARSE,
+                                    "%s:%zu: task (n = %llu, rep = %llu) is "
+                                    "not in this sweep",
+                                    path, lineno, n, rep);
                 break;
             }
             done[i * sw->reps + (rep - 1)] = 1;

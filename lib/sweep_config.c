@@ -137,8 +137,7 @@ static int key_design(cfg_ctx *c, char *v)
         return bad(c, "expected grid LO HI, uniform LO HI or normal MEAN SD", v);
     if (get_double(c, w[1], &des->p1) || get_double(c, w[2], &des->p2)) return c->err->code;
     gmoe_error e;
-    if (gmoe_design_validate(des, 1, &e) && des->kind != GMOE_DESIGN_GRID)
-        return bad(c, e.msg, v);
+    if (gmoe_design_validate(des, 1, &e) && des->kind != GMOE_DESIGN_GRID) return bad(c, e.msg, v);
     if (des->kind == GMOE_DESIGN_GRID && !(des->p1 < des->p2))
         return bad(c, "lo must be below hi", v);
     return GMOE_SUCCESS;
@@ -160,7 +159,8 @@ static int key_stop(cfg_ctx *c, char *v)
 
 static int key_metrics(cfg_ctx *c, char *v)
 {
-    static const char *const names[] = {"loss", "loss_pinned", "hellinger", "tv", "params", "loglik"};
+    static const char *const names[] = {"loss", "loss_pinned", "hellinger",
+                                        "tv",   "params",      "loglik"};
     char copy[MAX_LINE];
     snprintf(copy, sizeof copy, "%s", v);
     char *w[16];
@@ -169,7 +169,8 @@ static int key_metrics(cfg_ctx *c, char *v)
     c->sw->metrics = 0;
     for (size_t i = 0; i < nw; i++) {
         size_t m = 0;
-        while (m < 6 && strcmp(w[i], names[m])) m++;
+        while (m < 6 && strcmp(w[i], names[m]))
+            m++;
         if (m == 6) {
             char what[160];
             snprintf(what, sizeof what,
@@ -264,8 +265,7 @@ static int key_value(cfg_ctx *c, const char *key, char *v)
     }
     if (!strcmp(key, "name") || !strcmp(key, "source") || !strcmp(key, "description"))
         return GMOE_SUCCESS; /* documentation, kept through the config text */
-    return gmoe_error_set(c->err, GMOE_EPARSE, "%s:%zu: unknown key \"%s\"", c->file, c->line,
-                          key);
+    return gmoe_error_set(c->err, GMOE_EPARSE, "%s:%zu: unknown key \"%s\"", c->file, c->line, key);
 }
 
 /* Family keys apply to the fitted model once k and gate are known; they are kept aside. */
@@ -337,8 +337,10 @@ static int apply_family(cfg_ctx *c, family_keys *fk)
     if (fk->act_line) {
         gmoe_act act;
         c->line = fk->act_line, c->key = "activation";
-        if (gate != GMOE_GATE_ACTIVATION) return bad(c, "only for gate = activation", fk->activation);
-        if (gmoe_act_parse(fk->activation, &act)) return bad(c, "expected tanh or sigmoid", fk->activation);
+        if (gate != GMOE_GATE_ACTIVATION)
+            return bad(c, "only for gate = activation", fk->activation);
+        if (gmoe_act_parse(fk->activation, &act))
+            return bad(c, "expected tanh or sigmoid", fk->activation);
         gmoe_model_set_act(m, act);
     }
     return GMOE_SUCCESS;
@@ -357,8 +359,10 @@ int gmoe_sweep_parse_sizes(const char *text, size_t **sizes, size_t *count, gmoe
     for (char *item = strtok(copy, ", \t"); item && !rc; item = strtok(NULL, ", \t")) {
         int logsp = 0;
         char *spec = item;
-        if (!strncmp(item, "lin:", 4)) spec = item + 4;
-        else if (!strncmp(item, "log:", 4)) spec = item + 4, logsp = 1;
+        if (!strncmp(item, "lin:", 4))
+            spec = item + 4;
+        else if (!strncmp(item, "log:", 4))
+            spec = item + 4, logsp = 1;
         double a, b, m = 1;
         char *end;
         a = strtod(spec, &end);
@@ -379,7 +383,8 @@ int gmoe_sweep_parse_sizes(const char *text, size_t **sizes, size_t *count, gmoe
             double f = m > 1 ? (double)i / (m - 1) : 0;
             double v = logsp ? exp(log(a) + f * (log(b) - log(a))) : a + f * (b - a);
             size_t nv = (size_t)floor(v + 0.5), j;
-            for (j = 0; j < nn && ns[j] != nv; j++) {}
+            for (j = 0; j < nn && ns[j] != nv; j++) {
+            }
             if (j < nn) continue;
             if (nn == cap) {
                 size_t *t = realloc(ns, 2 * cap * sizeof(size_t));
@@ -393,9 +398,9 @@ int gmoe_sweep_parse_sizes(const char *text, size_t **sizes, size_t *count, gmoe
         }
         continue;
     bad_item:
-        rc = gmoe_error_set(err, GMOE_EPARSE,
-                            "bad size \"%s\" (expected N, A:B:M, lin:A:B:M or log:A:B:M, sizes >= 1)",
-                            item);
+        rc = gmoe_error_set(
+            err, GMOE_EPARSE,
+            "bad size \"%s\" (expected N, A:B:M, lin:A:B:M or log:A:B:M, sizes >= 1)", item);
     }
     if (!rc && nn == 0) rc = gmoe_error_set(err, GMOE_EPARSE, "no sizes");
 done:
@@ -449,9 +454,11 @@ static int read_text(const char *path, char **out, gmoe_error *err)
 
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = '\0';
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
     return s;
 }
 
@@ -539,9 +546,8 @@ static int sweep_finish(cfg_ctx *c, family_keys *fk)
         return gmoe_error_set(c->err, GMOE_EPARSE, "%s: design: %s", c->file, e.msg);
     for (size_t i = 0; i < sw->nn; i++)
         if (sw->ns[i] < sw->k)
-            return gmoe_error_set(c->err, GMOE_EPARSE,
-                                  "%s: n: size %zu is smaller than k = %zu", c->file, sw->ns[i],
-                                  sw->k);
+            return gmoe_error_set(c->err, GMOE_EPARSE, "%s: n: size %zu is smaller than k = %zu",
+                                  c->file, sw->ns[i], sw->k);
     if (!sw->output) {
         /* Default output: the config's name with .csv. */
         size_t len = strlen(sw->path);
@@ -596,10 +602,22 @@ void gmoe_sweep_free(gmoe_sweep *sw)
     free(sw);
 }
 
-const char *gmoe_sweep_output(const gmoe_sweep *sw) { return sw->output; }
-size_t gmoe_sweep_ntasks(const gmoe_sweep *sw) { return sw->nn * sw->reps; }
-size_t gmoe_sweep_reps(const gmoe_sweep *sw) { return sw->reps; }
-const gmoe_model *gmoe_sweep_truth(const gmoe_sweep *sw) { return sw->truth; }
+const char *gmoe_sweep_output(const gmoe_sweep *sw)
+{
+    return sw->output;
+}
+size_t gmoe_sweep_ntasks(const gmoe_sweep *sw)
+{
+    return sw->nn * sw->reps;
+}
+size_t gmoe_sweep_reps(const gmoe_sweep *sw)
+{
+    return sw->reps;
+}
+const gmoe_model *gmoe_sweep_truth(const gmoe_sweep *sw)
+{
+    return sw->truth;
+}
 
 const size_t *gmoe_sweep_sizes(const gmoe_sweep *sw, size_t *count)
 {

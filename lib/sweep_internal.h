@@ -7,8 +7,8 @@
 #include "gmoe_fit.h"
 
 struct gmoe_sweep {
-    char *path;   /* config file as given */
-    char *text;   /* its text, recorded in the results header */
+    char *path; /* config file as given */
+    char *text; /* its text, recorded in the results header */
     gmoe_model *truth;
     gmoe_design design;
     size_t k;          /* fitted number of experts */
@@ -19,9 +19,9 @@ struct gmoe_sweep {
     unsigned metrics;
     int loss_kind; /* gmoe_loss_kind */
     unsigned long seed;
-    char *output;  /* resolved against the config's directory */
+    char *output; /* resolved against the config's directory */
     int threads;
-    char *theory;  /* "metric=slope ..." or NULL */
+    char *theory; /* "metric=slope ..." or NULL */
 };
 
 #endif

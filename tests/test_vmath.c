@@ -45,7 +45,8 @@ START_TEST(test_vlog_accuracy)
     gsl_rng_set(rng, 12);
     double worst = 0;
     for (int i = 0; i < 2000000; i++) {
-        double x = i % 2 ? exp(-740 + 1450 * gsl_rng_uniform(rng)) : 0.25 + 4 * gsl_rng_uniform(rng);
+        double x =
+            i % 2 ? exp(-740 + 1450 * gsl_rng_uniform(rng)) : 0.25 + 4 * gsl_rng_uniform(rng);
         double a = gmoe__vlog(x), b = log(x);
         /* Absolute error near log(x) = 0, relative elsewhere. */
         double e = fabs(b) < 1 ? fabs(a - b) : rel_err(a, b);
@@ -73,7 +74,8 @@ START_TEST(test_vector_loop_matches_scalar)
 {
     enum { N = 1027 };
     static double x[N], ve[N], vl[N];
-    for (int i = 0; i < N; i++) x[i] = -30.0 + 60.0 * i / N;
+    for (int i = 0; i < N; i++)
+        x[i] = -30.0 + 60.0 * i / N;
 #pragma omp simd
     for (int i = 0; i < N; i++) {
         ve[i] = gmoe__vexp(x[i]);
