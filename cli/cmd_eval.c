@@ -45,35 +45,7 @@ static void usage(FILE *fp)
           fp);
 }
 
-enum {
-    OPT_LOSS = CLI_OPT_FIRST_LOCAL,
-    OPT_PINNED,
-    OPT_DESIGN,
-    OPT_LO,
-    OPT_HI,
-    OPT_MEAN,
-    OPT_SD,
-    OPT_SAMPLES
-};
-
-typedef struct given {
-    int lo, hi, mean, sd;
-} given;
-
-static int check_design_options(const gmoe_design *des, const given *g)
-{
-    if (des->kind == GMOE_DESIGN_NORMAL) {
-        if (g->lo || g->hi)
-            return cli_usage_error("eval: %s is not used by --design normal (use --mean and "
-                                   "--sd)",
-                                   g->lo ? "--lo" : "--hi");
-    } else if (g->mean || g->sd) {
-        return cli_usage_error("eval: %s is only used by --design normal (--design %s takes "
-                               "--lo and --hi)",
-                               g->mean ? "--mean" : "--sd", gmoe_design_name(des->kind));
-    }
-    return 0;
-}
+enum { OPT_LOSS = CLI_OPT_FIRST_LOCAL, OPT_PINNED, OPT_SAMPLES };
 
 /* The names of the per-parameter columns, which depend on the gate family. */
 static const char *name_beta0(gmoe_gate g)
@@ -237,11 +209,7 @@ int main_eval(int argc, char **argv)
         {"truth", required_argument, NULL, 't'},
         {"loss", required_argument, NULL, OPT_LOSS},
         {"pinned", no_argument, NULL, OPT_PINNED},
-        {"design", required_argument, NULL, OPT_DESIGN},
-        {"lo", required_argument, NULL, OPT_LO},
-        {"hi", required_argument, NULL, OPT_HI},
-        {"mean", required_argument, NULL, OPT_MEAN},
-        {"sd", required_argument, NULL, OPT_SD},
+        CLI_OPTIONS_DESIGN,
         {"samples", required_argument, NULL, OPT_SAMPLES},
         CLI_OPTION_SEED,
         CLI_OPTION_JSON,
@@ -255,8 +223,8 @@ int main_eval(int argc, char **argv)
     gmoe_error_clear(&err);
     gmoe_eval_params par = gmoe_eval_default_params();
     const char *truth_path = NULL;
-    double lo = 0, hi = 1, mean = 0, sd = 1;
-    given g = {0, 0, 0, 0};
+    cli_design cd;
+    cli_design_init(&cd);
     int pinned = 0, rc = CLI_EXIT_OK, c;
 
     while ((c = getopt_long(argc, argv, ":ht:", opts, NULL)) != -1) {
@@ -274,34 +242,14 @@ int main_eval(int argc, char **argv)
         case OPT_PINNED:
             pinned = 1;
             break;
-        case OPT_DESIGN:
-            if (gmoe_design_parse(optarg, &par.design.kind))
-                rc = cli_usage_error("--design must be uniform, grid or normal (got \"%s\")",
-                                     optarg);
-            break;
-        case OPT_LO:
-            rc = cli_parse_double("--lo", optarg, &lo);
-            g.lo = 1;
-            break;
-        case OPT_HI:
-            rc = cli_parse_double("--hi", optarg, &hi);
-            g.hi = 1;
-            break;
-        case OPT_MEAN:
-            rc = cli_parse_double("--mean", optarg, &mean);
-            g.mean = 1;
-            break;
-        case OPT_SD:
-            rc = cli_parse_positive_double("--sd", optarg, &sd);
-            g.sd = 1;
-            break;
         case OPT_SAMPLES:
             rc = cli_parse_count("--samples", optarg, &par.mc_samples);
             if (!rc && par.mc_samples < 2)
                 rc = cli_usage_error("--samples must be at least 2 (got \"%s\")", optarg);
             break;
         default:
-            rc = cli_common_opt(&co, c, optarg, argv);
+            rc = cli_design_opt(&cd, c, optarg);
+            if (rc < 0) rc = cli_common_opt(&co, c, optarg, argv);
             break;
         }
         if (rc) goto out;
@@ -317,14 +265,8 @@ int main_eval(int argc, char **argv)
         rc = cli_usage_error("eval: the truth and the fit cannot both be standard input");
         goto out;
     }
-    if ((rc = check_design_options(&par.design, &g))) goto out;
-    par.design.p1 = par.design.kind == GMOE_DESIGN_NORMAL ? mean : lo;
-    par.design.p2 = par.design.kind == GMOE_DESIGN_NORMAL ? sd : hi;
+    if ((rc = cli_design_get(&cd, "eval", &par.design))) goto out;
     par.mc_seed = co.seed;
-    if (gmoe_design_validate(&par.design, 1, &err)) {
-        rc = cli_usage_error("eval: %s", err.msg);
-        goto out;
-    }
 
     if (gmoe_model_read(truth_path, &truth, NULL, NULL, &err) ||
         gmoe_model_read(fit_path, &fit, NULL, NULL, &err)) {

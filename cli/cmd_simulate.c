@@ -34,41 +34,11 @@ static void usage(FILE *fp)
           fp);
 }
 
-enum { OPT_DESIGN = CLI_OPT_FIRST_LOCAL, OPT_LO, OPT_HI, OPT_MEAN, OPT_SD };
-
-/* Which design options were given, to reject those that do not fit the design. */
-typedef struct given {
-    int lo, hi, mean, sd;
-} given;
-
-static int check_design_options(const gmoe_design *des, const given *g)
-{
-    if (des->kind == GMOE_DESIGN_NORMAL) {
-        if (g->lo || g->hi)
-            return cli_usage_error("simulate: %s is not used by --design normal (use --mean "
-                                   "and --sd)",
-                                   g->lo ? "--lo" : "--hi");
-    } else if (g->mean || g->sd) {
-        return cli_usage_error("simulate: %s is only used by --design normal (--design %s "
-                               "takes --lo and --hi)",
-                               g->mean ? "--mean" : "--sd", gmoe_design_name(des->kind));
-    }
-    return 0;
-}
-
 int main_simulate(int argc, char **argv)
 {
     static const struct option opts[] = {
-        CLI_OPTION_HELP,
-        CLI_OPTION_MODEL,
-        CLI_OPTION_OUTPUT,
-        CLI_OPTION_SEED,
-        {"design", required_argument, NULL, OPT_DESIGN},
-        {"lo", required_argument, NULL, OPT_LO},
-        {"hi", required_argument, NULL, OPT_HI},
-        {"mean", required_argument, NULL, OPT_MEAN},
-        {"sd", required_argument, NULL, OPT_SD},
-        CLI_OPTION_END,
+        CLI_OPTION_HELP, CLI_OPTION_MODEL,   CLI_OPTION_OUTPUT,
+        CLI_OPTION_SEED, CLI_OPTIONS_DESIGN, CLI_OPTION_END,
     };
     cli_common co;
     cli_common_init(&co, "simulate");
@@ -77,9 +47,9 @@ int main_simulate(int argc, char **argv)
     gmoe_error err;
     gmoe_error_clear(&err);
     size_t n = 0;
-    double lo = 0, hi = 1, mean = 0, sd = 1;
+    cli_design cd;
+    cli_design_init(&cd);
     gmoe_design des = gmoe_design_default();
-    given g = {0, 0, 0, 0};
     int rc = CLI_EXIT_OK, c;
 
     while ((c = getopt_long(argc, argv, ":hm:n:o:", opts, NULL)) != -1) {
@@ -90,29 +60,9 @@ int main_simulate(int argc, char **argv)
         case 'n':
             rc = cli_parse_count("-n", optarg, &n);
             break;
-        case OPT_DESIGN:
-            if (gmoe_design_parse(optarg, &des.kind))
-                rc = cli_usage_error("--design must be uniform, grid or normal (got \"%s\")",
-                                     optarg);
-            break;
-        case OPT_LO:
-            rc = cli_parse_double("--lo", optarg, &lo);
-            g.lo = 1;
-            break;
-        case OPT_HI:
-            rc = cli_parse_double("--hi", optarg, &hi);
-            g.hi = 1;
-            break;
-        case OPT_MEAN:
-            rc = cli_parse_double("--mean", optarg, &mean);
-            g.mean = 1;
-            break;
-        case OPT_SD:
-            rc = cli_parse_positive_double("--sd", optarg, &sd);
-            g.sd = 1;
-            break;
         default:
-            rc = cli_common_opt(&co, c, optarg, argv);
+            rc = cli_design_opt(&cd, c, optarg);
+            if (rc < 0) rc = cli_common_opt(&co, c, optarg, argv);
             break;
         }
         if (rc) goto out;
@@ -126,15 +76,7 @@ int main_simulate(int argc, char **argv)
         rc = cli_usage_error("simulate: -n N is required (see 'gmoe help simulate')");
         goto out;
     }
-    if ((rc = check_design_options(&des, &g))) goto out;
-    des.p1 = des.kind == GMOE_DESIGN_NORMAL ? mean : lo;
-    des.p2 = des.kind == GMOE_DESIGN_NORMAL ? sd : hi;
-    /* Everything the command line alone can show is a usage error: check the design's
-     * parameters now, as for d = 1; the model's d is checked once the model is read. */
-    if (gmoe_design_validate(&des, 1, &err)) {
-        rc = cli_usage_error("simulate: %s", err.msg);
-        goto out;
-    }
+    if ((rc = cli_design_get(&cd, "simulate", &des))) goto out;
 
     if (gmoe_model_read(co.model, &model, NULL, NULL, &err)) {
         rc = cli_lib_error(&err);

@@ -402,3 +402,53 @@ void cli_csv_spec(const cli_common *co, gmoe_csv_spec *spec)
     spec->x = (const char *const *)co->x;
     spec->nx = co->nx;
 }
+
+void cli_design_init(cli_design *cd)
+{
+    memset(cd, 0, sizeof *cd);
+    cd->kind = GMOE_DESIGN_UNIFORM;
+    cd->hi = 1;
+    cd->sd = 1;
+}
+
+int cli_design_opt(cli_design *cd, int c, const char *arg)
+{
+    switch (c) {
+    case CLI_OPT_DESIGN:
+        if (gmoe_design_parse(arg, &cd->kind))
+            return cli_usage_error("--design must be uniform, grid or normal (got \"%s\")", arg);
+        return 0;
+    case CLI_OPT_LO:
+        cd->lo_set = 1;
+        return cli_parse_double("--lo", arg, &cd->lo);
+    case CLI_OPT_HI:
+        cd->hi_set = 1;
+        return cli_parse_double("--hi", arg, &cd->hi);
+    case CLI_OPT_MEAN:
+        cd->mean_set = 1;
+        return cli_parse_double("--mean", arg, &cd->mean);
+    case CLI_OPT_SD:
+        cd->sd_set = 1;
+        return cli_parse_positive_double("--sd", arg, &cd->sd);
+    }
+    return -1;
+}
+
+int cli_design_get(const cli_design *cd, const char *cmd, gmoe_design *des)
+{
+    if (cd->kind == GMOE_DESIGN_NORMAL) {
+        if (cd->lo_set || cd->hi_set)
+            return cli_usage_error("%s: %s is not used by --design normal (use --mean and --sd)",
+                                   cmd, cd->lo_set ? "--lo" : "--hi");
+    } else if (cd->mean_set || cd->sd_set) {
+        return cli_usage_error("%s: %s is only used by --design normal (--design %s takes "
+                               "--lo and --hi)",
+                               cmd, cd->mean_set ? "--mean" : "--sd", gmoe_design_name(cd->kind));
+    }
+    des->kind = cd->kind;
+    des->p1 = cd->kind == GMOE_DESIGN_NORMAL ? cd->mean : cd->lo;
+    des->p2 = cd->kind == GMOE_DESIGN_NORMAL ? cd->sd : cd->hi;
+    gmoe_error err;
+    if (gmoe_design_validate(des, 1, &err)) return cli_usage_error("%s: %s", cmd, err.msg);
+    return 0;
+}

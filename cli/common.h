@@ -81,6 +81,11 @@ enum {
     CLI_OPT_QUIET,
     CLI_OPT_Y,
     CLI_OPT_X,
+    CLI_OPT_DESIGN,
+    CLI_OPT_LO,
+    CLI_OPT_HI,
+    CLI_OPT_MEAN,
+    CLI_OPT_SD,
     CLI_OPT_FIRST_LOCAL /* first value free for a subcommand's own long-only options */
 };
 
@@ -141,6 +146,30 @@ enum {
 #define CLI_HELP_X                                                                                 \
     "      --x COL,COL,...  covariate columns, in model order (default: every column but\n"        \
     "                       the response, in file order)\n"
+
+/* The design of x: --design uniform|grid|normal with --lo/--hi or --mean/--sd (simulate,
+ * eval). Entries for the option array: */
+#define CLI_OPTIONS_DESIGN                                                                         \
+    {"design", required_argument, NULL, CLI_OPT_DESIGN},                                           \
+        {"lo", required_argument, NULL, CLI_OPT_LO}, {"hi", required_argument, NULL, CLI_OPT_HI},  \
+        {"mean", required_argument, NULL, CLI_OPT_MEAN},                                           \
+    {                                                                                              \
+        "sd", required_argument, NULL, CLI_OPT_SD                                                  \
+    }
+
+typedef struct cli_design {
+    gmoe_design_kind kind;
+    double lo, hi, mean, sd;
+    int lo_set, hi_set, mean_set, sd_set;
+} cli_design;
+
+void cli_design_init(cli_design *cd);
+/* Handle getopt value c if it is a design option (returns 0, or CLI_EXIT_USAGE after a
+ * message); returns -1 for any other option. */
+int cli_design_opt(cli_design *cd, int c, const char *arg);
+/* The design the options describe, for cmd (in messages): options that do not fit the design
+ * and invalid values (checked as for d = 1) are usage errors. */
+int cli_design_get(const cli_design *cd, const char *cmd, gmoe_design *des);
 
 /* Values of the shared options. Initialise with cli_common_init, release with
  * cli_common_free. */
