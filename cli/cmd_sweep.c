@@ -160,6 +160,13 @@ int main_sweep(int argc, char **argv)
     if (co.progress != 0)
         fprintf(stderr, "gmoe sweep: %zu tasks (%zu resumed, %zu run, %zu failed) in %.1f s -> %s\n",
                 sum.tasks, sum.skipped, sum.done, sum.failed, sum.seconds, out);
+    if (opt.nshards <= 1) {
+        /* The rates, as `gmoe rate` prints them (getopt restarts with optind = 0). */
+        char *rargv[] = {(char *)"rate", (char *)out, NULL};
+        fflush(stdout);
+        optind = 0;
+        rc = main_rate(2, rargv);
+    }
 out:
     free(cmdline);
     gmoe_sweep_free(sw);
