@@ -130,15 +130,19 @@ expect_ok "$GMOE" sweep --quiet -o p.csv small.conf
 # A larger sweep (240 tasks, about 2 s of CPU: larger n, but no density distances, which
 # dominate the cost of small tasks), killed with SIGKILL at several points and rerun: the
 # rows of an uninterrupted run, each task once.
-sed -e 's/^n .*/n      = log:3000:30000:4/' -e 's/^reps .*/reps   = 60/' \
-    -e 's/^output .*/output = big.csv\nmetrics = loss params loglik/' small.conf >big.conf
+{
+    sed -e 's/^n .*/n      = log:3000:30000:4/' -e 's/^reps .*/reps   = 60/' \
+        -e 's/^output .*/output = big.csv/' small.conf
+    echo "metrics = loss params loglik"
+} >big.conf
 expect_ok "$GMOE" sweep --quiet --threads 2 -o ref.csv big.conf
 rows ref.csv >rref
 [ "$(wc -l <rref)" -eq 240 ] || fail "big sweep: $(wc -l <rref) rows"
 partial=0
 for t in 0.3 0.6 1.0; do
     rm -f big.csv
-    timeout -s KILL "$t" "$GMOE" sweep --quiet --threads 2 big.conf >/dev/null 2>&1
+    # (braces: the shell's own "Killed" notice goes to /dev/null too)
+    { timeout -s KILL "$t" "$GMOE" sweep --quiet --threads 2 big.conf >/dev/null; } 2>/dev/null
     if [ -f big.csv ]; then
         done_rows=$(grep -v '^#' big.csv | tail -n +2 | wc -l)
         [ "$done_rows" -lt 240 ] && partial=$((partial + 1))
