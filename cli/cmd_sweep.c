@@ -12,30 +12,34 @@ enum { OPT_THREADS = CLI_OPT_FIRST_LOCAL, OPT_SHARD };
 
 static void usage(FILE *fp)
 {
-    fputs("Usage: gmoe sweep [options] CONFIG\n"
-          "\n"
-          "Run the convergence-rate sweep that CONFIG describes (gmoe-formats(5)): for every\n"
-          "sample size n of its grid and every replicate, simulate from the true model, fit,\n"
-          "evaluate, and append one row to the results CSV. Tasks run in parallel, largest n\n"
-          "first; each is seeded from (seed, n, replicate) alone, so the rows do not depend on\n"
-          "the number of threads. Running the same command again after an interruption (Ctrl-C,\n"
-          "a kill, a crash) resumes: finished rows are kept and only the missing tasks run.\n"
-          "At the end the convergence rates are printed (as `gmoe rate` does).\n"
-          "\n"
-          "Options:\n"
-          "      --threads N      worker threads (default: the config's threads, else every core)\n"
-          "  -o, --output FILE    results file (default: the config's output)\n"
-          "      --shard I/N      run only the I-th of N interleaved shares of the tasks (I from\n"
-          "                       1 to N; see gmoe merge)\n" CLI_HELP_PROGRESS CLI_HELP_QUIET
-              CLI_HELP_HELP
-          "\n"
-          "Example:\n"
-          "  gmoe sweep experiments/softmax-exact-k2-quick.conf\n",
-          fp);
+    fputs(
+        "Usage: gmoe sweep [options] CONFIG\n"
+        "\n"
+        "Run the convergence-rate sweep that CONFIG describes (gmoe-formats(5)): for every\n"
+        "sample size n of its grid and every replicate, simulate from the true model, fit,\n"
+        "evaluate, and append one row to the results CSV. Tasks run in parallel, largest n\n"
+        "first; each is seeded from (seed, n, replicate) alone, so the rows do not depend on\n"
+        "the number of threads. Running the same command again after an interruption (Ctrl-C,\n"
+        "a kill, a crash) resumes: finished rows are kept and only the missing tasks run.\n"
+        "At the end (unless --shard) it prints the convergence rates as `gmoe rate` does.\n"
+        "\n"
+        "Options:\n"
+        "      --threads N      worker threads (default: the config's threads, else every core)\n"
+        "  -o, --output FILE    results file (default: the config's output)\n"
+        "      --shard I/N      run only the I-th of N interleaved shares of the tasks (I from\n"
+        "                       1 to N), for sweeps split over several machines\n" CLI_HELP_PROGRESS
+            CLI_HELP_QUIET CLI_HELP_HELP "\n"
+        "Example:\n"
+        "  gmoe sweep experiments/softmax-exact-k2-quick.conf\n"
+        "  gmoe rate experiments/softmax-exact-k2-quick.csv\n",
+        fp);
 }
 
 static volatile sig_atomic_t interrupted;
 
+/* The first SIGINT or SIGTERM asks the sweep to stop once the running tasks are written; the
+ * handler is then reset (SA_RESETHAND), so a second one stops at once, losing only the
+ * running tasks (a torn row is cut off on resume). */
 static void on_signal(int sig)
 {
     (void)sig;
@@ -43,9 +47,11 @@ static void on_signal(int sig)
 }
 
 typedef struct progress {
-    int show;
+    int show;     /* report at all */
+    int tty;      /* a bar rewritten in place; else a line per tenth of the tasks (a log) */
+    int open;     /* the bar's line is not yet ended */
+    size_t shown; /* tasks done at the last line (not on a terminal) */
     double t0;
-    size_t skipped;
 } progress;
 
 static double now(void)
@@ -58,14 +64,23 @@ static double now(void)
 static int progress_cb(size_t done, size_t total, void *data)
 {
     progress *p = data;
-    if (p->show) {
+    if (p->show && (p->tty || done == total || 10 * (done - p->shown) >= total)) {
         double el = now() - p->t0, rate = el > 0 ? (double)done / el : 0;
         double eta = rate > 0 ? (double)(total - done) / rate : 0;
-        int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
-        fprintf(stderr, "\r[%.*s%*s] %zu/%zu tasks  %.1f/s  ETA %02d:%02d:%02d ", fill,
-                "##############################", width - fill, "", done, total, rate,
-                (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60);
-        if (done == total) fputc('\n', stderr);
+        int h = (int)(eta / 3600), m = (int)(eta / 60) % 60, sec = (int)eta % 60;
+        if (p->tty) {
+            int width = 30;
+            int fill = total ? (int)((double)width * (double)done / (double)total) : width;
+            fprintf(stderr, "\r[%.*s%*s] %zu/%zu tasks  %.1f/s  ETA %02d:%02d:%02d ", fill,
+                    "##############################", width - fill, "", done, total, rate, h, m,
+                    sec);
+            p->open = done < total;
+            if (done == total) fputc('\n', stderr);
+        } else {
+            fprintf(stderr, "gmoe sweep: %zu/%zu tasks  %.1f/s  ETA %02d:%02d:%02d\n", done, total,
+                    rate, h, m, sec);
+            p->shown = done;
+        }
         fflush(stderr);
     }
     return interrupted != 0;
@@ -121,17 +136,24 @@ int main_sweep(int argc, char **argv)
             if ((rc = parse_shard(optarg, &opt.shard, &opt.nshards))) goto out;
             continue;
         }
+        if (c == 'o' && strcmp(optarg, "-") == 0) {
+            rc = cli_usage_error("sweep: -o must name a file: the results are appended to it as "
+                                 "tasks finish (see 'gmoe help sweep')");
+            goto out;
+        }
         if ((rc = cli_common_opt(&co, c, optarg, argv))) goto out;
     }
     if ((rc = cli_check_positional(&co, argc, argv, 1, 1, "config file (CONFIG)"))) goto out;
     if (strcmp(co.output, "-") != 0) opt.output = co.output;
     /* The command line goes into the results header. */
     size_t len = 0;
-    for (int i = 0; i < argc; i++) len += strlen(argv[i]) + 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
     cmdline = malloc(len + 6);
     if (cmdline) {
         strcpy(cmdline, "gmoe");
-        for (int i = 0; i < argc; i++) strcat(strcat(cmdline, " "), argv[i]);
+        for (int i = 0; i < argc; i++)
+            strcat(strcat(cmdline, " "), argv[i]);
         opt.command = cmdline;
     }
     if (gmoe_sweep_load(argv[optind], &sw, &err)) {
@@ -141,12 +163,15 @@ int main_sweep(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    progress pr = {cli_progress_enabled(&co), now(), 0};
+    progress pr = {cli_progress_enabled(&co), cli_isatty(stderr), 0, 0, now()};
     gmoe_sweep_summary sum;
     const char *out = opt.output ? opt.output : gmoe_sweep_output(sw);
-    if (gmoe_sweep_run(sw, &opt, progress_cb, &pr, &sum, &err)) {
+    int failed = gmoe_sweep_run(sw, &opt, progress_cb, &pr, &sum, &err);
+    if (pr.open) fputc('\n', stderr); /* end the bar before a message */
+    if (failed) {
         rc = cli_lib_error(&err);
         goto out;
     }
@@ -158,8 +183,10 @@ int main_sweep(int argc, char **argv)
         goto out;
     }
     if (co.progress != 0)
-        fprintf(stderr, "gmoe sweep: %zu tasks (%zu resumed, %zu run, %zu failed) in %.1f s -> %s\n",
-                sum.tasks, sum.skipped, sum.done, sum.failed, sum.seconds, out);
+        fprintf(stderr,
+                "gmoe sweep: %zu task%s (%zu resumed, %zu run, %zu failed) in %.1f s -> %s\n",
+                sum.tasks, sum.tasks == 1 ? "" : "s", sum.skipped, sum.done, sum.failed,
+                sum.seconds, out);
     if (opt.nshards <= 1) {
         /* The rates, as `gmoe rate` prints them (getopt restarts with optind = 0). */
         char *rargv[] = {(char *)"rate", (char *)out, NULL};
