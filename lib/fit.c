@@ -44,6 +44,7 @@ static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_
     int rc;
     if (par->init == GMOE_INIT_NEAR_TRUE) {
         rc = gmoe_start_near_true(par->truth, n, rng, start, err);
+        if (par->em.fix_tau) start->tau = templ->tau; /* held: the configured value */
         if (!rc) rc = gmoe_em_init(w, data, start, &par->em, err);
     } else {
         /* Partition starts: the gate starts flat; tau and the activation come from templ. */

@@ -53,10 +53,9 @@ int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_m
         out->b[j] = truth->b[l] + gsl_ran_gaussian(rng, se);
         out->var[j] = truth->var[l] + fabs(gsl_ran_gaussian(rng, sv));
     }
-    if (out->gate == truth->gate) {
-        out->tau = truth->tau;
-        out->act = truth->act;
-    }
+    /* tau starts at the truth's (the caller may hold it elsewhere); the activation is the
+     * fitted model's own choice, never the truth's. */
+    if (out->gate == truth->gate) out->tau = truth->tau;
     free(assign);
     return GMOE_SUCCESS;
 }

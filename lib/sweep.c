@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,6 +101,15 @@ static void column_names(const gmoe_sweep *sw, sbuf *b)
 /* The header lines that identify the run: a resumed file must have the same ones. */
 static void identity_lines(const gmoe_sweep *sw, sbuf *b)
 {
+    /* The version and the true model's parameters belong to the identity too: a resumed
+     * file must not mix rows of another gmoe or of an edited truth file. */
+    char *truth = NULL;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a over the truth as gmoe writes it */
+    if (gmoe_model_dumps(sw->truth, NULL, &truth, NULL) == GMOE_SUCCESS)
+        for (const char *p = truth; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    free(truth);
+    sb_printf(b, "# gmoe-version: %s\n", gmoe_version());
+    sb_printf(b, "# truth-hash: %016llx\n", (unsigned long long)h);
     sb_printf(b, "# seed: %lu\n", sw->seed);
     const char *p = sw->text;
     while (*p) {
@@ -199,14 +209,15 @@ static int resume_scan(const gmoe_sweep *sw, const char *path, const char *ident
         if (line[len - 1] != '\n') break; /* torn: cut off below */
         if (line[0] == '#') {
             if (!strncmp(line, "# seed:", 7) || !strncmp(line, "# config:", 9) ||
-                !strncmp(line, "# theory:", 9))
+                !strncmp(line, "# theory:", 9) || !strncmp(line, "# gmoe-version:", 15) ||
+                !strncmp(line, "# truth-hash:", 13))
                 sb_printf(&id, "%s", line);
         } else if (!seen_columns) {
             seen_columns = 1;
             if (id.oom || strcmp(id.s ? id.s : "", ident)) {
                 rc = gmoe_error_set(err, GMOE_EINVAL,
-                                    "%s: holds results of another configuration or seed; "
-                                    "remove it or choose another output",
+                                    "%s: holds results of another configuration, seed, truth "
+                                    "or gmoe version; remove it or choose another output",
                                     path);
                 break;
             }

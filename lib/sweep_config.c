@@ -535,6 +535,13 @@ static int sweep_finish(cfg_ctx *c, family_keys *fk)
                               "%s: gate: the fitted family (%s) differs from the truth's (%s); "
                               "the Voronoi losses compare models of one family",
                               c->file, gmoe_gate_name(gf), gmoe_gate_name(gt));
+    if (gf == GMOE_GATE_ACTIVATION && fk->act_line &&
+        gmoe_model_act(sw->templ) != gmoe_model_act(sw->truth))
+        return gmoe_error_set(c->err, GMOE_EPARSE,
+                              "%s:%zu: activation: the fitted activation (%s) differs from the "
+                              "truth's (%s); the Voronoi losses compare models of one family",
+                              c->file, fk->act_line, gmoe_act_name(gmoe_model_act(sw->templ)),
+                              gmoe_act_name(gmoe_model_act(sw->truth)));
     if (!fk->tau_line) gmoe_model_set_tau(sw->templ, gmoe_model_tau(sw->truth));
     if (!fk->act_line) gmoe_model_set_act(sw->templ, gmoe_model_act(sw->truth));
     if (sw->fit.init == GMOE_INIT_NEAR_TRUE && sw->k < gmoe_model_k(sw->truth))

@@ -54,11 +54,14 @@ cp small.csv t1.csv
 {
     echo "# gmoe $GMOE_VERSION sweep results"
     echo "# command: gmoe sweep --threads 1 small.conf"
+    echo "# gmoe-version: $GMOE_VERSION"
     echo "# seed: 7"
     sed 's/^/# config: /' small.conf
     echo "n,rep,loglik,loglik_truth,iterations,maps,status,seconds,loss,loss_pinned,hellinger,tv,err_beta0_1,err_beta1_1,err_a_1,err_b_1,err_v_1,err_beta0_2,err_beta1_2,err_a_2,err_b_2,err_v_2,loglik_gap"
 } >want-header
-head -n "$(wc -l <want-header)" t1.csv >header
+# The truth's hash (FNV-1a of the truth as gmoe writes it) is checked for its form only.
+grep -q '^# truth-hash: [0-9a-f]\{16\}$' t1.csv || fail "results header: no truth-hash line"
+grep -v '^# truth-hash: ' t1.csv | head -n "$(wc -l <want-header)" >header
 cmp -s header want-header || fail "results header: $(diff want-header header | head -n 6)"
 # One row per task, every field a number (status aside), loglik_gap = (loglik - loglik_truth)/n.
 rows t1.csv >r1
@@ -189,12 +192,12 @@ same_rows r1 rt "torn last row repaired"
 # ---------------------------------------------------------------- another config's output
 cp t1.csv keep.csv
 sed 's/^seed .*/seed   = 8/' small.conf >seed8.conf
-expect_err 1 "gmoe: small.csv: holds results of another configuration or seed; remove it or choose another output" \
+expect_err 1 "gmoe: small.csv: holds results of another configuration, seed, truth or gmoe version; remove it or choose another output" \
     "$GMOE" sweep seed8.conf
 sed 's/^reps .*/reps   = 5/' small.conf >reps5.conf
-expect_err 1 "gmoe: small.csv: holds results of another configuration or seed; remove it or choose another output" \
+expect_err 1 "gmoe: small.csv: holds results of another configuration, seed, truth or gmoe version; remove it or choose another output" \
     "$GMOE" sweep reps5.conf
-expect_err 1 "gmoe: t1.csv: holds results of another configuration or seed; remove it or choose another output" \
+expect_err 1 "gmoe: t1.csv: holds results of another configuration, seed, truth or gmoe version; remove it or choose another output" \
     "$GMOE" sweep -o t1.csv big.conf
 cmp -s small.csv keep.csv || fail "a refused run changed small.csv"
 cmp -s t1.csv keep.csv || fail "a refused run changed t1.csv"
