@@ -117,8 +117,9 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     size_t gws = w->m ? gmoe__gate_work_size(w->m) : 0;
     size_t blk = 4 * B * k + 5 * B + B * d + B * k * q + B * k + B * q * (q + 1) / 2 + gws;
     w->lw = malloc(blk * sizeof(double));
-    /* Expert statistics: Sr, Ssq (k), Sxx (k*q*q), Sxy (k*q), coef (q), mat (q*q). */
-    w->Sr = calloc(2 * k + k * q * q + k * q + q + q * q, sizeof(double));
+    /* Expert statistics: Sr, Ssq (k), Sxx (k*q*q), Sxy (k*q), coef (q), mat (q*q), cref
+     * (k*q). */
+    w->Sr = calloc(2 * k + k * q * q + k * q + q + q * q + k * q, sizeof(double));
     w->xbar = calloc(2 * d, sizeof(double));
     if (!w->m || !w->trial || !w->r || !w->lw || !w->Sr || !w->xbar ||
         em_gate_sys_alloc(&w->g, k, d) != GMOE_SUCCESS) {
@@ -143,6 +144,7 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     w->Sxy = w->Sxx + k * q * q;
     w->coef = w->Sxy + k * q;
     w->mat = w->coef + q;
+    w->cref = w->mat + q * q;
     w->xsd = w->xbar + d;
     /* SQUAREM vectors: gate theta (P, at most k*q + 1), a (k*d), b (k), log var (k). */
     w->npar = k * q + 1 + k * d + 2 * k;

@@ -46,16 +46,19 @@ struct gmoe_em {
     double *mxb;    /* B   row maxima */
     double *smb;    /* B   row log-sum-exps */
     double *xc;     /* B*d centred covariates */
-    double *yc;     /* B   centred responses */
+    double *yc;     /* B   residuals of one expert about its reference line */
     double *phi;    /* B*k*q gate Jacobian features: phi[(j*q + a)*B + r] */
     double *psi;    /* B*k derivative of the score in log(tau) */
     int phi_shared; /* phi of expert 0 serves every expert (linear scores) */
     double *pp;     /* B*q(q+1)/2 products phi_a phi_b of the shared features */
     double *gwork;  /* gmoe__gate_work_size() scratch for gmoe__gate_log_block */
 
-    /* Expert sufficient statistics on centred data (x - xbar, y - ybar), per expert:
-     * Sr = sum r, Sxx = sum r z z' with z = (1, x - xbar) (q*q), Sxy = sum r z (y - ybar). */
-    double *Sr, *Sxx, *Sxy, *Ssq; /* Ssq: weighted squared residuals (variance pass) */
+    /* Expert sufficient statistics on centred data, per expert, with z = (1, x - xbar) and the
+     * residuals e = y - ybar - cref_j'z about a reference line (the expert's line at the
+     * E-step): Sr = sum r, Sxx = sum r z z' (q*q), Sxy = sum r z e (q), Ssq = sum r e^2. After
+     * the expert M-step Ssq holds the weighted squared residuals of the new lines. */
+    double *Sr, *Sxx, *Sxy, *Ssq;
+    double *cref; /* k*q: reference lines (ybar + cref_j'z) of the last E-step */
     double *xbar, *xsd;
     double ybar, yvar, var_floor;
     double *coef; /* q: solve scratch */
@@ -81,13 +84,12 @@ struct gmoe_em {
  * statistics (gradient, Fisher matrix, Q) at the current gate. */
 int em_estep(gmoe_em *w);
 /* estep.c: gate statistics (Q, gradient, Fisher) of model gm with the stored
- * responsibilities; with_var also accumulates the experts' weighted squared residuals
- * under w->m's expert parameters. Returns GMOE_ENUMERIC if Q is -inf (a top-K selection
- * dropped an expert that carries responsibility). */
-int em_gate_pass(gmoe_em *w, const gmoe_model *gm, int with_var);
+ * responsibilities. Returns GMOE_ENUMERIC if Q is -inf (a top-K selection dropped an expert
+ * that carries responsibility). */
+int em_gate_pass(gmoe_em *w, const gmoe_model *gm);
 
 /* mstep.c */
-int em_mstep_experts(gmoe_em *w);    /* (a, b) from the sufficient statistics */
+int em_mstep_experts(gmoe_em *w);    /* (a, b) and their squared residuals (Ssq) */
 void em_mstep_variances(gmoe_em *w); /* var from Ssq, floored */
 int em_mstep_gate(gmoe_em *w);       /* Fisher scoring with step halving */
 void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta);
