@@ -219,6 +219,8 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->started = 0;
     w->resp_given = 0;
     w->fisher_ok = 0;
+    w->gate_unchecked = 0;
+    w->reverts = 0;
     return GMOE_SUCCESS;
 }
 
@@ -251,7 +253,7 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
     size_t newton = w->par.gate_newton;
     w->par.gate_newton = newton < 25 ? 25 : newton;
     if (!rc) rc = em_mstep_experts(w);
-    if (!rc) rc = em_mstep_gate(w);
+    if (!rc) rc = em_mstep_gate(w, 0);
     em_gate_sys_setup(&w->g, w->k, w->d, w->gate, !w->par.fix_tau);
     w->par.gate_newton = newton;
     w->m->topk = K;
@@ -264,15 +266,29 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
     return GMOE_SUCCESS;
 }
 
-/* One EM map: M-step from the current E-step statistics, then the E-step at the new point. */
+/* One EM map: M-step from the current E-step statistics, then the E-step at the new point.
+ * A gate step taken without checking Q is checked here by the log-likelihood: if it fell
+ * (beyond rounding), the gate goes back to the last checked point; the expert update alone
+ * (an exact M-step of the experts) never lowers the log-likelihood. */
 static int em_map(gmoe_em *w)
 {
+    double ll0 = w->ll;
     int rc = em_mstep_experts(w);
-    if (!rc) rc = em_mstep_gate(w);
+    if (!rc) rc = em_mstep_gate(w, 1);
     if (rc) return rc;
     em_mstep_variances(w);
     w->maps++;
-    return em_estep(w);
+    rc = em_estep(w);
+    if (w->gate_unchecked) {
+        w->gate_unchecked = 0;
+        if (rc || !(w->ll >= ll0 - 1e-12 * fabs(ll0))) {
+            em_theta_to_gate(w, w->g.safe, w->m);
+            w->fisher_ok = 0;
+            w->reverts++;
+            rc = em_estep(w);
+        }
+    }
+    return rc;
 }
 
 static void pack(const gmoe_em *w, double *p)

@@ -24,6 +24,7 @@ typedef struct em_gate_sys {
     double *theta;  /* P: accepted point */
     double *trial;  /* P: trial point */
     double *dir;    /* P: Newton direction */
+    double *safe;   /* P: last point whose Q was checked, before an unchecked step */
 } em_gate_sys;
 
 struct gmoe_em {
@@ -75,9 +76,11 @@ struct gmoe_em {
     size_t iter, maps;
     gmoe_fit_status status;
     int started;
-    int resp_given; /* em_estep: take w->r as given instead of computing it */
-    int fisher_ok;  /* g.fisher belongs to the current gate of m (set by the passes; cleared
-                       whenever the gate of m is changed otherwise) */
+    int resp_given;     /* em_estep: take w->r as given instead of computing it */
+    int gate_unchecked; /* the last gate M-step took a step without evaluating Q */
+    size_t reverts;     /* unchecked gate steps undone (the log-likelihood fell) */
+    int fisher_ok;      /* g.fisher belongs to the current gate of m (set by the passes; cleared
+                           whenever the gate of m is changed otherwise) */
 };
 
 /* estep.c: the E-step pass at w->m: fills w->r, w->ll, the expert statistics and the gate
@@ -91,7 +94,11 @@ int em_gate_pass(gmoe_em *w, const gmoe_model *gm);
 /* mstep.c */
 int em_mstep_experts(gmoe_em *w);    /* (a, b) and their squared residuals (Ssq) */
 void em_mstep_variances(gmoe_em *w); /* var from Ssq, floored */
-int em_mstep_gate(gmoe_em *w);       /* Fisher scoring with step halving */
+/* Fisher scoring with step halving. With unchecked != 0 a Newton step whose predicted gain is
+ * small is taken without evaluating Q there (no pass over the data): w->gate_unchecked is
+ * set, g.safe holds the last checked point, and the caller must check the log-likelihood of
+ * the next E-step and return the gate to g.safe if it fell. */
+int em_mstep_gate(gmoe_em *w, int unchecked);
 void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta);
 void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m);
 int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d);
