@@ -221,6 +221,7 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->fisher_ok = 0;
     w->gate_unchecked = 0;
     w->reverts = 0;
+    w->fisher_drift = 0;
     return GMOE_SUCCESS;
 }
 

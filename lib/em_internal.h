@@ -76,11 +76,14 @@ struct gmoe_em {
     size_t iter, maps;
     gmoe_fit_status status;
     int started;
-    int resp_given;     /* em_estep: take w->r as given instead of computing it */
-    int gate_unchecked; /* the last gate M-step took a step without evaluating Q */
-    size_t reverts;     /* unchecked gate steps undone (the log-likelihood fell) */
-    int fisher_ok;      /* g.fisher belongs to the current gate of m (set by the passes; cleared
-                           whenever the gate of m is changed otherwise) */
+    int resp_given;      /* em_estep: take w->r as given instead of computing it */
+    int gate_unchecked;  /* the last gate M-step took a step without evaluating Q */
+    size_t reverts;      /* unchecked gate steps undone (the log-likelihood fell) */
+    double fisher_drift; /* RMS change of the gate scores, sqrt(decrement / n), summed over the
+                            unchecked gate steps since g.fisher was computed */
+    int fisher_ok;       /* g.fisher may serve the current gate of m: computed there, or at a
+                            gate at most fisher_drift away after unchecked steps (set by the
+                            passes; cleared whenever the gate of m is changed otherwise) */
 };
 
 /* estep.c: the E-step pass at w->m: fills w->r, w->ll, the expert statistics and the gate

@@ -345,7 +345,10 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
             for (size_t b = 0; b < a; b++)
                 S[a * q + b] = S[b * q + a];
     }
-    if (fisher) gate_stats_symmetrize(&w->g);
+    if (fisher) {
+        gate_stats_symmetrize(&w->g);
+        w->fisher_drift = 0;
+    }
     w->fisher_ok = 1;
     w->g.Q = Q;
     w->ll = ll;
@@ -364,6 +367,7 @@ GMOE_KERNEL int em_gate_pass(gmoe_em *w, const gmoe_model *gm)
         Q += gate_accumulate(w, gm, i0, mr, w->r + i0, n, 1);
     }
     gate_stats_symmetrize(&w->g);
+    w->fisher_drift = 0;
     w->g.Q = Q;
     return isfinite(Q) ? GMOE_SUCCESS : GMOE_ENUMERIC;
 }

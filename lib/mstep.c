@@ -281,7 +281,12 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             for (size_t s = 0; s < g->P; s++)
                 g->theta[s] += g->dir[s];
             w->gate_unchecked = 1;
-            w->fisher_ok = 0;
+            /* The Fisher matrix only sets the direction (any positive-definite matrix gives
+             * an ascent direction; the fixed point comes from the exact gradient): after
+             * such small steps the one of a nearby gate serves, and the E-step skips it
+             * until the scores have moved by a summed RMS change of 1e-2. */
+            w->fisher_drift += sqrt(dec / (double)w->n);
+            if (w->fisher_drift > 1e-2) w->fisher_ok = 0;
             break;
         }
         int acc = gate_line_search(w, Q0, 0);
