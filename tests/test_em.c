@@ -657,6 +657,48 @@ START_TEST(test_var_exact_degenerate)
 }
 END_TEST
 
+/* A gate Newton step with a small predicted gain is taken without evaluating Q; the next
+ * E-step checks the log-likelihood. Force a bad unchecked step at the maximum (a made-up
+ * gradient along the first gate intercept) and check that the map undoes it: the gate comes
+ * back, the log-likelihood does not fall, and it is that of the reported model. */
+START_TEST(test_unchecked_gate_revert)
+{
+    size_t n = 1000, k = 3;
+    gmoe_model *truth = em_truth(EM_SOFTMAX, k);
+    gmoe_data *data = em_simulate(truth, n, -2, 2, 23);
+    gmoe_em_params par = gmoe_em_default_params();
+    par.accel = 0;
+    par.tol = 0;
+    gmoe_em *w = gmoe_em_alloc(n, 1, k, GMOE_GATE_SOFTMAX);
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_em_init(w, data, truth, &par, &err), GMOE_SUCCESS);
+    for (int it = 0; it < 300; it++)
+        ck_assert_int_eq(gmoe_em_iterate(w, &err), GMOE_SUCCESS);
+    /* At the maximum now; recompute the exact Fisher matrix. */
+    w->fisher_ok = 0;
+    ck_assert_int_eq(em_estep(w), GMOE_SUCCESS);
+    double ll0 = gmoe_em_loglik(w), beta0 = w->m->beta0[0];
+    size_t P = w->g.P, f0 = w->g.free[0];
+    double h = sqrt(1e-7 * (double)n / w->g.fisher[f0 * P + f0]);
+    for (size_t s = 0; s < P; s++)
+        w->g.grad[s] = w->g.fisher[s * P + f0] * h; /* Newton direction h e_f0 */
+    size_t reverts = w->reverts;
+    ck_assert_int_eq(gmoe_em_iterate(w, &err), GMOE_SUCCESS);
+    ck_assert_uint_eq(w->reverts, reverts + 1);
+    ck_assert_msg(fabs(w->m->beta0[0] - beta0) <= 1e-9 * fmax(1, fabs(beta0)),
+                  "gate not restored: beta0 %.15g, before %.15g", w->m->beta0[0], beta0);
+    ck_assert_msg(gmoe_em_loglik(w) >= ll0 - 1e-12 * fabs(ll0), "loglik fell: %.15g -> %.15g", ll0,
+                  gmoe_em_loglik(w));
+    double ll;
+    ck_assert_int_eq(gmoe_model_loglik(gmoe_em_model(w), data, &ll, &err), GMOE_SUCCESS);
+    ck_assert_msg(fabs(ll - gmoe_em_loglik(w)) <= 1e-9 * fabs(ll), "loglik %.15g, model's %.15g",
+                  gmoe_em_loglik(w), ll);
+    gmoe_em_free(w);
+    gmoe_model_free(truth);
+    gmoe_data_free(data);
+}
+END_TEST
+
 static Suite *em_suite(void)
 {
     Suite *s = suite_create("em");
@@ -680,6 +722,7 @@ static Suite *em_suite(void)
     tcase_add_loop_test(tc, test_mstep_experts_weighted, 0, EM_NFAMILIES);
     tcase_add_test(tc, test_var_exact_softmax);
     tcase_add_test(tc, test_var_exact_degenerate);
+    tcase_add_test(tc, test_unchecked_gate_revert);
     suite_add_tcase(s, tc);
     return s;
 }
