@@ -117,8 +117,9 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     size_t gws = w->m ? gmoe__gate_work_size(w->m) : 0;
     size_t blk = 4 * B * k + 5 * B + B * d + B * k * q + B * k + B * q * (q + 1) / 2 + gws;
     w->lw = malloc(blk * sizeof(double));
-    /* Expert statistics: Sr, Ssq (k), Sxx (k*q*q), Sxy (k*q), coef (q), mat (q*q). */
-    w->Sr = calloc(2 * k + k * q * q + k * q + q + q * q, sizeof(double));
+    /* Expert statistics: Sr, Ssq (k), Sxx (k*q*q), Sxy (k*q), coef (q), mat (q*q), cref
+     * (k*q). */
+    w->Sr = calloc(2 * k + k * q * q + k * q + q + q * q + k * q, sizeof(double));
     w->xbar = calloc(2 * d, sizeof(double));
     if (!w->m || !w->trial || !w->r || !w->lw || !w->Sr || !w->xbar ||
         em_gate_sys_alloc(&w->g, k, d) != GMOE_SUCCESS) {
@@ -143,6 +144,7 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     w->Sxy = w->Sxx + k * q * q;
     w->coef = w->Sxy + k * q;
     w->mat = w->coef + q;
+    w->cref = w->mat + q * q;
     w->xsd = w->xbar + d;
     /* SQUAREM vectors: gate theta (P, at most k*q + 1), a (k*d), b (k), log var (k). */
     w->npar = k * q + 1 + k * d + 2 * k;
@@ -217,6 +219,9 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->started = 0;
     w->resp_given = 0;
     w->fisher_ok = 0;
+    w->gate_unchecked = 0;
+    w->reverts = 0;
+    w->fisher_drift = 0;
     return GMOE_SUCCESS;
 }
 
@@ -249,7 +254,7 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
     size_t newton = w->par.gate_newton;
     w->par.gate_newton = newton < 25 ? 25 : newton;
     if (!rc) rc = em_mstep_experts(w);
-    if (!rc) rc = em_mstep_gate(w);
+    if (!rc) rc = em_mstep_gate(w, 0);
     em_gate_sys_setup(&w->g, w->k, w->d, w->gate, !w->par.fix_tau);
     w->par.gate_newton = newton;
     w->m->topk = K;
@@ -262,15 +267,29 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
     return GMOE_SUCCESS;
 }
 
-/* One EM map: M-step from the current E-step statistics, then the E-step at the new point. */
+/* One EM map: M-step from the current E-step statistics, then the E-step at the new point.
+ * A gate step taken without checking Q is checked here by the log-likelihood: if it fell
+ * (beyond rounding), the gate goes back to the last checked point; the expert update alone
+ * (an exact M-step of the experts) never lowers the log-likelihood. */
 static int em_map(gmoe_em *w)
 {
+    double ll0 = w->ll;
     int rc = em_mstep_experts(w);
-    if (!rc) rc = em_mstep_gate(w);
+    if (!rc) rc = em_mstep_gate(w, 1);
     if (rc) return rc;
     em_mstep_variances(w);
     w->maps++;
-    return em_estep(w);
+    rc = em_estep(w);
+    if (w->gate_unchecked) {
+        w->gate_unchecked = 0;
+        if (rc || !(w->ll >= ll0 - 1e-12 * fabs(ll0))) {
+            em_theta_to_gate(w, w->g.safe, w->m);
+            w->fisher_ok = 0;
+            w->reverts++;
+            rc = em_estep(w);
+        }
+    }
+    return rc;
 }
 
 static void pack(const gmoe_em *w, double *p)

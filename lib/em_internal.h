@@ -24,6 +24,7 @@ typedef struct em_gate_sys {
     double *theta;  /* P: accepted point */
     double *trial;  /* P: trial point */
     double *dir;    /* P: Newton direction */
+    double *safe;   /* P: last point whose Q was checked, before an unchecked step */
 } em_gate_sys;
 
 struct gmoe_em {
@@ -46,16 +47,19 @@ struct gmoe_em {
     double *mxb;    /* B   row maxima */
     double *smb;    /* B   row log-sum-exps */
     double *xc;     /* B*d centred covariates */
-    double *yc;     /* B   centred responses */
+    double *yc;     /* B   residuals of one expert about its reference line */
     double *phi;    /* B*k*q gate Jacobian features: phi[(j*q + a)*B + r] */
     double *psi;    /* B*k derivative of the score in log(tau) */
     int phi_shared; /* phi of expert 0 serves every expert (linear scores) */
     double *pp;     /* B*q(q+1)/2 products phi_a phi_b of the shared features */
     double *gwork;  /* gmoe__gate_work_size() scratch for gmoe__gate_log_block */
 
-    /* Expert sufficient statistics on centred data (x - xbar, y - ybar), per expert:
-     * Sr = sum r, Sxx = sum r z z' with z = (1, x - xbar) (q*q), Sxy = sum r z (y - ybar). */
-    double *Sr, *Sxx, *Sxy, *Ssq; /* Ssq: weighted squared residuals (variance pass) */
+    /* Expert sufficient statistics on centred data, per expert, with z = (1, x - xbar) and the
+     * residuals e = y - ybar - cref_j'z about a reference line (the expert's line at the
+     * E-step): Sr = sum r, Sxx = sum r z z' (q*q), Sxy = sum r z e (q), Ssq = sum r e^2. After
+     * the expert M-step Ssq holds the weighted squared residuals of the new lines. */
+    double *Sr, *Sxx, *Sxy, *Ssq;
+    double *cref; /* k*q: reference lines (ybar + cref_j'z) of the last E-step */
     double *xbar, *xsd;
     double ybar, yvar, var_floor;
     double *coef; /* q: solve scratch */
@@ -72,24 +76,32 @@ struct gmoe_em {
     size_t iter, maps;
     gmoe_fit_status status;
     int started;
-    int resp_given; /* em_estep: take w->r as given instead of computing it */
-    int fisher_ok;  /* g.fisher belongs to the current gate of m (set by the passes; cleared
-                       whenever the gate of m is changed otherwise) */
+    int resp_given;      /* em_estep: take w->r as given instead of computing it */
+    int gate_unchecked;  /* the last gate M-step took a step without evaluating Q */
+    size_t reverts;      /* unchecked gate steps undone (the log-likelihood fell) */
+    double fisher_drift; /* RMS change of the gate scores, sqrt(decrement / n), summed over the
+                            unchecked gate steps since g.fisher was computed */
+    int fisher_ok;       /* g.fisher may serve the current gate of m: computed there, or at a
+                            gate at most fisher_drift away after unchecked steps (set by the
+                            passes; cleared whenever the gate of m is changed otherwise) */
 };
 
 /* estep.c: the E-step pass at w->m: fills w->r, w->ll, the expert statistics and the gate
  * statistics (gradient, Fisher matrix, Q) at the current gate. */
 int em_estep(gmoe_em *w);
 /* estep.c: gate statistics (Q, gradient, Fisher) of model gm with the stored
- * responsibilities; with_var also accumulates the experts' weighted squared residuals
- * under w->m's expert parameters. Returns GMOE_ENUMERIC if Q is -inf (a top-K selection
- * dropped an expert that carries responsibility). */
-int em_gate_pass(gmoe_em *w, const gmoe_model *gm, int with_var);
+ * responsibilities. Returns GMOE_ENUMERIC if Q is -inf (a top-K selection dropped an expert
+ * that carries responsibility). */
+int em_gate_pass(gmoe_em *w, const gmoe_model *gm);
 
 /* mstep.c */
-int em_mstep_experts(gmoe_em *w);    /* (a, b) from the sufficient statistics */
+int em_mstep_experts(gmoe_em *w);    /* (a, b) and their squared residuals (Ssq) */
 void em_mstep_variances(gmoe_em *w); /* var from Ssq, floored */
-int em_mstep_gate(gmoe_em *w);       /* Fisher scoring with step halving */
+/* Fisher scoring with step halving. With unchecked != 0 a Newton step whose predicted gain is
+ * small is taken without evaluating Q there (no pass over the data): w->gate_unchecked is
+ * set, g.safe holds the last checked point, and the caller must check the log-likelihood of
+ * the next E-step and return the gate to g.safe if it fell. */
+int em_mstep_gate(gmoe_em *w, int unchecked);
 void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta);
 void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m);
 int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d);

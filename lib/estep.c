@@ -247,8 +247,12 @@ GMOE_KERNEL static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0,
     return ll;
 }
 
-/* Weighted sums for the experts' least squares on centred data, from the block's
- * responsibilities rb: Sr, Sxx (upper triangle) and Sxy with z = (1, x - xbar). */
+/* Weighted sums for the experts' least squares, from the block's responsibilities rb, with
+ * z = (1, x - xbar) and each expert's residuals e = y - ybar - cref_j'z about its reference
+ * line (the expert's current line): Sr, Sxx (upper triangle), Sxy = sum r z e and
+ * Ssq = sum r e^2. The M-step moves the line by the solution of Sxx delta = Sxy and gets the
+ * new weighted squared residuals as Ssq - 2 delta'Sxy + delta'Sxx delta, with no second pass;
+ * residuals about the current line keep the cancellation small (delta -> 0 at convergence). */
 GMOE_KERNEL static void block_expert_stats(gmoe_em *w, size_t i0, size_t mr)
 {
     size_t n = w->n, k = w->k, d = w->d, q = w->q;
@@ -259,23 +263,36 @@ GMOE_KERNEL static void block_expert_stats(gmoe_em *w, size_t i0, size_t mr)
         for (size_t r = 0; r < mr; r++)
             w->xc[t * B + r] = x[t * n + i0 + r] - xb;
     }
-#pragma omp simd
-    for (size_t r = 0; r < mr; r++)
-        w->yc[r] = y[i0 + r] - w->ybar;
+    double *e = w->yc;
     for (size_t j = 0; j < k; j++) {
-        const double *rj = w->rb + j * B;
+        const double *rj = w->rb + j * B, *cj = w->cref + j * q;
         double *Sxx = w->Sxx + j * q * q, *Sxy = w->Sxy + j * q;
-        double s0 = 0;
-#pragma omp simd reduction(+ : s0)
+        double c0 = w->ybar + cj[0];
+#pragma omp simd
         for (size_t r = 0; r < mr; r++)
+            e[r] = y[i0 + r] - c0;
+        for (size_t t = 0; t < d; t++) {
+            const double *xt = w->xc + t * B;
+            double ct = cj[1 + t];
+#pragma omp simd
+            for (size_t r = 0; r < mr; r++)
+                e[r] -= ct * xt[r];
+        }
+        double s0 = 0, s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2)
+        for (size_t r = 0; r < mr; r++) {
             s0 += rj[r];
+            s1 += rj[r] * e[r];
+            s2 += rj[r] * e[r] * e[r];
+        }
         w->Sr[j] += s0;
+        w->Ssq[j] += s2;
         Sxx[0] += s0;
-        Sxy[0] += dot(rj, w->yc, mr);
+        Sxy[0] += s1;
         for (size_t a = 0; a < d; a++) {
             const double *xa = w->xc + a * B;
             Sxx[1 + a] += dot(rj, xa, mr);
-            Sxy[1 + a] += dot3(rj, xa, w->yc, mr);
+            Sxy[1 + a] += dot3(rj, xa, e, mr);
             for (size_t b = a; b < d; b++)
                 Sxx[(1 + a) * q + 1 + b] += dot3(rj, xa, w->xc + b * B, mr);
         }
@@ -289,6 +306,20 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
     memset(w->Sr, 0, k * sizeof(double));
     memset(w->Sxx, 0, k * q * q * sizeof(double));
     memset(w->Sxy, 0, k * q * sizeof(double));
+    memset(w->Ssq, 0, k * sizeof(double));
+    /* Reference lines of the residuals: the experts' current lines in the centred frame;
+     * given responsibilities (a start) use the mean of y, as the expert lines mean nothing. */
+    size_t d = w->d;
+    for (size_t j = 0; j < k; j++) {
+        double *cj = w->cref + j * q;
+        memset(cj, 0, q * sizeof(double));
+        if (w->resp_given) continue;
+        cj[0] = m->b[j] - w->ybar;
+        for (size_t t = 0; t < d; t++) {
+            cj[0] += m->a[j * d + t] * w->xbar[t];
+            cj[1 + t] = m->a[j * d + t];
+        }
+    }
     /* The Fisher matrix depends on the gate alone: the one of the last gate pass still holds
      * when the gate has not moved since. */
     int fisher = !w->fisher_ok;
@@ -314,40 +345,29 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
             for (size_t b = 0; b < a; b++)
                 S[a * q + b] = S[b * q + a];
     }
-    if (fisher) gate_stats_symmetrize(&w->g);
+    if (fisher) {
+        gate_stats_symmetrize(&w->g);
+        w->fisher_drift = 0;
+    }
     w->fisher_ok = 1;
     w->g.Q = Q;
     w->ll = ll;
     return isfinite(ll) ? GMOE_SUCCESS : GMOE_ENUMERIC;
 }
 
-GMOE_KERNEL int em_gate_pass(gmoe_em *w, const gmoe_model *gm, int with_var)
+GMOE_KERNEL int em_gate_pass(gmoe_em *w, const gmoe_model *gm)
 {
-    size_t n = w->n, k = w->k;
-    const double *y = w->data->y;
+    size_t n = w->n;
     gate_stats_zero(&w->g, 1);
-    if (with_var) memset(w->Ssq, 0, k * sizeof(double));
     double Q = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;
         int rc = gmoe__gate_block(gm, w->data, i0, mr, w->lw, w->gb, B, w->gwork);
         if (rc) return rc;
         Q += gate_accumulate(w, gm, i0, mr, w->r + i0, n, 1);
-        if (!with_var) continue;
-        for (size_t j = 0; j < k; j++) {
-            const double *rj = w->r + j * n + i0;
-            double *mu = w->u;
-            block_means(w, w->m, j, i0, mr, mu);
-            double s = 0;
-#pragma omp simd reduction(+ : s)
-            for (size_t r = 0; r < mr; r++) {
-                double res = y[i0 + r] - mu[r];
-                s += rj[r] * res * res;
-            }
-            w->Ssq[j] += s;
-        }
     }
     gate_stats_symmetrize(&w->g);
+    w->fisher_drift = 0;
     w->g.Q = Q;
     return isfinite(Q) ? GMOE_SUCCESS : GMOE_ENUMERIC;
 }

@@ -568,6 +568,137 @@ START_TEST(test_mstep_experts_weighted)
 }
 END_TEST
 
+/* The variances come from sufficient statistics (no residual pass): along plain EM
+ * iterations every var_j must match the exact weighted mean squared residual of the new
+ * expert line under the previous E-step's responsibilities (summed here in long double),
+ * or the floor, to 1e-9 relative. */
+static void check_var_exact(const gmoe_data *data, const gmoe_model *start, size_t iters,
+                            const char *what)
+{
+    size_t n = data->n, k = gmoe_model_k(start);
+    gmoe_em_params par = gmoe_em_default_params();
+    par.accel = 0;
+    par.tol = 0;
+    par.max_iter = iters + 1;
+    gmoe_em *w = gmoe_em_alloc(n, 1, k, gmoe_model_gate(start));
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_em_init(w, data, start, &par, &err), GMOE_SUCCESS);
+    long double ym = 0, yv = 0;
+    for (size_t i = 0; i < n; i++)
+        ym += data->y[i];
+    ym /= (long double)n;
+    for (size_t i = 0; i < n; i++)
+        yv += (data->y[i] - ym) * (data->y[i] - ym);
+    double floor = 1e-6 * (double)(yv / (long double)n);
+    double *rprev = malloc(n * k * sizeof(double));
+    for (size_t it = 1; it <= iters; it++) {
+        memcpy(rprev, w->r, n * k * sizeof(double));
+        ck_assert_int_eq(gmoe_em_iterate(w, &err), GMOE_SUCCESS);
+        const gmoe_model *m = gmoe_em_model(w);
+        for (size_t j = 0; j < k; j++) {
+            long double sw = 0, ss = 0;
+            double a, b, v;
+            gmoe_model_get_expert(m, j, NULL, NULL, &a, &b, &v);
+            for (size_t i = 0; i < n; i++) {
+                long double res = (long double)data->y[i] - (long double)a * data->x[i] - b;
+                sw += rprev[j * n + i];
+                ss += rprev[j * n + i] * res * res;
+            }
+            if (!(sw > 0)) continue;
+            double vref = fmax((double)(ss / sw), floor);
+            ck_assert_msg(fabs(v - vref) <= 1e-9 * vref,
+                          "%s iteration %zu expert %zu: var = %.15g, exact residual %.15g "
+                          "(floor %.3g)",
+                          what, it, j, v, vref, floor);
+        }
+    }
+    free(rprev);
+    gmoe_em_free(w);
+}
+
+START_TEST(test_var_exact_softmax)
+{
+    gmoe_model *truth = em_truth(EM_SOFTMAX, 3);
+    gmoe_data *data = em_simulate(truth, 2000, -2, 2, 5);
+    gmoe_model *start = poor_start(EM_SOFTMAX, 3);
+    check_var_exact(data, start, 20, "softmax poor start");
+    check_var_exact(data, truth, 5, "softmax truth start");
+    gmoe_model_free(start);
+    gmoe_model_free(truth);
+    gmoe_data_free(data);
+}
+END_TEST
+
+/* An expert with a variance a few times the floor (1e-6 var(y)) on a large offset of y: the
+ * cancellation case of variances from sums of squares. */
+START_TEST(test_var_exact_degenerate)
+{
+    size_t n = 2000;
+    gmoe_model *truth = gmoe_model_alloc(2, 1, GMOE_GATE_SOFTMAX);
+    double b1 = -4, b0 = 0, a0 = 2, a1 = -1;
+    gmoe_model_set_expert(truth, 0, 0, &b1, &a0, 1000, 1.0);
+    gmoe_model_set_expert(truth, 1, 0, &b0, &a1, 1000, 1.0);
+    gmoe_data *data = em_simulate(truth, n, -2, 2, 17);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 19);
+    /* Expert 0's points (x < 0) get noise of sd 2e-3 (var(y) is about 1.5). */
+    for (size_t i = 0; i < n; i++) {
+        double x = data->x[i];
+        data->y[i] = x < 0 ? 1000 + 2 * x + gsl_ran_gaussian(rng, 2e-3)
+                           : 1000 - x + gsl_ran_gaussian(rng, 1.0);
+    }
+    gmoe_model *start = gmoe_model_clone(truth);
+    gmoe_model_set_expert(start, 0, 0.2, &b1, &a0, 1000.01, 1e-4);
+    check_var_exact(data, start, 20, "near-floor expert");
+    gsl_rng_free(rng);
+    gmoe_model_free(start);
+    gmoe_model_free(truth);
+    gmoe_data_free(data);
+}
+END_TEST
+
+/* A gate Newton step with a small predicted gain is taken without evaluating Q; the next
+ * E-step checks the log-likelihood. Force a bad unchecked step at the maximum (a made-up
+ * gradient along the first gate intercept) and check that the map undoes it: the gate comes
+ * back, the log-likelihood does not fall, and it is that of the reported model. */
+START_TEST(test_unchecked_gate_revert)
+{
+    size_t n = 1000, k = 3;
+    gmoe_model *truth = em_truth(EM_SOFTMAX, k);
+    gmoe_data *data = em_simulate(truth, n, -2, 2, 23);
+    gmoe_em_params par = gmoe_em_default_params();
+    par.accel = 0;
+    par.tol = 0;
+    gmoe_em *w = gmoe_em_alloc(n, 1, k, GMOE_GATE_SOFTMAX);
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_em_init(w, data, truth, &par, &err), GMOE_SUCCESS);
+    for (int it = 0; it < 300; it++)
+        ck_assert_int_eq(gmoe_em_iterate(w, &err), GMOE_SUCCESS);
+    /* At the maximum now; recompute the exact Fisher matrix. */
+    w->fisher_ok = 0;
+    ck_assert_int_eq(em_estep(w), GMOE_SUCCESS);
+    double ll0 = gmoe_em_loglik(w), beta0 = w->m->beta0[0];
+    size_t P = w->g.P, f0 = w->g.free[0];
+    double h = sqrt(1e-7 * (double)n / w->g.fisher[f0 * P + f0]);
+    for (size_t s = 0; s < P; s++)
+        w->g.grad[s] = w->g.fisher[s * P + f0] * h; /* Newton direction h e_f0 */
+    size_t reverts = w->reverts;
+    ck_assert_int_eq(gmoe_em_iterate(w, &err), GMOE_SUCCESS);
+    ck_assert_uint_eq(w->reverts, reverts + 1);
+    ck_assert_msg(fabs(w->m->beta0[0] - beta0) <= 1e-9 * fmax(1, fabs(beta0)),
+                  "gate not restored: beta0 %.15g, before %.15g", w->m->beta0[0], beta0);
+    ck_assert_msg(gmoe_em_loglik(w) >= ll0 - 1e-12 * fabs(ll0), "loglik fell: %.15g -> %.15g", ll0,
+                  gmoe_em_loglik(w));
+    double ll;
+    ck_assert_int_eq(gmoe_model_loglik(gmoe_em_model(w), data, &ll, &err), GMOE_SUCCESS);
+    ck_assert_msg(fabs(ll - gmoe_em_loglik(w)) <= 1e-9 * fabs(ll), "loglik %.15g, model's %.15g",
+                  gmoe_em_loglik(w), ll);
+    gmoe_em_free(w);
+    gmoe_model_free(truth);
+    gmoe_data_free(data);
+}
+END_TEST
+
 static Suite *em_suite(void)
 {
     Suite *s = suite_create("em");
@@ -589,6 +720,9 @@ static Suite *em_suite(void)
     tcase_add_loop_test(tc, test_mstep_experts_d1, 0, EM_NFAMILIES);
     tcase_add_loop_test(tc, test_mstep_experts_d2, 0, EM_NFAMILIES);
     tcase_add_loop_test(tc, test_mstep_experts_weighted, 0, EM_NFAMILIES);
+    tcase_add_test(tc, test_var_exact_softmax);
+    tcase_add_test(tc, test_var_exact_degenerate);
+    tcase_add_test(tc, test_unchecked_gate_revert);
     suite_add_tcase(s, tc);
     return s;
 }
