@@ -136,92 +136,19 @@ int cli_isatty(FILE *fp)
 
 int cli_outfile_open(cli_outfile *of, const char *path)
 {
-    memset(of, 0, sizeof *of);
-    of->path = path;
-    if (strcmp(path, "-") == 0) {
-        of->fp = stdout;
-        return 0;
-    }
-    size_t size = strlen(path) + 48;
-    if (!(of->tmp = malloc(size))) {
-        cli_error("%s: out of memory", path);
-        return CLI_EXIT_ERROR;
-    }
-    /* O_EXCL: never write through a file (or a symbolic link) that is already there. The
-     * mode leaves the permissions to the umask, as fopen would. */
-    int fd = -1;
-    for (unsigned tries = 0; fd < 0 && tries < 100; tries++) {
-        snprintf(of->tmp, size, "%s.tmp.%ld.%u", path, (long)getpid(), tries);
-        fd = open(of->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd >= 0 && !(of->fp = fdopen(fd, "w"))) {
-        int e = errno;
-        close(fd);
-        remove(of->tmp);
-        errno = e;
-    }
-    if (!of->fp) {
-        cli_error("%s: cannot write: %s", path, strerror(errno));
-        free(of->tmp);
-        memset(of, 0, sizeof *of);
-        return CLI_EXIT_ERROR;
-    }
-    return 0;
+    gmoe_error err;
+    return gmoe_outfile_open(of, path, &err) ? cli_lib_error(&err) : 0;
 }
 
 int cli_outfile_commit(cli_outfile *of)
 {
-    if (!of->fp) return 0;
-    if (!of->tmp) {
-        int bad = ferror(of->fp) != 0, e = 0;
-        if (fflush(of->fp) != 0) {
-            bad = 1;
-            e = errno;
-        }
-        of->fp = NULL;
-        if (!bad) return 0;
-        if (e)
-            cli_error("standard output: write error: %s", strerror(e));
-        else
-            cli_error("standard output: write error");
-        return CLI_EXIT_ERROR;
-    }
-    /* An earlier failed write shows only in ferror, its errno long gone (e = 0: reason
-     * unknown); a flush of what is still buffered usually fails again and says why. */
-    int bad = ferror(of->fp) != 0, e = 0;
-    if (fflush(of->fp) != 0 || (!bad && fsync(fileno(of->fp)) != 0)) {
-        bad = 1;
-        e = errno;
-    }
-    if (fclose(of->fp) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    of->fp = NULL;
-    if (!bad && rename(of->tmp, of->path) != 0) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        if (e)
-            cli_error("%s: write failed: %s", of->path, strerror(e));
-        else
-            cli_error("%s: write failed", of->path);
-        cli_outfile_abort(of);
-        return CLI_EXIT_ERROR;
-    }
-    free(of->tmp);
-    memset(of, 0, sizeof *of);
-    return 0;
+    gmoe_error err;
+    return gmoe_outfile_commit(of, &err) ? cli_lib_error(&err) : 0;
 }
 
 void cli_outfile_abort(cli_outfile *of)
 {
-    if (of->fp && of->tmp) fclose(of->fp);
-    if (of->tmp) remove(of->tmp);
-    free(of->tmp);
-    memset(of, 0, sizeof *of);
+    gmoe_outfile_abort(of);
 }
 
 /* ---------------------------------------------------------------- shared options */

@@ -56,11 +56,7 @@ int cli_isatty(FILE *fp);
  * renamed). A failed or interrupted command thus never leaves a half-written file under the
  * target's name, nor destroys a previous one. Path "-" is standard output, written directly.
  * The library's writers (gmoe_model_write, gmoe_csv_write) do the same for their files. */
-typedef struct cli_outfile {
-    FILE *fp;         /* where to write */
-    const char *path; /* the target (borrowed) */
-    char *tmp;        /* the temporary file (owned), or NULL for standard output */
-} cli_outfile;
+typedef gmoe_outfile cli_outfile; /* gmoe_file.h, with the errors printed */
 
 /* Open. On failure print "gmoe: PATH: cannot write: REASON" and return CLI_EXIT_ERROR. */
 int cli_outfile_open(cli_outfile *of, const char *path);

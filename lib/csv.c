@@ -565,7 +565,7 @@ done:
 
 /* ------------------------------------------------------------------------- writing */
 
-static int put_bytes(gmoe__outfile *of, const char *name, const char *b, size_t n, gmoe_error *err)
+static int put_bytes(gmoe_outfile *of, const char *name, const char *b, size_t n, gmoe_error *err)
 {
     if (fwrite(b, 1, n, of->fp) == n) return GMOE_SUCCESS;
     return gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", name, strerror(errno));
@@ -594,12 +594,12 @@ int gmoe_csv_write(const char *path, const gmoe_data *data, gmoe_error *err)
         }
     }
 
-    gmoe__outfile of;
-    int rc = gmoe__outfile_open(&of, path, err);
+    gmoe_outfile of;
+    int rc = gmoe_outfile_open(&of, path, err);
     if (rc) return rc;
     char *buf = malloc(CSV_WBUF);
     if (!buf) {
-        gmoe__outfile_abort(&of);
+        gmoe_outfile_abort(&of);
         return gmoe_error_set(err, GMOE_ENOMEM, "%s: out of memory", name);
     }
     size_t len = 0;
@@ -637,8 +637,8 @@ int gmoe_csv_write(const char *path, const gmoe_data *data, gmoe_error *err)
 done:
     free(buf);
     if (rc) {
-        gmoe__outfile_abort(&of);
+        gmoe_outfile_abort(&of);
         return rc;
     }
-    return gmoe__outfile_commit(&of, err);
+    return gmoe_outfile_commit(&of, err);
 }

@@ -7,6 +7,7 @@
 
 #include "gmoe_error.h"
 #include "gmoe_data.h"
+#include "gmoe_file.h"
 #include "gmoe_model.h"
 #include "gmoe_sim.h"
 #include "gmoe_csv.h"

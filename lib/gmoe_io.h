@@ -48,7 +48,7 @@
  *   truth.json: expert 1: Gamma is not positive definite
  * Writing refuses non-finite parameters (JSON has no NaN or infinity) with GMOE_EINVAL,
  *   fit.json: experts[0].var: cannot write a non-finite value (nan)
- * and reports file system errors as gmoe__outfile does ("fit.json: cannot write: ..."). */
+ * and reports file system errors as gmoe_outfile does ("fit.json: cannot write: ..."). */
 #ifndef GMOE_IO_H
 #define GMOE_IO_H
 

@@ -56,16 +56,6 @@ int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size
 double gmoe__act(gmoe_act act, double t);
 double gmoe__act_deriv(gmoe_act act, double t);
 
-/* Atomic file output: open a temporary file beside path (path "-": stdout), then commit
- * (flush, fsync, close, rename over path) or abort (close, remove the temporary). */
-typedef struct gmoe__outfile {
-    FILE *fp;
-    char *path;
-    char *tmp; /* NULL for stdout */
-} gmoe__outfile;
-int gmoe__outfile_open(gmoe__outfile *of, const char *path, gmoe_error *err);
-int gmoe__outfile_commit(gmoe__outfile *of, gmoe_error *err);
-void gmoe__outfile_abort(gmoe__outfile *of);
 
 /* The model file format version this library reads and writes (key "gmoe_model"). */
 #define GMOE__MODEL_FORMAT 1

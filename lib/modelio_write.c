@@ -326,12 +326,12 @@ int gmoe_model_write(const char *path, const gmoe_model *m, const gmoe_fit_recor
     gmoe_error derr;
     int rc = gmoe_model_dumps(m, fit, &text, &derr);
     if (rc) return gmoe_error_set(err, rc, "%s: %s", name, derr.msg);
-    gmoe__outfile of;
-    rc = gmoe__outfile_open(&of, path, err);
+    gmoe_outfile of;
+    rc = gmoe_outfile_open(&of, path, err);
     if (!rc) {
         /* A failed fputs leaves the stream's error flag set, which commit reports. */
         fputs(text, of.fp);
-        rc = gmoe__outfile_commit(&of, err);
+        rc = gmoe_outfile_commit(&of, err);
     }
     free(text);
     return rc;

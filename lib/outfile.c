@@ -2,68 +2,82 @@
  * leaves the previous file intact, never a half-written one. */
 #include <config.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "internal.h"
+#include "gmoe_file.h"
 
-int gmoe__outfile_open(gmoe__outfile *of, const char *path, gmoe_error *err)
+int gmoe_outfile_open(gmoe_outfile *of, const char *path, gmoe_error *err)
 {
     memset(of, 0, sizeof *of);
     if (strcmp(path, "-") == 0) {
         of->fp = stdout;
         return GMOE_SUCCESS;
     }
-    size_t len = strlen(path);
+    size_t len = strlen(path), size = len + 48;
     of->path = malloc(len + 1);
-    of->tmp = malloc(len + 32);
+    of->tmp = malloc(size);
     if (!of->path || !of->tmp) {
-        gmoe__outfile_abort(of);
+        gmoe_outfile_abort(of);
         return gmoe_error_set(err, GMOE_ENOMEM, "%s: out of memory", path);
     }
     memcpy(of->path, path, len + 1);
-    snprintf(of->tmp, len + 32, "%s.tmp.%ld", path, (long)getpid());
-    of->fp = fopen(of->tmp, "w");
+    /* O_EXCL: never write through a file (or a symbolic link) that is already there. The
+     * mode leaves the permissions to the umask, as fopen would. */
+    int fd = -1;
+    for (unsigned tries = 0; fd < 0 && tries < 100; tries++) {
+        snprintf(of->tmp, size, "%s.tmp.%ld.%u", path, (long)getpid(), tries);
+        fd = open(of->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd >= 0 && !(of->fp = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        remove(of->tmp);
+        errno = e;
+    }
     if (!of->fp) {
         int e = errno;
-        gmoe__outfile_abort(of);
+        free(of->path);
+        free(of->tmp);
+        memset(of, 0, sizeof *of);
         return gmoe_error_set(err, GMOE_EIO, "%s: cannot write: %s", path, strerror(e));
     }
     return GMOE_SUCCESS;
 }
 
-int gmoe__outfile_commit(gmoe__outfile *of, gmoe_error *err)
+int gmoe_outfile_commit(gmoe_outfile *of, gmoe_error *err)
 {
+    if (!of->fp) return GMOE_SUCCESS;
+    /* An earlier failed write shows only in ferror, its errno long gone (e = 0: reason
+     * unknown); a flush of what is still buffered usually fails again and says why. */
+    int bad = ferror(of->fp) != 0, e = 0;
     if (!of->tmp) {
-        int bad = fflush(of->fp) != 0 || ferror(of->fp);
+        if (fflush(of->fp) != 0) bad = 1, e = errno;
         of->fp = NULL;
-        if (bad) return gmoe_error_set(err, GMOE_EIO, "standard output: write error");
-        return GMOE_SUCCESS;
+        if (!bad) return GMOE_SUCCESS;
+        return gmoe_error_set(err, GMOE_EIO, "standard output: write error%s%s", e ? ": " : "",
+                              e ? strerror(e) : "");
     }
-    int bad = fflush(of->fp) != 0 || ferror(of->fp) || fsync(fileno(of->fp)) != 0;
-    int e = errno;
-    if (fclose(of->fp) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
+    if (fflush(of->fp) != 0 || (!bad && fsync(fileno(of->fp)) != 0)) bad = 1, e = errno;
+    if (fclose(of->fp) != 0 && !bad) bad = 1, e = errno;
     of->fp = NULL;
-    if (!bad && rename(of->tmp, of->path) != 0) {
-        bad = 1;
-        e = errno;
-    }
+    if (!bad && rename(of->tmp, of->path) != 0) bad = 1, e = errno;
     if (bad) {
-        gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", of->path, strerror(e));
-        gmoe__outfile_abort(of);
+        gmoe_error_set(err, GMOE_EIO, "%s: write failed%s%s", of->path, e ? ": " : "",
+                       e ? strerror(e) : "");
+        gmoe_outfile_abort(of);
         return GMOE_EIO;
     }
     free(of->path);
     free(of->tmp);
-    of->path = of->tmp = NULL;
+    memset(of, 0, sizeof *of);
     return GMOE_SUCCESS;
 }
 
-void gmoe__outfile_abort(gmoe__outfile *of)
+void gmoe_outfile_abort(gmoe_outfile *of)
 {
     if (of->fp && of->tmp) fclose(of->fp);
     if (of->tmp) remove(of->tmp);

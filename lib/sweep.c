@@ -259,13 +259,13 @@ static int resume_scan(const gmoe_sweep *sw, const char *path, const char *ident
 static int write_new(const char *path, const gmoe_sweep *sw, const gmoe_sweep_options *opt,
                      const char *ident, const char *columns, gmoe_error *err)
 {
-    gmoe__outfile of;
-    int rc = gmoe__outfile_open(&of, path, err);
+    gmoe_outfile of;
+    int rc = gmoe_outfile_open(&of, path, err);
     if (rc) return rc;
     fprintf(of.fp, "# gmoe %s sweep results\n", gmoe_version());
     if (opt->command) fprintf(of.fp, "# command: %s\n", opt->command);
     fprintf(of.fp, "%s%s", ident, columns);
-    return gmoe__outfile_commit(&of, err);
+    return gmoe_outfile_commit(&of, err);
 }
 
 static int cmp_task(const void *a, const void *b)
