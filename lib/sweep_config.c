@@ -19,12 +19,21 @@ typedef struct cfg_ctx {
     const char *key;
     gmoe_error *err;
     unsigned seen; /* keys given, by index in the key table */
+    /* Lines of the keys that later checks across keys refer to (0: not given). */
+    size_t truth_line, k_line, n_line, design_line;
 } cfg_ctx;
 
 static int bad(cfg_ctx *c, const char *what, const char *value)
 {
     return gmoe_error_set(c->err, GMOE_EPARSE, "%s:%zu: %s: %s (got \"%s\")", c->file, c->line,
                           c->key, what, value);
+}
+
+/* An error about a key's value that the message already shows in full. */
+static int fail_at(cfg_ctx *c, size_t line, const char *key, const char *what)
+{
+    if (!line) return gmoe_error_set(c->err, GMOE_EPARSE, "%s: %s: %s", c->file, key, what);
+    return gmoe_error_set(c->err, GMOE_EPARSE, "%s:%zu: %s: %s", c->file, line, key, what);
 }
 
 static char *dupstr(const char *s)
@@ -113,9 +122,10 @@ static int key_truth(cfg_ctx *c, char *v)
     gmoe_error e;
     int rc;
     if (v[0] == '{') {
-        char name[64];
-        snprintf(name, sizeof name, "%s:%zu", c->file, c->line);
+        char name[512];
+        snprintf(name, sizeof name, "%s:%zu: truth", c->file, c->line);
         rc = gmoe_model_parse(v, name, &c->sw->truth, NULL, NULL, &e);
+        if (rc) return gmoe_error_set(c->err, rc, "%s", e.msg);
     } else {
         char *p = resolve(c->file, v);
         if (!p) return gmoe_error_set(c->err, GMOE_ENOMEM, "out of memory");
@@ -137,7 +147,9 @@ static int key_design(cfg_ctx *c, char *v)
         return bad(c, "expected grid LO HI, uniform LO HI or normal MEAN SD", v);
     if (get_double(c, w[1], &des->p1) || get_double(c, w[2], &des->p2)) return c->err->code;
     gmoe_error e;
-    if (gmoe_design_validate(des, 1, &e) && des->kind != GMOE_DESIGN_GRID) return bad(c, e.msg, v);
+    /* gmoe_design_validate says "design normal: ..."; the key is named once. */
+    if (gmoe_design_validate(des, 1, &e) && des->kind != GMOE_DESIGN_GRID)
+        return fail_at(c, c->line, "design", strncmp(e.msg, "design ", 7) ? e.msg : e.msg + 7);
     if (des->kind == GMOE_DESIGN_GRID && !(des->p1 < des->p2))
         return bad(c, "lo must be below hi", v);
     return GMOE_SUCCESS;
@@ -172,11 +184,12 @@ static int key_metrics(cfg_ctx *c, char *v)
         while (m < 6 && strcmp(w[i], names[m]))
             m++;
         if (m == 6) {
-            char what[160];
+            char what[200];
             snprintf(what, sizeof what,
-                     "unknown metric \"%s\" (loss, loss_pinned, hellinger, tv, params, loglik)",
+                     "unknown metric \"%s\" (known: loss, loss_pinned, hellinger, tv, params, "
+                     "loglik)",
                      w[i]);
-            return bad(c, what, v);
+            return fail_at(c, c->line, "metrics", what);
         }
         c->sw->metrics |= 1u << m;
     }
@@ -208,12 +221,13 @@ static int key_value(cfg_ctx *c, const char *key, char *v)
 {
     gmoe_sweep *sw = c->sw;
     gmoe_fit_params *fp = &sw->fit;
-    if (!strcmp(key, "truth")) return key_truth(c, v);
-    if (!strcmp(key, "design")) return key_design(c, v);
+    if (!strcmp(key, "truth")) return c->truth_line = c->line, key_truth(c, v);
+    if (!strcmp(key, "design")) return c->design_line = c->line, key_design(c, v);
     if (!strcmp(key, "stop")) return key_stop(c, v);
     if (!strcmp(key, "metrics")) return key_metrics(c, v);
     if (!strcmp(key, "theory")) return key_theory(c, v);
     if (!strcmp(key, "k")) {
+        c->k_line = c->line;
         if (get_count(c, v, 1, &sw->k)) return c->err->code;
         if (sw->k > 1000) return bad(c, "at most 1000 experts", v);
         return GMOE_SUCCESS;
@@ -222,7 +236,8 @@ static int key_value(cfg_ctx *c, const char *key, char *v)
         gmoe_error e;
         free(sw->ns);
         sw->ns = NULL;
-        if (gmoe_sweep_parse_sizes(v, &sw->ns, &sw->nn, &e)) return bad(c, e.msg, v);
+        c->n_line = c->line;
+        if (gmoe_sweep_parse_sizes(v, &sw->ns, &sw->nn, &e)) return fail_at(c, c->line, "n", e.msg);
         return GMOE_SUCCESS;
     }
     if (!strcmp(key, "reps")) return get_count(c, v, 1, &sw->reps);
@@ -314,8 +329,7 @@ static int apply_family(cfg_ctx *c, family_keys *fk)
         if (K > gmoe_model_k(m)) return bad(c, "must not exceed k", fk->topk);
         gmoe_model_set_topk(m, K, gmoe_model_topk_select(m));
     } else if (gate == GMOE_GATE_TOPK) {
-        return gmoe_error_set(c->err, GMOE_EPARSE, "%s: topk: missing (required for gate = topk)",
-                              c->file);
+        return fail_at(c, fk->gate_line, "gate", "topk needs the key topk = K");
     }
     if (fk->select_line) {
         gmoe_topk_select sel;
@@ -530,11 +544,14 @@ static int sweep_finish(cfg_ctx *c, family_keys *fk)
     int rc = apply_family(c, fk);
     if (rc) return rc;
     gmoe_gate gt = gmoe_model_gate(sw->truth), gf = gmoe_model_gate(sw->templ);
-    if (gt != gf)
-        return gmoe_error_set(c->err, GMOE_EPARSE,
-                              "%s: gate: the fitted family (%s) differs from the truth's (%s); "
-                              "the Voronoi losses compare models of one family",
-                              c->file, gmoe_gate_name(gf), gmoe_gate_name(gt));
+    if (gt != gf) {
+        char what[256];
+        snprintf(what, sizeof what,
+                 "the fitted family (%s) differs from the truth's (%s); the Voronoi losses "
+                 "compare models of one family",
+                 gmoe_gate_name(gf), gmoe_gate_name(gt));
+        return fail_at(c, fk->gate_line ? fk->gate_line : c->truth_line, "gate", what);
+    }
     if (gf == GMOE_GATE_ACTIVATION && fk->act_line &&
         gmoe_model_act(sw->templ) != gmoe_model_act(sw->truth))
         return gmoe_error_set(c->err, GMOE_EPARSE,
@@ -544,17 +561,21 @@ static int sweep_finish(cfg_ctx *c, family_keys *fk)
                               gmoe_act_name(gmoe_model_act(sw->truth)));
     if (!fk->tau_line) gmoe_model_set_tau(sw->templ, gmoe_model_tau(sw->truth));
     if (!fk->act_line) gmoe_model_set_act(sw->templ, gmoe_model_act(sw->truth));
-    if (sw->fit.init == GMOE_INIT_NEAR_TRUE && sw->k < gmoe_model_k(sw->truth))
-        return gmoe_error_set(c->err, GMOE_EPARSE,
-                              "%s: init: near-true starts need k >= k* (k = %zu, k* = %zu)",
-                              c->file, sw->k, gmoe_model_k(sw->truth));
+    char what[160];
+    if (sw->fit.init == GMOE_INIT_NEAR_TRUE && sw->k < gmoe_model_k(sw->truth)) {
+        snprintf(what, sizeof what, "near-true starts need k >= k* (k = %zu, k* = %zu)", sw->k,
+                 gmoe_model_k(sw->truth));
+        return fail_at(c, c->k_line, "k", what);
+    }
     gmoe_error e;
     if (gmoe_design_validate(&sw->design, d, &e))
-        return gmoe_error_set(c->err, GMOE_EPARSE, "%s: design: %s", c->file, e.msg);
+        return fail_at(c, c->design_line, "design",
+                       strncmp(e.msg, "design ", 7) ? e.msg : e.msg + 7);
     for (size_t i = 0; i < sw->nn; i++)
-        if (sw->ns[i] < sw->k)
-            return gmoe_error_set(c->err, GMOE_EPARSE, "%s: n: size %zu is smaller than k = %zu",
-                                  c->file, sw->ns[i], sw->k);
+        if (sw->ns[i] < sw->k) {
+            snprintf(what, sizeof what, "size %zu is smaller than k = %zu", sw->ns[i], sw->k);
+            return fail_at(c, c->n_line, "n", what);
+        }
     if (!sw->output) {
         /* Default output: the config's name with .csv. */
         size_t len = strlen(sw->path);
@@ -582,7 +603,7 @@ int gmoe_sweep_load(const char *path, gmoe_sweep **out, gmoe_error *err)
     if (!sw->path) rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     if (!rc) rc = read_text(path, &sw->text, err);
     if (!rc && !(work = dupstr(sw->text))) rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
-    cfg_ctx c = {sw, path, 0, "", err, 0};
+    cfg_ctx c = {sw, path, 0, "", err, 0, 0, 0, 0, 0};
     family_keys fk;
     memset(&fk, 0, sizeof fk);
     if (!rc) rc = parse_lines(&c, work, &fk);

@@ -223,9 +223,9 @@ base="truth = $TRUTH\nk = 2\nn = 300\n"
 cfg_err 'e.conf:4: unknown key "kk"' "${base}kk = 3\n"
 cfg_err 'e.conf:2: k: expected an integer >= 1 (got "two")' "truth = $TRUTH\nk = two\nn = 300\n"
 cfg_err 'e.conf:2: k: expected an integer >= 1 (got "0")' "truth = $TRUTH\nk = 0\nn = 300\n"
-cfg_err 'e.conf:3: n: bad size "100:200" (expected N, A:B:M, lin:A:B:M or log:A:B:M, sizes >= 1) (got "300, 100:200")' \
+cfg_err 'e.conf:3: n: bad size "100:200" (expected N, A:B:M, lin:A:B:M or log:A:B:M, sizes >= 1)' \
     "truth = $TRUTH\nk = 2\nn = 300, 100:200\n"
-cfg_err 'e.conf:3: n: bad size "log:0:100:3" (expected N, A:B:M, lin:A:B:M or log:A:B:M, sizes >= 1) (got "log:0:100:3")' \
+cfg_err 'e.conf:3: n: bad size "log:0:100:3" (expected N, A:B:M, lin:A:B:M or log:A:B:M, sizes >= 1)' \
     "truth = $TRUTH\nk = 2\nn = log:0:100:3\n"
 cfg_err 'e.conf: missing key "truth"' "k = 2\nn = 300\n"
 cfg_err 'e.conf: missing key "n"' "truth = $TRUTH\nk = 2\n"
@@ -233,18 +233,20 @@ cfg_err 'e.conf:1: truth: nosuch.json: cannot open: No such file or directory' \
     "truth = nosuch.json\nk = 2\nn = 300\n"
 cfg_err 'e.conf:4: key "k" given twice' "${base}k = 3\n"
 cfg_err 'e.conf:4: tau: only for gate = temperature or activation (got "2")' "${base}tau = 2\n"
-cfg_err 'e.conf: topk: missing (required for gate = topk)' "${base}gate = topk\n"
-cfg_err 'e.conf: init: near-true starts need k >= k* (k = 1, k* = 2)' "truth = $TRUTH\nk = 1\nn = 300\n"
-cfg_err 'e.conf: gate: the fitted family (temperature) differs from the truth'"'"'s (softmax); the Voronoi losses compare models of one family' \
+cfg_err 'e.conf:4: gate: topk needs the key topk = K' "${base}gate = topk\n"
+cfg_err 'e.conf:2: k: near-true starts need k >= k* (k = 1, k* = 2)' "truth = $TRUTH\nk = 1\nn = 300\n"
+cfg_err 'e.conf:4: gate: the fitted family (temperature) differs from the truth'"'"'s (softmax); the Voronoi losses compare models of one family' \
     "${base}gate = temperature\n"
 cfg_err 'e.conf:4: stop: expected per-obs TOL or relative TOL (got "absolute 1e-6")' \
     "${base}stop = absolute 1e-6\n"
-cfg_err 'e.conf:4: metrics: unknown metric "rmse" (loss, loss_pinned, hellinger, tv, params, loglik) (got "loss rmse")' \
+cfg_err 'e.conf:4: metrics: unknown metric "rmse" (known: loss, loss_pinned, hellinger, tv, params, loglik)' \
     "${base}metrics = loss rmse\n"
 cfg_err 'e.conf:4: seed: expected an integer from 1 to 4294967295 (got "0")' "${base}seed = 0\n"
 cfg_err 'e.conf:4: expected key = value (got "reps 4")' "${base}reps 4\n"
 cfg_err 'e.conf:4: reps: missing value' "${base}reps =\n"
-cfg_err 'e.conf: n: size 1 is smaller than k = 2' "truth = $TRUTH\nk = 2\nn = 1, 300\n"
+cfg_err 'e.conf:3: n: size 1 is smaller than k = 2' "truth = $TRUTH\nk = 2\nn = 1, 300\n"
+cfg_err 'e.conf:4: design: normal: sd must be > 0 (got 0)' "${base}design = normal 0 0\n"
+cfg_err 'e.conf:1: truth: experts: missing' 'truth = {"gmoe_model": 1, "gate": "softmax"}\nk = 2\nn = 300\n'
 expect_err 1 "gmoe: nosuch.conf: cannot open: No such file or directory" "$GMOE" sweep nosuch.conf
 
 # ---------------------------------------------------------------- usage errors
