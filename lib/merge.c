@@ -9,7 +9,8 @@
 #include <string.h>
 #include "sweep_internal.h"
 
-/* Quoted lines in messages are cut here, so that two of them and the paths fit. */
+/* Quoted lines in messages are cut here (and end in "..."), so that two of them and the
+ * paths fit in a message. */
 #define QUOTE_MAX 150
 
 /* One input: its text, with every line NUL-terminated in place. */
@@ -176,15 +177,18 @@ static int compare_sig(const char *bname, const char *const *b, const size_t *bl
     if (i == na && i == nb) return GMOE_SUCCESS;
     /* Both lists end with the column line, so they differ before either ends. */
     size_t ib = i < nb ? i : nb - 1, ia = i < na ? i : na - 1;
+    const char *eb = strlen(b[ib]) > QUOTE_MAX ? "..." : "";
+    const char *ea = strlen(a[ia]) > QUOTE_MAX ? "..." : "";
     if (al)
         return gmoe_error_set(err, GMOE_EINVAL,
-                              "%s:%zu: \"%.*s\" does not match %s:%zu: \"%.*s\" (not the same "
-                              "sweep)",
-                              bname, bl[ib], QUOTE_MAX, b[ib], aname, al[ia], QUOTE_MAX, a[ia]);
+                              "%s:%zu: \"%.*s%s\" does not match %s:%zu: \"%.*s%s\" (not the "
+                              "same sweep)",
+                              bname, bl[ib], QUOTE_MAX, b[ib], eb, aname, al[ia], QUOTE_MAX, a[ia],
+                              ea);
     return gmoe_error_set(err, GMOE_EINVAL,
-                          "%s:%zu: \"%.*s\" does not match %s, which gives \"%.*s\" (not the "
-                          "same sweep)",
-                          bname, bl[ib], QUOTE_MAX, b[ib], aname, QUOTE_MAX, a[ia]);
+                          "%s:%zu: \"%.*s%s\" does not match %s, which gives \"%.*s%s\" (not "
+                          "the same sweep)",
+                          bname, bl[ib], QUOTE_MAX, b[ib], eb, aname, QUOTE_MAX, a[ia], ea);
 }
 
 /* Whether two rows have the same fields apart from field skip. */
