@@ -2,7 +2,8 @@
 # gmoe merge end to end: three shards merged equal a whole run (apart from seconds and the
 # command line), rows sorted by (n, rep); files of another seed or config, conflicting copies
 # of a task and torn last lines refused with one-line messages; consistent copies accepted;
-# --config checks completeness; gmoe rate reads the merged file.
+# --config checks completeness; gmoe rate reads the merged file; scripts/slurm-sweep.sh's
+# shard and merge roles give the same file, and it submits the array and a dependent merge.
 . "${srcdir:-.}/tests/testlib.sh"
 
 # body FILE: FILE without its "# command:" line and without the seconds column (the 8th).
@@ -159,6 +160,40 @@ grep -q '^gmoe sweep: 12 tasks (8 resumed, 4 run, 0 failed)' err || fail "comple
 lno=$(grep -n '^# seed: ' shard1.csv | cut -d: -f1)
 expect_err 1 "gmoe: shard1.csv:$lno: \"# seed: 5\" does not match seed6.conf, which gives \"# seed: 6\" (not the same sweep)" \
     "$GMOE" merge --config seed6.conf shard1.csv
+
+# ---------------------------------------------------------------- scripts/slurm-sweep.sh
+# Its two batch roles, run as Slurm would run them (array tasks 0..2 of 3, then the merge),
+# and its submission, with an sbatch that records its arguments.
+SLURM_SWEEP=$GMOE_DATA/../scripts/slurm-sweep.sh
+mkdir -p slurm && cp m.conf slurm/
+(
+    cd slurm || exit 1
+    for i in 0 1 2; do
+        SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_COUNT=3 SLURM_CPUS_PER_TASK=2 GMOE=$GMOE \
+            sh "$SLURM_SWEEP" shard m.conf 2>/dev/null || exit 1
+    done
+    GMOE=$GMOE sh "$SLURM_SWEEP" merge m.conf >rate.txt 2>/dev/null
+) || fail "slurm-sweep.sh shard/merge: exit $?"
+body slurm/m.csv >b8
+checks=$((checks + 1))
+cmp -s b1 b8 || fail "slurm-sweep.sh: merged file: $(diff b1 b8 | head -n 4)"
+grep -q '^loss ' slurm/rate.txt || fail "slurm-sweep.sh merge: no rate table"
+mkdir -p fakebin
+cat >fakebin/sbatch <<'EOF2'
+#!/bin/sh
+echo "$*" >>"$SBATCH_LOG"
+echo "4242;cluster"
+EOF2
+chmod +x fakebin/sbatch
+(
+    cd slurm || exit 1
+    PATH=$tmp/fakebin:$PATH SBATCH_LOG=$tmp/sbatch.log sh "$SLURM_SWEEP" m.conf 3 --time=1:00:00
+) >slurm-out 2>&1 || fail "slurm-sweep.sh submit: $(cat slurm-out)"
+checks=$((checks + 1))
+grep -q "^--parsable --array=0-2 --output=m-shards/slurm-%A_%a.log --time=1:00:00 .*slurm-sweep.sh shard m.conf\$" sbatch.log &&
+    grep -q "^--parsable --dependency=afterok:4242 --job-name=gmoe-merge .*--time=1:00:00 .*slurm-sweep.sh merge m.conf\$" sbatch.log &&
+    grep -q '^submitted: shards job array 4242 (3 tasks), merge job 4242 -> m.csv$' slurm-out ||
+    fail "slurm-sweep.sh submit: $(cat sbatch.log slurm-out)"
 
 # ---------------------------------------------------------------- usage
 expect_err 2 "gmoe: merge: missing results files (RESULTS.csv) (see 'gmoe help merge')" "$GMOE" merge
