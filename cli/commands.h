@@ -10,6 +10,7 @@ int main_loglik(int argc, char **argv);
 int main_fit(int argc, char **argv);
 int main_predict(int argc, char **argv);
 int main_sweep(int argc, char **argv);
+int main_merge(int argc, char **argv);
 int main_rate(int argc, char **argv);
 int main_eval(int argc, char **argv);
 

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"fit", main_fit, "fit a mixture of experts by maximum likelihood (EM)"},
     {"predict", main_predict, "gate weights, posteriors, means and densities per row"},
     {"sweep", main_sweep, "convergence-rate sweep: simulate, fit, evaluate over a grid of n"},
+    {"merge", main_merge, "combine the results files of a sweep's shards into one"},
     {"rate", main_rate, "convergence rates (log-log slopes) from a sweep's results"},
     {"eval", main_eval, "compare a fitted model with the truth: Voronoi loss, distances"},
 };

@@ -77,6 +77,47 @@ typedef int (*gmoe_sweep_progress)(size_t done, size_t total, void *data);
 int gmoe_sweep_run(gmoe_sweep *sw, const gmoe_sweep_options *opt, gmoe_sweep_progress cb,
                    void *cbdata, gmoe_sweep_summary *sum, gmoe_error *err);
 
+/* ------------------------------------------------------------------ merging results
+ *
+ * gmoe_sweep_merge combines results files of one sweep (the shards of `gmoe sweep --shard`,
+ * or any partial results) into one file that is the same as a single run's, apart from the
+ * seconds column and the "# command:" line:
+ *
+ *   # gmoe VERSION sweep results        (VERSION: the inputs' "# gmoe-version:")
+ *   # command: COMMAND                  (omitted when command is NULL)
+ *   the identity lines and the column line, as in every input
+ *   the rows, sorted by (n, rep), each task once
+ *
+ * Every input must have the same identity lines (gmoe-version, truth-hash, seed, config,
+ * theory) and column line as the first; other '#' lines and blank lines are skipped. A task
+ * held twice (by two files or one) must have the same fields apart from seconds; the first
+ * copy in input order is kept. A last line without its newline (a row torn by a kill) is an
+ * error: `gmoe sweep` cuts it off when resuming, and merge does not guess. Errors name the
+ * file and line:
+ *   b.csv:4: "# seed: 8" does not match a.csv:4: "# seed: 7" (not the same sweep)
+ *   a.csv:12 and b.csv:9: task (n = 300, rep = 2) differs (apart from seconds)
+ *   b.csv:17: torn last line (no newline at the end): run the sweep that wrote it again, ...
+ *
+ * With a sweep sw (may be NULL), the inputs must also be its results (identity lines and
+ * columns as sw gives them now), every row must be one of its tasks, and the summary counts
+ * its tasks that no input holds. Missing tasks are not an error here: the merged file is
+ * written, and `gmoe sweep -o OUTPUT CONFIG` can complete it.
+ *
+ * The output is written atomically (gmoe_file.h); it may be one of the inputs (they are read
+ * first). "-" is standard output. */
+typedef struct gmoe_sweep_merge_summary {
+    size_t files;                  /* inputs read */
+    size_t rows;                   /* rows read, copies included */
+    size_t tasks;                  /* distinct tasks written */
+    size_t duplicates;             /* rows that repeated a task already read */
+    size_t missing;                /* tasks of sw that no input holds (0 without sw) */
+    size_t missing_n, missing_rep; /* the first of them in (n, rep) order, if missing > 0 */
+} gmoe_sweep_merge_summary;
+
+int gmoe_sweep_merge(const char *const *inputs, size_t ninputs, const char *output,
+                     const char *command, const gmoe_sweep *sw, gmoe_sweep_merge_summary *sum,
+                     gmoe_error *err);
+
 /* Parse a size list as in configs: items separated by commas or blanks, each N, A:B:M or
  * lin:A:B:M (M sizes linearly from A to B), or log:A:B:M (log-spaced); sizes are rounded to
  * the nearest integer, duplicates dropped, order kept. *sizes is malloc'ed (caller frees). */

@@ -106,7 +106,8 @@ static void identity_lines(const gmoe_sweep *sw, sbuf *b)
     char *truth = NULL;
     uint64_t h = 1469598103934665603ULL; /* FNV-1a over the truth as gmoe writes it */
     if (gmoe_model_dumps(sw->truth, NULL, &truth, NULL) == GMOE_SUCCESS)
-        for (const char *p = truth; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        for (const char *p = truth; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
     free(truth);
     sb_printf(b, "# gmoe-version: %s\n", gmoe_version());
     sb_printf(b, "# truth-hash: %016llx\n", (unsigned long long)h);
@@ -119,6 +120,31 @@ static void identity_lines(const gmoe_sweep *sw, sbuf *b)
         p += len + (nl ? 1 : 0);
     }
     if (sw->theory) sb_printf(b, "# theory: %s\n", sw->theory);
+}
+
+int gmoe__sweep_identity_line(const char *line)
+{
+    static const char *const prefix[] = {
+        "# gmoe-version:", "# truth-hash:", "# seed:", "# config:", "# theory:"};
+    for (size_t i = 0; i < sizeof prefix / sizeof *prefix; i++)
+        if (!strncmp(line, prefix[i], strlen(prefix[i]))) return 1;
+    return 0;
+}
+
+int gmoe__sweep_header(const gmoe_sweep *sw, char **ident, char **columns, gmoe_error *err)
+{
+    sbuf id = {0}, col = {0};
+    identity_lines(sw, &id);
+    column_names(sw, &col);
+    if (id.oom || col.oom) {
+        free(id.s);
+        free(col.s);
+        *ident = *columns = NULL;
+        return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    }
+    *ident = id.s;
+    *columns = col.s;
+    return GMOE_SUCCESS;
 }
 
 /* ------------------------------------------------------------------ one task */
@@ -208,10 +234,7 @@ static int resume_scan(const gmoe_sweep *sw, const char *path, const char *ident
         lineno++;
         if (line[len - 1] != '\n') break; /* torn: cut off below */
         if (line[0] == '#') {
-            if (!strncmp(line, "# seed:", 7) || !strncmp(line, "# config:", 9) ||
-                !strncmp(line, "# theory:", 9) || !strncmp(line, "# gmoe-version:", 15) ||
-                !strncmp(line, "# truth-hash:", 13))
-                sb_printf(&id, "%s", line);
+            if (gmoe__sweep_identity_line(line)) sb_printf(&id, "%s", line);
         } else if (!seen_columns) {
             seen_columns = 1;
             if (id.oom || strcmp(id.s ? id.s : "", ident)) {

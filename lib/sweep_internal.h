@@ -24,4 +24,12 @@ struct gmoe_sweep {
     char *theory; /* "metric=slope ..." or NULL */
 };
 
+/* The header lines that identify a sweep's results ("# gmoe-version:", "# truth-hash:",
+ * "# seed:", "# config:" per config line, "# theory:"), each ending in a newline, and its
+ * column line (with its newline). Both malloc'ed; the caller frees them. */
+int gmoe__sweep_header(const gmoe_sweep *sw, char **ident, char **columns, gmoe_error *err);
+
+/* 1 if a results line is one of these identity lines (by its prefix), else 0. */
+int gmoe__sweep_identity_line(const char *line);
+
 #endif
