@@ -268,7 +268,7 @@ grep -q '^Usage: gmoe sweep' out || fail "sweep --help: no usage line"
 sed -e "s|^truth .*|truth    = $TRUTH|" -e 's|^output .*|output   = quick.csv|' \
     "$EXPERIMENTS/softmax-exact-k2-quick.conf" >quick.conf
 expect_ok "$GMOE" sweep --quiet --threads 2 quick.conf
-[ "$(rows quick.csv | wc -l)" -eq 36 ] || fail "quick experiment: $(rows quick.csv | wc -l) rows"
+[ "$(rows quick.csv | wc -l)" -eq 96 ] || fail "quick experiment: $(rows quick.csv | wc -l) rows"
 expect_ok "$GMOE" rate --json --metric hellinger quick.csv
 lo=$(sed -n 's/^  "hellinger".*"ci": \[\([^,]*\),.*/\1/p' out)
 hi=$(sed -n 's/^  "hellinger".*"ci": \[[^,]*, \([^]]*\)\].*/\1/p' out)
