@@ -15,7 +15,9 @@
 #include "dtoa.h"
 #include "internal.h"
 
+#ifndef CSV_CHUNK /* the fuzz build makes it tiny, to reach the refill code with small inputs */
 #define CSV_CHUNK (1u << 20) /* bytes per fread: large enough to amortise the calls */
+#endif
 #define CSV_ROWS0 1024       /* initial rows per column */
 #define CSV_SHOW 64          /* bytes of a field or name quoted in a message */
 #define CSV_WBUF (1u << 16)  /* writer: bytes formatted before each fwrite */

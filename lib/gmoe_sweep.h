@@ -120,7 +120,9 @@ int gmoe_sweep_merge(const char *const *inputs, size_t ninputs, const char *outp
 
 /* Parse a size list as in configs: items separated by commas or blanks, each N, A:B:M or
  * lin:A:B:M (M sizes linearly from A to B), or log:A:B:M (log-spaced); sizes are rounded to
- * the nearest integer, duplicates dropped, order kept. *sizes is malloc'ed (caller frees). */
+ * the nearest integer, duplicates dropped, order kept; at most 1000000 sizes in all, counted
+ * before duplicates are dropped ("more than 1000000 sizes"). *sizes is malloc'ed (caller
+ * frees). */
 int gmoe_sweep_parse_sizes(const char *text, size_t **sizes, size_t *count, gmoe_error *err);
 
 #ifdef __cplusplus

@@ -22,8 +22,10 @@ struct gmoe_model {
     double *Gamma; /* k*d*d (Gaussian gate), row-major per expert */
 };
 
-/* Hot kernels get an AVX2/FMA clone chosen at load time where the toolchain supports it. */
-#if defined(HAVE_TARGET_CLONES)
+/* Hot kernels get an AVX2/FMA clone chosen at load time where the toolchain supports it.
+ * GMOE_NO_TARGET_CLONES turns them off: the fuzz build (`make fuzz`) compiles with clang,
+ * which refuses clones of functions declared earlier without the attribute. */
+#if defined(HAVE_TARGET_CLONES) && !defined(GMOE_NO_TARGET_CLONES)
 #define GMOE_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define GMOE_KERNEL

@@ -360,6 +360,46 @@ static int apply_family(cfg_ctx *c, family_keys *fk)
     return GMOE_SUCCESS;
 }
 
+/* Sizes one list may generate, duplicates included: more is surely a typo (each size is a
+ * column of tasks), and the bound keeps parsing fast. */
+#define SWEEP_MAX_SIZES 1000000
+
+typedef struct size_at {
+    size_t value, pos;
+} size_at;
+
+static int by_value_then_pos(const void *a, const void *b)
+{
+    const size_at *x = a, *y = b;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Keep the first of equal sizes, in order, in O(n log n): a grid of many sizes with a naive
+ * pairwise check took minutes. */
+static int drop_duplicates(size_t *ns, size_t *nn)
+{
+    size_t n = *nn, kept = 0;
+    size_at *t = malloc(n * sizeof *t);
+    unsigned char *dup = calloc(n, 1);
+    if (!t || !dup) {
+        free(t);
+        free(dup);
+        return GMOE_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        t[i].value = ns[i], t[i].pos = i;
+    qsort(t, n, sizeof *t, by_value_then_pos);
+    for (size_t i = 1; i < n; i++)
+        if (t[i].value == t[i - 1].value) dup[t[i].pos] = 1;
+    for (size_t i = 0; i < n; i++)
+        if (!dup[i]) ns[kept++] = ns[i];
+    *nn = kept;
+    free(t);
+    free(dup);
+    return GMOE_SUCCESS;
+}
+
 int gmoe_sweep_parse_sizes(const char *text, size_t **sizes, size_t *count, gmoe_error *err)
 {
     size_t cap = 64, nn = 0;
@@ -393,13 +433,14 @@ int gmoe_sweep_parse_sizes(const char *text, size_t **sizes, size_t *count, gmoe
             b = a;
         }
         if (!(a >= 1) || !(b >= 1) || a > 1e12 || b > 1e12) goto bad_item;
+        if (m > SWEEP_MAX_SIZES - nn) {
+            rc = gmoe_error_set(err, GMOE_EPARSE, "more than %d sizes", SWEEP_MAX_SIZES);
+            goto done;
+        }
         for (size_t i = 0; i < (size_t)m; i++) {
             double f = m > 1 ? (double)i / (m - 1) : 0;
             double v = logsp ? exp(log(a) + f * (log(b) - log(a))) : a + f * (b - a);
-            size_t nv = (size_t)floor(v + 0.5), j;
-            for (j = 0; j < nn && ns[j] != nv; j++) {
-            }
-            if (j < nn) continue;
+            size_t nv = (size_t)floor(v + 0.5);
             if (nn == cap) {
                 size_t *t = realloc(ns, 2 * cap * sizeof(size_t));
                 if (!t) {
@@ -417,6 +458,8 @@ int gmoe_sweep_parse_sizes(const char *text, size_t **sizes, size_t *count, gmoe
             "bad size \"%s\" (expected N, A:B:M, lin:A:B:M or log:A:B:M, sizes >= 1)", item);
     }
     if (!rc && nn == 0) rc = gmoe_error_set(err, GMOE_EPARSE, "no sizes");
+    if (!rc && (rc = drop_duplicates(ns, &nn)))
+        rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
 done:
     free(copy);
     if (rc) {
