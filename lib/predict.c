@@ -8,6 +8,20 @@
 
 #define LOG_2PI 1.8378770664093454836
 
+/* Far in the tail the expert with the largest variance dominates every other: the limit of
+ * the posterior as |y| grows is the gate weights restricted to the widest experts. */
+static void limit_posterior(const gmoe_model *m, const double *gw, size_t ld, size_t r,
+                            double *post)
+{
+    double vmax = 0, s = 0;
+    for (size_t j = 0; j < m->k; j++)
+        if (m->var[j] > vmax) vmax = m->var[j];
+    for (size_t j = 0; j < m->k; j++)
+        s += m->var[j] == vmax ? gw[j * ld + r] : 0;
+    for (size_t j = 0; j < m->k; j++)
+        post[j] = m->var[j] == vmax ? (s > 0 ? gw[j * ld + r] / s : 1.0) : 0;
+}
+
 int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate, double *post,
                        double *mean, double *logdens, gmoe_error *err)
 {
@@ -58,9 +72,15 @@ int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate,
         for (size_t r = 0; r < mr; r++) {
             size_t i = i0 + r;
             if (logdens) logdens[i] = mx[r] + ls[r];
-            if (post)
-                for (size_t j = 0; j < k; j++)
-                    post[i * k + j] = u[j * B + r];
+            if (!post) continue;
+            if (mx[r] == -INFINITY) {
+                /* y so far out that every density underflows (log p = -inf): the posterior
+                 * is its limit, the widest experts' by their gate weights. */
+                limit_posterior(m, gw, B, r, post + i * k);
+                continue;
+            }
+            for (size_t j = 0; j < k; j++)
+                post[i * k + j] = u[j * B + r];
         }
     }
     free(work);

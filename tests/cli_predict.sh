@@ -129,6 +129,14 @@ expect_err 2 "gmoe: predict: the model and the data cannot both come from standa
 expect_err 2 "gmoe: predict: unknown option --json (see 'gmoe help predict')" \
     "$GMOE" predict --json truth.json example.csv
 
+# y so far out that every density underflows: logdens -inf, posteriors their finite limit
+# (the widest expert, var 0.16 in the truth, takes everything), no NaN.
+printf 'x1,y\n0.5,1e308\n' >far.csv
+expect_ok "$GMOE" predict truth.json far.csv
+sed -n 2p out | awk -F, '{ exit !($5 == 0 && $6 == 1 && $8 == "-inf") }' ||
+    fail "predict far y: $(sed -n 2p out)"
+grep -qi nan out && fail "predict far y: NaN in $(sed -n 2p out)"
+
 # Help.
 expect_ok "$GMOE" help predict
 head -n 1 out | grep -q '^Usage: gmoe predict ' || fail "help predict: no usage line"
