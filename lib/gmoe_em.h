@@ -10,8 +10,12 @@
  * v_j = weighted mean squared residual, floored), and the gate M-step: Fisher scoring with
  * step halving on Q(beta) = sum_ij r_ij log g_j(x_i; beta), warm-started at the current gate.
  * For softmax and top-K gates the Fisher matrix is the exact Hessian (IRLS); for temperature
- * and activation gates it is the Gauss-Newton matrix. Every step that is accepted increases
- * Q, so the log-likelihood never decreases (a generalised EM).
+ * and activation gates it is the Gauss-Newton matrix (damped, Levenberg-Marquardt, when its
+ * step fails). A gate step is checked by a pass that evaluates Q and accepted only if Q does
+ * not decrease; a step whose predicted gain is below 1e-6 per observation is taken without
+ * that pass, and the next E-step undoes it if the log-likelihood fell. Either way the
+ * log-likelihood never decreases (a generalised EM). Variances come from the sufficient
+ * statistics (residuals about each expert's current line), not from a second pass.
  *
  * Acceleration: SQUAREM (Varadhan and Roland 2008, scheme S3) on the parameter vector
  * (gate parameters, expert coefficients, log variances, log tau), with the safeguard that a
