@@ -208,6 +208,13 @@ cp "$TRUTH" sub/truth.json
 printf 'truth = ../truth.json\nk = 2\nn = 200, 400\nreps = 2\ndesign = grid 0 1\n' >sub/exp/rel.conf
 expect_ok "$GMOE" sweep --quiet sub/exp/rel.conf
 [ "$(rows sub/exp/rel.csv | wc -l)" -eq 4 ] || fail "relative paths: no sub/exp/rel.csv with 4 rows"
+# An edited truth file makes the old rows another sweep's: refused, the file untouched.
+cp sub/exp/rel.csv rel-before.csv
+sed 's/"var": 0.16/"var": 0.17/' sub/truth.json >sub/t2.json && mv sub/t2.json sub/truth.json
+grep -q '"var": 0.17' sub/truth.json || fail "could not edit the truth copy"
+expect_err 1 "gmoe: sub/exp/rel.csv: holds results of another configuration, seed, truth or gmoe version; remove it or choose another output" \
+    "$GMOE" sweep --quiet sub/exp/rel.conf
+cmp -s rel-before.csv sub/exp/rel.csv || fail "a refused resume changed sub/exp/rel.csv"
 
 # ---------------------------------------------------------------- config errors
 # cfg_err MESSAGE CONFIG-TEXT: gmoe sweep e.conf fails with status 1 and exactly
