@@ -212,7 +212,7 @@ gmoe_eval *gmoe_eval_alloc(size_t kstar, size_t k, size_t d)
     w->pin_truth = gmoe_model_alloc(kstar, d, GMOE_GATE_SOFTMAX);
     w->pin_fit = gmoe_model_alloc(k, d, GMOE_GATE_SOFTMAX);
     ok = ok && mix_alloc(&w->mfit, k) && mix_alloc(&w->mtru, kstar);
-    w->pts = malloc((7 * (k + kstar) + 2) * sizeof(double));
+    w->pts = malloc(EV_NPTS(k, kstar) * sizeof(double));
     w->x = malloc(d * sizeof(double));
     w->rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!ok || !w->cell || !w->size || !w->part || !w->term || !w->logM || !w->tvec || !w->cand ||

@@ -26,9 +26,15 @@ typedef struct eval_atoms {
 /* The parts of the distance from fitted expert j to its cell's true atom. */
 enum { EV_S = 0, EV_G, EV_A, EV_B, EV_V, EV_NPART };
 
-/* A subinterval of an adaptive quadrature. */
+/* Room for the breakpoints of the inner integral: 5 per component and the range's ends. */
+#define EV_NPTS(k, kstar) (5 * ((k) + (kstar)) + 2)
+
+/* The nodes of the Gauss-Kronrod rule of the density distances. */
+#define GK_NODES 21
+
+/* A subinterval of an adaptive quadrature of two integrands: estimates r and errors e. */
 typedef struct eval_iv {
-    double a, b, r, e;
+    double a, b, r[2], e[2];
 } eval_iv;
 
 typedef struct eval_quad {

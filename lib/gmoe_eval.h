@@ -62,10 +62,12 @@
  * Density distances between the conditional densities p = p_fit(.|x) and q = p_true(.|x):
  *   h(x)^2 = (1/2) int (sqrt p - sqrt q)^2 dy,   TV(x) = (1/2) int |p - q| dy,
  * both in [0, 1]; reported: E_X[h(X)] and E_X[TV(X)] over the design of x. The inner
- * integrals run adaptive Gauss-Kronrod (GSL's 21-point rule, gsl_integration_qk21, with
- * bisection of the worst interval) over [min mu - 40 sd, max mu + 40 sd] of all components,
- * first split at every component's mu and mu +- 2, 5, 10 sd so that no narrow peak is
- * missed. The outer expectation: for d = 1 the same adaptive quadrature, over [lo, hi] for the
+ * integrals (both at once, from one evaluation of the densities per node) run adaptive
+ * Gauss-Kronrod (QUADPACK's 21-point rule, as gsl_integration_qk21, with bisection of the
+ * worst interval) over [min mu - 12 sd, max mu + 12 sd] of all components (beyond, each
+ * component's mass is 3.6e-33), first split at every component's mu and mu +- 3, 6 sd so
+ * that no narrow peak is missed, and at every crossing of the two densities found between
+ * the rule's nodes (the kinks of |p - q|). The outer expectation: for d = 1 the same adaptive quadrature, over [lo, hi] for the
  * uniform and grid designs (the grid's points fill [lo, hi] evenly: their average tends to
  * the interval's) and against the normal density on mean +- 10 sd for the normal design; for
  * d >= 2 Monte Carlo over mc_samples draws of x from the design, with a generator seeded with
@@ -73,7 +75,7 @@
  * the largest inner error propagated to h or TV (plus the normal tail beyond 10 sd); Monte
  * Carlo: one standard error plus the largest inner error. distances_converged is 0 when some
  * integral stopped at quad_limit before its tolerance (the error estimates still hold what
- * was reached). The adaptive driver is gmoe's own around GSL's rule, so that no tolerance
+ * was reached). The adaptive driver is gmoe's own, so that no tolerance
  * miss ever reaches GSL's error handler (which aborts by default) and no global state is
  * touched: evaluations may run in parallel threads, one workspace each. The distances need
  * only the same d: the families may differ. */
