@@ -146,8 +146,9 @@ static double loss_value(const gmoe_eval *w, double t0)
 
 /* Minimise the loss over t0 for fixed cells. With u = exp(t0) the loss is
  * u A + sum_l |u M_l - m*_l|: convex and piecewise linear in u >= 0, so its minimum is at a
- * kink u = m*_l / M_l or in the limit u -> 0 (value sum_l m*_l, reported as t0 = -inf). */
-static double best_t0(const gmoe_eval *w, double *t0)
+ * kink u = m*_l / M_l or in the limit u -> 0 (value sum_l m*_l, reported as t0 = -inf).
+ * With limit = 0 only the kinks count (INFINITY when there is none). */
+static double best_t0(const gmoe_eval *w, double *t0, int limit)
 {
     const eval_atoms *T = &w->tru;
     double best = INFINITY, bt = -INFINITY;
@@ -163,7 +164,7 @@ static double best_t0(const gmoe_eval *w, double *t0)
     double lim = 0;
     for (size_t l = 0; l < T->k; l++)
         lim += exp(T->lm[l]);
-    if (lim < best) {
+    if (limit && lim < best) {
         best = lim;
         bt = -INFINITY;
     }
@@ -177,13 +178,17 @@ typedef struct opt_ctx {
     const double *rbar;
 } opt_ctx;
 
-/* The loss minimised over t0 at the slope translation t1u; always finite for the optimiser
- * (a non-finite value would make GSL's Nelder-Mead call the error handler). */
+/* The loss minimised over finite t0 at the slope translation t1u, for the search over t1u:
+ * the limit t0 -> -inf is a constant (the total true mass) and, counted here, would make the
+ * landscape flat wherever every finite translation costs more, so that the search could not
+ * find the basin where one costs less (the caller compares the optimum with the limit).
+ * Always finite for the optimiser (a non-finite value would make GSL's Nelder-Mead call the
+ * error handler). */
 static double objective(const opt_ctx *c, const double *t1u, double *t0)
 {
     double tt;
     cells_terms(c->w, t1u, c->kind, c->rbar);
-    double v = best_t0(c->w, &tt);
+    double v = best_t0(c->w, &tt, 0);
     if (t0) *t0 = tt;
     return isfinite(v) ? v : DBL_MAX;
 }
@@ -433,7 +438,7 @@ int gmoe_eval_loss(gmoe_eval *w, const gmoe_model *truth, const gmoe_model *fit,
     if (fr == FREE_NONE)
         res->loss = loss_value(ws, 0);
     else
-        res->loss = best_t0(ws, &t0);
+        res->loss = best_t0(ws, &t0, 1);
     res->t0 = t0;
     double sc = 1.0 / slope_scale(fit);
     for (size_t t = 0; t < fit->d; t++)
