@@ -195,6 +195,12 @@ GMOE_KERNEL static double topk_max_step(gmoe_em *w, const double *theta, const d
     double K = (double)w->m->topk, tmax = INFINITY;
     int score = w->m->topk_select == GMOE_TOPK_SCORE;
     double *key = w->lw, *slope = w->gb, *rank = w->eb;
+    /* Intercepts alone never change a selection by slopes. */
+    int moves = score;
+    for (size_t j = 0; j < k && !moves; j++)
+        for (size_t t = 0; t < d; t++)
+            moves |= dir[j * q + 1 + t] != 0;
+    if (!moves) return INFINITY;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;
         for (size_t j = 0; j < k; j++) {
@@ -233,14 +239,17 @@ GMOE_KERNEL static double topk_max_step(gmoe_em *w, const double *theta, const d
 
 /* Line search along g->dir from g->theta: halve the step until Q does not decrease.
  * Returns 1 if a step was accepted (g->trial, statistics in g), 0 if none was, or a
- * negative error code. */
-static int gate_line_search(gmoe_em *w, double Q0, int tiny)
+ * negative error code. *clipped: 1 if a top-K selection boundary cut the step, 2 if one
+ * left no room at all (nothing evaluated: the statistics in g are still those at theta). */
+static int gate_line_search(gmoe_em *w, double Q0, int tiny, int *clipped)
 {
     em_gate_sys *g = &w->g;
     double step = 1.0;
+    *clipped = 0;
     if (w->gate == GMOE_GATE_TOPK) {
         double tmax = topk_max_step(w, g->theta, g->dir);
-        if (tmax < 1e-12) return 0;
+        *clipped = tmax < 1e-12 ? 2 : tmax <= 1.0;
+        if (*clipped == 2) return 0;
         if (tmax <= 1.0) step = 0.9 * tmax;
     }
     for (int h = 0; h < 12; h++, step *= 0.5) {
@@ -264,9 +273,12 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
     w->gate_unchecked = 0;
     em_gate_to_theta(w, w->m, g->theta);
     gmoe_model_copy(w->trial, w->m);
+    int jammed = 0; /* top-K: the slopes sit on a selection boundary, only intercepts move */
     for (size_t it = 0; it < w->par.gate_newton; it++) {
         double dec = 0, Q0 = g->Q;
-        if (gate_direction(g, g->free, g->nfree, 0, &dec) != GMOE_SUCCESS) break;
+        if (gate_direction(g, jammed ? g->free0 : g->free, jammed ? g->nfree0 : g->nfree, 0,
+                           &dec) != GMOE_SUCCESS)
+            break;
         /* Below this predicted gain the change in Q is lost in rounding: the gate stays. */
         if (dec <= 1e-13 * (fabs(Q0) + 1.0)) break;
         /* A predicted gain of at most 1e-6 per observation (a mean square change of the gate
@@ -289,7 +301,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             if (w->fisher_drift > 1e-2) w->fisher_ok = 0;
             break;
         }
-        int acc = gate_line_search(w, Q0, 0);
+        int clipped, acc = gate_line_search(w, Q0, 0, &clipped);
         /* The Gauss-Newton matrix of the temperature and activation gates can be nearly
          * singular where its neglected curvature is not (tanh gates at symmetric slopes): the
          * step then runs along a flat direction and no halving helps. Levenberg-Marquardt:
@@ -300,17 +312,18 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             em_theta_to_gate(w, g->theta, w->trial);
             if (em_gate_pass(w, w->trial) != GMOE_SUCCESS) break;
             if (gate_direction(g, g->free, g->nfree, damp, &dec) != GMOE_SUCCESS) break;
-            acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0));
+            acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &clipped);
         }
-        if (acc == 0 && w->gate == GMOE_GATE_TOPK) {
+        if (acc == 0 && w->gate == GMOE_GATE_TOPK && !jammed) {
             /* A top-K step that moves the slopes changes which experts are selected where
              * responsibilities are positive, so Q drops to -inf; the intercepts alone (slope
-             * selection) keep the selection. The statistics at theta are needed again. */
+             * selection) keep the selection, for the rest of this M-step. The statistics at
+             * theta are needed again if a rejected trial overwrote them. */
+            jammed = 1;
             em_theta_to_gate(w, g->theta, w->trial);
-            int rc = em_gate_pass(w, w->trial);
-            if (rc) break;
+            if (clipped != 2 && em_gate_pass(w, w->trial) != GMOE_SUCCESS) break;
             if (gate_direction(g, g->free0, g->nfree0, 0, &dec) == GMOE_SUCCESS)
-                acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0));
+                acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &clipped);
         }
         if (acc < 0) return -acc;
         if (acc == 0) {
@@ -321,6 +334,10 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             break;
         }
         memcpy(g->theta, g->trial, g->P * sizeof(double));
+        /* A step cut short by a top-K selection boundary: the next direction runs into the
+         * same boundary, and each try costs two passes over the data for a sliver of Q. The
+         * next EM iteration takes it up with fresh responsibilities. */
+        if (clipped == 1) break;
     }
     em_theta_to_gate(w, g->theta, w->m);
     return GMOE_SUCCESS;
