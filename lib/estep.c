@@ -33,7 +33,9 @@ static inline double dot3(const double *a, const double *b, const double *c, siz
 
 /* Jacobian of the gate scores s_ij in each expert's own (beta0_j, beta1_j), and in log tau.
  * Linear-score gates share one feature vector (1, x) among the experts: phi of expert 0
- * then serves all of them (w->phi_shared). */
+ * then serves all of them (w->phi_shared). The sigmoid gate is the softmax of the scores
+ * u_j = log sigmoid(t_j), t_j = beta0_j + beta1_j'x, so its features are (1, x) times
+ * du_j/dt_j = sigmoid(-t_j). */
 GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i0, size_t mr)
 {
     size_t k = w->k, d = w->d, q = w->q, n = w->n;
@@ -86,6 +88,29 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
                 ph[r] = 1.0;
             }
             break;
+        case GMOE_GATE_SIGMOID: {
+            double b0 = gm->beta0[j];
+            for (size_t r = 0; r < mr; r++)
+                ph[r] = b0;
+            for (size_t t = 0; t < d; t++) {
+                const double *xt = x + t * n + i0;
+                double bt = gm->beta1[j * d + t];
+#pragma omp simd
+                for (size_t r = 0; r < mr; r++)
+                    ph[r] += bt * xt[r];
+            }
+#pragma omp simd
+            for (size_t r = 0; r < mr; r++)
+                ph[r] = gmoe__vsigmoid(-ph[r]);
+            for (size_t t = 0; t < d; t++) {
+                const double *xt = x + t * n + i0;
+                double *pt = ph + (1 + t) * B;
+#pragma omp simd
+                for (size_t r = 0; r < mr; r++)
+                    pt[r] = ph[r] * xt[r];
+            }
+            break;
+        }
         default:
             for (size_t t = 0; t < d; t++)
                 memcpy(ph + (1 + t) * B, x + t * n + i0, mr * sizeof(double));
@@ -321,14 +346,19 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
         }
     }
     /* The Fisher matrix depends on the gate alone: the one of the last gate pass still holds
-     * when the gate has not moved since. */
-    int fisher = !w->fisher_ok;
+     * when the gate has not moved since. The Gaussian gate's M-step needs no gate statistics
+     * (and, from given responsibilities, no gate at all), but its objective adds the
+     * marginal log-likelihood of x, the log of the gate's normaliser. */
+    int fisher = !w->fisher_ok, gauss = w->gate == GMOE_GATE_GAUSSIAN;
     gate_stats_zero(&w->g, fisher);
-    double ll = 0, Q = 0;
+    double ll = 0, Q = 0, llx = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;
-        int rc = gmoe__gate_block(m, w->data, i0, mr, w->lw, w->gb, B, w->gwork);
-        if (rc) return rc;
+        if (!(gauss && w->resp_given)) {
+            int rc = gmoe__gate_block(m, w->data, i0, mr, w->lw, w->gb, B, w->gwork);
+            if (rc) return rc;
+        }
+        if (gauss && !w->resp_given) llx += gmoe__gate_block_lognorm(m, w->gwork, mr);
         if (w->resp_given) {
             /* Statistics of given responsibilities (a start from a partition). */
             for (size_t j = 0; j < k; j++)
@@ -337,7 +367,7 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
             ll += block_resp(w, m, i0, mr);
         }
         block_expert_stats(w, i0, mr);
-        Q += gate_accumulate(w, m, i0, mr, w->rb, B, fisher);
+        if (!gauss) Q += gate_accumulate(w, m, i0, mr, w->rb, B, fisher);
     }
     for (size_t j = 0; j < k; j++) {
         double *S = w->Sxx + j * q * q;
@@ -351,8 +381,9 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
     }
     w->fisher_ok = 1;
     w->g.Q = Q;
-    w->ll = ll;
-    return isfinite(ll) ? GMOE_SUCCESS : GMOE_ENUMERIC;
+    w->ll_cond = ll;
+    w->ll = ll + llx;
+    return isfinite(w->ll) ? GMOE_SUCCESS : GMOE_ENUMERIC;
 }
 
 GMOE_KERNEL int em_gate_pass(gmoe_em *w, const gmoe_model *gm)

@@ -70,7 +70,8 @@ typedef struct gmoe_em_params {
 gmoe_em_params gmoe_em_default_params(void);
 
 typedef struct gmoe_em_info {
-    double loglik;
+    double loglik;     /* conditional log-likelihood sum_i log p(y_i | x_i) */
+    double objective;  /* what EM maximised: loglik, or the Gaussian gate's joint one */
     size_t iterations; /* EM iterations (SQUAREM cycles when accelerated) */
     size_t maps;       /* EM maps evaluated (E-step + M-step) */
     gmoe_fit_status status;
@@ -107,6 +108,9 @@ int gmoe_em_test(gmoe_em *w);
 /* The current model (borrowed, valid until the next call on w) and its log-likelihood. */
 const gmoe_model *gmoe_em_model(const gmoe_em *w);
 double gmoe_em_loglik(const gmoe_em *w);
+/* The objective EM maximises and its stopping rule tests: the conditional log-likelihood,
+ * except for the Gaussian gate, where it is the joint log-likelihood of (x, y). */
+double gmoe_em_objective(const gmoe_em *w);
 size_t gmoe_em_iterations(const gmoe_em *w);
 gmoe_fit_status gmoe_em_status(const gmoe_em *w);
 

@@ -69,9 +69,56 @@ void em_mstep_variances(gmoe_em *w)
     }
 }
 
+size_t em_gate_npack(size_t k, size_t d, gmoe_gate gate, const em_gate_sys *g)
+{
+    return gate == GMOE_GATE_GAUSSIAN ? k * (1 + d + d * (d + 1) / 2) : g->P;
+}
+
+/* The Gaussian gate's parameters of expert j as (log pi_j, c_j, upper triangle of Gamma_j),
+ * and back. Extrapolated (SQUAREM) points get their pi normalised, so that sum_j pi_j
+ * N(x; c_j, Gamma_j) stays a density of x; their Gamma_j may not be positive definite, which
+ * the caller checks. */
+static void gauss_pack(const gmoe_model *m, double *theta)
+{
+    size_t k = m->k, d = m->d;
+    for (size_t j = 0; j < k; j++) {
+        *theta++ = log(m->pi[j]);
+        memcpy(theta, m->c + j * d, d * sizeof(double));
+        theta += d;
+        const double *G = m->Gamma + j * d * d;
+        for (size_t s = 0; s < d; s++)
+            for (size_t t = s; t < d; t++)
+                *theta++ = G[s * d + t];
+    }
+}
+
+static void gauss_unpack(const double *theta, gmoe_model *m)
+{
+    size_t k = m->k, d = m->d, stride = 1 + d + d * (d + 1) / 2;
+    double mx = -INFINITY, sum = 0;
+    for (size_t j = 0; j < k; j++)
+        mx = fmax(mx, theta[j * stride]);
+    for (size_t j = 0; j < k; j++) {
+        const double *tj = theta + j * stride;
+        sum += m->pi[j] = exp(tj[0] - mx);
+        memcpy(m->c + j * d, tj + 1, d * sizeof(double));
+        double *G = m->Gamma + j * d * d;
+        const double *u = tj + 1 + d;
+        for (size_t s = 0; s < d; s++)
+            for (size_t t = s; t < d; t++, u++)
+                G[s * d + t] = G[t * d + s] = *u;
+    }
+    for (size_t j = 0; j < k; j++)
+        m->pi[j] /= sum;
+}
+
 void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta)
 {
     size_t k = w->k, d = w->d, q = w->q;
+    if (w->gate == GMOE_GATE_GAUSSIAN) {
+        gauss_pack(m, theta);
+        return;
+    }
     for (size_t j = 0; j < k; j++) {
         theta[j * q] = m->beta0[j];
         memcpy(theta + j * q + 1, m->beta1 + j * d, d * sizeof(double));
@@ -82,6 +129,10 @@ void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta)
 void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m)
 {
     size_t k = w->k, d = w->d, q = w->q;
+    if (w->gate == GMOE_GATE_GAUSSIAN) {
+        gauss_unpack(theta, m);
+        return;
+    }
     for (size_t j = 0; j < k; j++) {
         m->beta0[j] = theta[j * q];
         memcpy(m->beta1 + j * d, theta + j * q + 1, d * sizeof(double));
@@ -114,13 +165,18 @@ void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int t
 {
     size_t q = d + 1;
     g->has_tau = tau_free && (gate == GMOE_GATE_TEMPERATURE || gate == GMOE_GATE_ACTIVATION);
-    g->P = k * q + (g->has_tau ? 1 : 0);
+    g->P = gate == GMOE_GATE_GAUSSIAN ? 0 : k * q + (g->has_tau ? 1 : 0);
+    g->nfree = g->nfree0 = 0;
+    if (g->P == 0) return;
     /* Translation-invariant gates pin the last expert's (beta0, beta1); the activation gate
-     * is invariant only in beta0. */
+     * is invariant only in beta0, the sigmoid gate not at all. */
+    int shift1 =
+        gate == GMOE_GATE_SOFTMAX || gate == GMOE_GATE_TOPK || gate == GMOE_GATE_TEMPERATURE;
+    int shift0 = shift1 || gate == GMOE_GATE_ACTIVATION;
     size_t nf = 0;
     for (size_t j = 0; j < k; j++)
         for (size_t a = 0; a < q; a++) {
-            int pinned = j == k - 1 && (gate != GMOE_GATE_ACTIVATION || a == 0);
+            int pinned = j == k - 1 && (a == 0 ? shift0 : shift1);
             if (!pinned) g->free[nf++] = j * q + a;
         }
     if (g->has_tau) g->free[nf++] = k * q;
@@ -258,10 +314,77 @@ static int gate_line_search(gmoe_em *w, double Q0, int tiny)
     return 0;
 }
 
+/* Gamma = S floored: the maximiser of sum_i r_ij log N(x_i; c_j, Gamma) over the Gamma with
+ * Gamma >= F = diag(f) (positive semi-definite order), S the weighted covariance. In the
+ * frame whitened by F that is S with its eigenvalues raised to 1 at least: the objective
+ * -N/2 (log det Gamma + tr(Gamma^-1 S)) depends on the eigenvalues alone once the
+ * eigenvectors are S's, and each eigenvalue's term is maximised at max(lambda, 1). S (d*d,
+ * row-major) is overwritten with Gamma; returns 1 if some eigenvalue was raised. */
+static int gauss_floor_cov(double *S, const double *f, size_t d, double *scr)
+{
+    double *V = scr, *lam = V + d * d, *wk = lam + d, *sq = wk + 3 * d;
+    for (size_t s = 0; s < d; s++)
+        sq[s] = sqrt(f[s]);
+    for (size_t s = 0; s < d; s++)
+        for (size_t t = 0; t < d; t++)
+            V[s * d + t] = S[s * d + t] / (sq[s] * sq[t]);
+    /* The _work interface with scratch of the workspace: no allocation (a symmetric matrix
+     * reads the same in either storage order). */
+    lapack_int info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)d, V,
+                                         (lapack_int)d, lam, wk, (lapack_int)(3 * d));
+    if (info != 0) return -1;
+    int raised = 0;
+    for (size_t e = 0; e < d; e++)
+        if (!(lam[e] >= 1.0)) lam[e] = 1.0, raised = 1;
+    if (!raised) return 0;
+    /* Column-major V: eigenvector e is V[e*d .. e*d + d). Gamma = F^1/2 V diag(lam) V' F^1/2. */
+    for (size_t s = 0; s < d; s++)
+        for (size_t t = 0; t < d; t++) {
+            double v = 0;
+            for (size_t e = 0; e < d; e++)
+                v += V[e * d + s] * lam[e] * V[e * d + t];
+            S[s * d + t] = v * sq[s] * sq[t];
+        }
+    return 1;
+}
+
+/* The Gaussian gate's M-step for the joint likelihood of (x, y): pi_j the mean
+ * responsibility, c_j and Gamma_j the responsibility-weighted mean and covariance of x
+ * (floored), all from the expert statistics of the E-step (Sxx holds sum r z z' with
+ * z = (1, x - xbar)). An exact maximiser of the expected complete-data joint
+ * log-likelihood over the gate, so the joint log-likelihood never decreases. */
+static int gauss_mstep(gmoe_em *w)
+{
+    size_t k = w->k, d = w->d, q = w->q;
+    gmoe_model *m = w->m;
+    double *S = w->gscr + d * d + 5 * d; /* d*d after the eigen scratch */
+    w->gamma_floored = 0;
+    for (size_t j = 0; j < k; j++) {
+        const double *Z = w->Sxx + j * q * q;
+        double N = Z[0];
+        /* An expert without weight keeps its c and Gamma; its pi gets the smallest weight
+         * that keeps log pi finite (its term in the objective is 0 either way). */
+        double pj = N / (double)w->n;
+        m->pi[j] = pj > 1e-300 ? pj : 1e-300;
+        if (!(N > 0)) continue;
+        for (size_t a = 0; a < d; a++)
+            m->c[j * d + a] = w->xbar[a] + Z[1 + a] / N;
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b < d; b++)
+                S[a * d + b] = Z[(1 + a) * q + 1 + b] / N - (Z[1 + a] / N) * (Z[1 + b] / N);
+        int rc = gauss_floor_cov(S, w->gfloor, d, w->gscr);
+        if (rc < 0) return GMOE_ENUMERIC;
+        w->gamma_floored += (size_t)rc;
+        memcpy(m->Gamma + j * d * d, S, d * d * sizeof(double));
+    }
+    return GMOE_SUCCESS;
+}
+
 int em_mstep_gate(gmoe_em *w, int unchecked)
 {
     em_gate_sys *g = &w->g;
     w->gate_unchecked = 0;
+    if (w->gate == GMOE_GATE_GAUSSIAN) return gauss_mstep(w);
     em_gate_to_theta(w, w->m, g->theta);
     gmoe_model_copy(w->trial, w->m);
     for (size_t it = 0; it < w->par.gate_newton; it++) {

@@ -16,8 +16,11 @@
 
 /* ------------------------------------------------------------------ monotonicity */
 
+/* The monotone quantity is the objective EM maximises: the conditional log-likelihood, or
+ * for the Gaussian gate the joint log-likelihood of (x, y), whose EM (Xu, Jordan and Hinton
+ * 1995) need not raise the conditional one. */
 typedef struct mono_rec {
-    double prev;     /* log-likelihood after the previous iteration */
+    double prev;     /* objective after the previous iteration */
     double worst;    /* largest relative decrease seen */
     size_t worst_it; /* at which iteration */
     size_t count;    /* iterations seen */
@@ -27,7 +30,7 @@ typedef struct mono_rec {
 static int mono_cb(const gmoe_em *w, void *data)
 {
     mono_rec *rec = data;
-    double ll = gmoe_em_loglik(w);
+    double ll = gmoe_em_objective(w);
     double drop = (rec->prev - ll) / fabs(rec->prev);
     if (!(drop <= rec->worst)) { /* NaN counts as the worst */
         rec->worst = isnan(drop) ? INFINITY : drop;
@@ -79,22 +82,29 @@ static void check_monotone(int f, int accel, int from_resp)
         ck_assert_int_eq(gmoe_em_init(w, data, start, &par, &err), GMOE_SUCCESS);
     }
     const char *what = from_resp ? "partition start" : "poor model start";
-    mono_rec rec = {gmoe_em_loglik(w), -INFINITY, 0, 0, gmoe_em_loglik(w), 0};
+    mono_rec rec = {gmoe_em_objective(w), -INFINITY, 0, 0, gmoe_em_objective(w), 0};
     gmoe_em_info info;
     int rc = gmoe_em_driver(w, mono_cb, &rec, &info, &err);
     ck_assert_msg(rc == GMOE_SUCCESS, "%s accel %d %s: driver failed: %s", em_families[f].name,
                   accel, what, err.msg);
     ck_assert_uint_gt(rec.count, 0);
     ck_assert_msg(rec.worst <= 1e-10,
-                  "%s accel %d %s: log-likelihood decreased by %g (relative) at iteration %zu",
+                  "%s accel %d %s: objective decreased by %g (relative) at iteration %zu",
                   em_families[f].name, accel, what, rec.worst, rec.worst_it);
     ck_assert_msg(rec.last > rec.first, "%s %s: no progress", em_families[f].name, what);
-    /* The reported log-likelihood is that of the reported model (independent pass). */
+    /* The reported log-likelihood is that of the reported model (independent pass), and the
+     * objective that log-likelihood plus, for the Gaussian gate, sum_i log p(x_i). */
     double ll;
     ck_assert_int_eq(gmoe_model_loglik(gmoe_em_model(w), data, &ll, &err), GMOE_SUCCESS);
     ck_assert_msg(fabs(ll - gmoe_em_loglik(w)) <= 1e-9 * fabs(ll),
                   "%s accel %d %s: reported loglik %.12g, model's loglik %.12g",
                   em_families[f].name, accel, what, gmoe_em_loglik(w), ll);
+    double obj =
+        ll + (em_families[f].gate == GMOE_GATE_GAUSSIAN ? em_gauss_loglik_x(gmoe_em_model(w), data)
+                                                        : 0.0);
+    ck_assert_msg(fabs(obj - gmoe_em_objective(w)) <= 1e-9 * fabs(obj),
+                  "%s accel %d %s: objective %.12g, recomputed %.12g", em_families[f].name, accel,
+                  what, gmoe_em_objective(w), obj);
     ck_assert_msg(gmoe_model_validate(gmoe_em_model(w), &err) == GMOE_SUCCESS,
                   "%s accel %d %s: final model (status %s) invalid: %s", em_families[f].name, accel,
                   what, gmoe_fit_status_name(info.status), err.msg);
@@ -710,11 +720,11 @@ static Suite *em_suite(void)
     tcase_add_loop_test(tc, test_monotone_squarem_partition, 0, EM_NFAMILIES);
     suite_add_tcase(s, tc);
     tc = tcase_create("gate");
-    tcase_add_loop_test(tc, test_gate_gradient_d1, 0, EM_NFAMILIES);
-    tcase_add_loop_test(tc, test_gate_gradient_d2, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_gate_gradient_d1, 0, EM_NNEWTON);
+    tcase_add_loop_test(tc, test_gate_gradient_d2, 0, EM_NNEWTON);
     tcase_add_loop_test(tc, test_gate_fisher_hessian, EM_SOFTMAX, EM_TOPK + 1);
-    tcase_add_loop_test(tc, test_gate_fisher_d1, 0, EM_NFAMILIES);
-    tcase_add_loop_test(tc, test_gate_fisher_d2, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_gate_fisher_d1, 0, EM_NNEWTON);
+    tcase_add_loop_test(tc, test_gate_fisher_d2, 0, EM_NNEWTON);
     suite_add_tcase(s, tc);
     tc = tcase_create("mstep");
     tcase_add_loop_test(tc, test_mstep_experts_d1, 0, EM_NFAMILIES);

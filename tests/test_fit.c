@@ -12,7 +12,7 @@
  * tanh and sigmoid, and nearly unchanged along a ridge joining the two). Tolerances are
  * about 5 standard errors at n = 20000 for the experts, and generous for the gate, whose
  * parameters are estimated much less precisely. */
-static const size_t rec_k[EM_NFAMILIES] = {3, 3, 2, 2, 3, 3};
+static const size_t rec_k[EM_NFAMILIES] = {3, 3, 2, 2, 3, 3, 3, 3};
 #define REC_N 20000
 #define TOL_EXPERT 0.05
 #define TOL_GATE 0.3
@@ -65,7 +65,8 @@ static double best_match(const gmoe_model *truth, const gmoe_model *fit, size_t 
 /* Compare fit to truth (d = 1) after matching: experts directly; gates after translating the
  * fit so that the expert matched to the truth's last one has the truth's reference gate
  * (beta0 = 0, and beta1 = 0 except for the activation gate); temperature slopes as
- * beta1/tau (identifiable), activation slopes and tau directly. */
+ * beta1/tau (identifiable), activation slopes and tau directly; sigmoid gates (no
+ * translation freedom) and Gaussian gates (pi, c, Gamma) directly. */
 static void check_recovered(int f, const gmoe_model *truth, const gmoe_model *fit)
 {
     size_t k = gmoe_model_k(truth), p[8];
@@ -80,6 +81,7 @@ static void check_recovered(int f, const gmoe_model *truth, const gmoe_model *fi
         ref1 = 0;
         tt = tf = 1;
     }
+    if (gate == GMOE_GATE_SIGMOID || gate == GMOE_GATE_GAUSSIAN) ref0 = ref1 = 0;
     const char *name = em_families[f].name;
     for (size_t l = 0; l < k; l++) {
         double b0t, b1t, at, bt, vt, b0f, b1f, af, bf, vf;
@@ -94,6 +96,14 @@ static void check_recovered(int f, const gmoe_model *truth, const gmoe_model *fi
         ck_assert_msg(fabs(b0f - b0t) <= TOL_GATE && fabs(b1f / tf - b1t / tt) <= TOL_GATE,
                       "%s: true gate %zu (beta0 %g, beta1/tau %g) fitted as (%g, %g)", name, l, b0t,
                       b1t / tt, b0f, b1f / tf);
+        if (gate != GMOE_GATE_GAUSSIAN) continue;
+        double pt, ct, Gt, pf, cf, Gf;
+        gmoe_model_get_gauss(truth, l, &pt, &ct, &Gt);
+        gmoe_model_get_gauss(fit, p[l], &pf, &cf, &Gf);
+        ck_assert_msg(fabs(pf - pt) <= TOL_EXPERT && fabs(cf - ct) <= TOL_EXPERT &&
+                          fabs(Gf - Gt) <= TOL_EXPERT,
+                      "%s: true gate %zu (pi %g, c %g, Gamma %g) fitted as (%g, %g, %g)", name, l,
+                      pt, ct, Gt, pf, cf, Gf);
     }
     if (act) ck_assert_msg(fabs(tf - tt) <= TOL_TAU * tt, "%s: tau %g, true %g", name, tf, tt);
     /* The gate function itself, which is identifiable whatever the parametrisation (the grid
@@ -243,6 +253,7 @@ static Suite *fit_suite(void)
     /* 10 starts at n = 20000 per family. Timeouts scale with CK_TIMEOUT_MULTIPLIER. */
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_recovery, EM_SOFTMAX, EM_TEMP_FREE + 1);
+    tcase_add_loop_test(tc, test_recovery, EM_SIGMOID, EM_GAUSSIAN + 1);
     tcase_add_test(tc, test_near_true_published);
     suite_add_tcase(s, tc);
     /* The activation gates at k = 3 take most of the suite's time (about 30 s each on two
