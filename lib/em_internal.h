@@ -20,13 +20,19 @@ typedef struct em_gate_sys {
     int has_tau;    /* theta ends with log(tau) */
     double *grad;   /* P: dQ/dtheta */
     double *fisher; /* P*P: sum_i J_i' (diag g_i - g_i g_i') J_i */
-    double Q;       /* sum_ij r_ij log g_ij at the point the statistics belong to */
-    double *A;      /* nfree*nfree scratch for the solve */
-    double *rhs;    /* nfree */
-    double *theta;  /* P: accepted point */
-    double *trial;  /* P: trial point */
-    double *dir;    /* P: Newton direction */
-    double *safe;   /* P: last point whose Q was checked, before an unchecked step */
+    /* The sigmoid gate's score u_j = log sigmoid(t_j) is not linear in its parameters: minus
+     * the Hessian of Q is fisher plus this block-diagonal term, k blocks of q*q (upper
+     * triangles), sum_i (r_ij - g_ij) sigmoid(t_ij) sigmoid(-t_ij) z_i z_i', z = (1, x). It
+     * depends on the responsibilities, so every pass recomputes it. */
+    int has_curv;
+    double *curv;
+    double Q;      /* sum_ij r_ij log g_ij at the point the statistics belong to */
+    double *A;     /* nfree*nfree scratch for the solve */
+    double *rhs;   /* nfree */
+    double *theta; /* P: accepted point */
+    double *trial; /* P: trial point */
+    double *dir;   /* P: Newton direction */
+    double *safe;  /* P: last point whose Q was checked, before an unchecked step */
 } em_gate_sys;
 
 struct gmoe_em {

@@ -124,6 +124,33 @@ static inline const double *phi_of(const gmoe_em *w, size_t j, size_t a)
     return w->phi + ((w->phi_shared ? 0 : j) * w->q + a) * B;
 }
 
+/* The sigmoid gate's curvature term (em_gate_sys.curv) of a block: eb holds r - g, phi of
+ * expert j starts with sigmoid(-t_j). */
+GMOE_KERNEL static void sigmoid_curvature(gmoe_em *w, size_t i0, size_t mr)
+{
+    size_t k = w->k, d = w->d, q = w->q, n = w->n;
+    const double *x = w->data->x;
+    double *wv = w->wb;
+    for (size_t j = 0; j < k; j++) {
+        const double *sb = phi_of(w, j, 0), *ej = w->eb + j * B;
+        double *C = w->g.curv + j * q * q;
+#pragma omp simd
+        for (size_t r = 0; r < mr; r++)
+            wv[r] = ej[r] * sb[r] * (1.0 - sb[r]);
+        double s0 = 0;
+#pragma omp simd reduction(+ : s0)
+        for (size_t r = 0; r < mr; r++)
+            s0 += wv[r];
+        C[0] += s0;
+        for (size_t a = 0; a < d; a++) {
+            const double *xa = x + a * n + i0;
+            C[1 + a] += dot(wv, xa, mr);
+            for (size_t b = a; b < d; b++)
+                C[(1 + a) * q + 1 + b] += dot3(wv, xa, x + b * n + i0, mr);
+        }
+    }
+}
+
 /* Add the block's contribution to Q, its gradient and the Fisher matrix (upper triangle).
  * rb holds the block's responsibilities with row stride rld, lw and gb its log gate weights
  * and gate weights. */
@@ -151,6 +178,7 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
     if (g->has_tau)
         for (size_t j = 0; j < k; j++)
             g->grad[P - 1] += dot(w->eb + j * B, w->psi + j * B, mr);
+    if (g->has_curv) sigmoid_curvature(w, i0, mr);
     if (!fisher) return Q;
     if (w->phi_shared && !g->has_tau)
         for (size_t a = 0, c = 0; a < q; a++)
@@ -207,9 +235,10 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
     return Q;
 }
 
-static void gate_stats_zero(em_gate_sys *g, int fisher)
+static void gate_stats_zero(em_gate_sys *g, size_t k, size_t q, int fisher)
 {
     memset(g->grad, 0, g->P * sizeof(double));
+    if (g->has_curv) memset(g->curv, 0, k * q * q * sizeof(double));
     if (fisher) memset(g->fisher, 0, g->P * g->P * sizeof(double));
     g->Q = 0;
 }
@@ -350,7 +379,7 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
      * (and, from given responsibilities, no gate at all), but its objective adds the
      * marginal log-likelihood of x, the log of the gate's normaliser. */
     int fisher = !w->fisher_ok, gauss = w->gate == GMOE_GATE_GAUSSIAN;
-    gate_stats_zero(&w->g, fisher);
+    gate_stats_zero(&w->g, k, q, fisher);
     double ll = 0, Q = 0, llx = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;
@@ -389,7 +418,7 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
 GMOE_KERNEL int em_gate_pass(gmoe_em *w, const gmoe_model *gm)
 {
     size_t n = w->n;
-    gate_stats_zero(&w->g, 1);
+    gate_stats_zero(&w->g, w->k, w->q, 1);
     double Q = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;

@@ -149,14 +149,15 @@ int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d)
     g->free0 = calloc(P, sizeof(size_t));
     g->grad = calloc(P, sizeof(double));
     g->fisher = calloc(P * P, sizeof(double));
+    g->curv = calloc(k * (d + 1) * (d + 1), sizeof(double));
     g->A = calloc(2 * P * P + 3 * P, sizeof(double));
     g->rhs = calloc(P, sizeof(double));
     g->theta = calloc(P, sizeof(double));
     g->trial = calloc(P, sizeof(double));
     g->dir = calloc(P, sizeof(double));
     g->safe = calloc(P, sizeof(double));
-    if (!g->free || !g->free0 || !g->grad || !g->fisher || !g->A || !g->rhs || !g->theta ||
-        !g->trial || !g->dir || !g->safe)
+    if (!g->free || !g->free0 || !g->grad || !g->fisher || !g->curv || !g->A || !g->rhs ||
+        !g->theta || !g->trial || !g->dir || !g->safe)
         return GMOE_ENOMEM;
     return GMOE_SUCCESS;
 }
@@ -166,6 +167,7 @@ void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int t
     size_t q = d + 1;
     g->has_tau = tau_free && (gate == GMOE_GATE_TEMPERATURE || gate == GMOE_GATE_ACTIVATION);
     g->P = gate == GMOE_GATE_GAUSSIAN ? 0 : k * q + (g->has_tau ? 1 : 0);
+    g->has_curv = gate == GMOE_GATE_SIGMOID;
     g->nfree = g->nfree0 = 0;
     if (g->P == 0) return;
     /* Translation-invariant gates pin the last expert's (beta0, beta1); the activation gate
@@ -193,6 +195,7 @@ void em_gate_sys_free(em_gate_sys *g)
     free(g->free0);
     free(g->grad);
     free(g->fisher);
+    free(g->curv);
     free(g->A);
     free(g->rhs);
     free(g->theta);
@@ -202,11 +205,36 @@ void em_gate_sys_free(em_gate_sys *g)
     memset(g, 0, sizeof *g);
 }
 
+/* The system matrix on the entries idx[0..ni) with ridge on its diagonal, and the gradient:
+ * the Fisher (Gauss-Newton) matrix, plus the curvature term when newton is set (minus the
+ * exact Hessian of Q). */
+static void gate_system(em_gate_sys *g, const size_t *idx, size_t ni, double ridge, int newton,
+                        size_t q)
+{
+    size_t P = g->P;
+    for (size_t s = 0; s < ni; s++) {
+        for (size_t t = 0; t < ni; t++) {
+            size_t u = idx[s], v = idx[t];
+            g->A[s * ni + t] = g->fisher[u * P + v];
+            if (newton && u / q == v / q) { /* same expert: its block of curv */
+                size_t a = u % q < v % q ? u % q : v % q, b = u % q < v % q ? v % q : u % q;
+                g->A[s * ni + t] += g->curv[(u / q) * q * q + a * q + b];
+            }
+        }
+        g->A[s * ni + s] += ridge;
+        g->rhs[s] = g->grad[idx[s]];
+    }
+}
+
 /* Newton direction on the entries idx[0..ni): (F + ridge) dir = grad, ridge = damping times
  * the largest diagonal entry (at least 1e-12 of it, so that exactly flat directions, such as
  * tau against beta1 in the temperature gate, cannot produce infinite steps); the ridge grows
- * until the Cholesky factorisation succeeds. */
-static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double damping,
+ * until the Cholesky factorisation succeeds. The sigmoid gate takes the exact Hessian
+ * instead of F when that is positive definite and the step is undamped: Gauss-Newton alone
+ * converges linearly on its nearly flat directions (five gate passes per M-step where
+ * Newton needs one or two); away from the maximum, where the Hessian can be indefinite,
+ * Gauss-Newton's positive definite F keeps the step an ascent direction. */
+static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double damping, size_t q,
                           double *decrement)
 {
     size_t P = g->P;
@@ -217,16 +245,18 @@ static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double d
     }
     if (!(dmax > 0)) return GMOE_ENUMERIC;
     double ridge = (damping > 1e-12 ? damping : 1e-12) * dmax;
+    int newton = g->has_curv && damping == 0;
     for (int attempt = 0; attempt < 12; attempt++, ridge *= 100) {
-        for (size_t s = 0; s < ni; s++) {
-            for (size_t t = 0; t < ni; t++)
-                g->A[s * ni + t] = g->fisher[idx[s] * P + idx[t]];
-            g->A[s * ni + s] += ridge;
-            g->rhs[s] = g->grad[idx[s]];
-        }
+        gate_system(g, idx, ni, ridge, newton, q);
         lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)ni, 1, g->A,
                                         (lapack_int)ni, g->rhs, 1);
         if (info < 0) return GMOE_ENUMERIC;
+        if (info > 0 && newton) { /* not positive definite: Gauss-Newton, same ridge */
+            newton = 0;
+            attempt--;
+            ridge /= 100;
+            continue;
+        }
         if (info > 0) continue;
         double dec = 0;
         memset(g->dir, 0, P * sizeof(double));
@@ -389,7 +419,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
     gmoe_model_copy(w->trial, w->m);
     for (size_t it = 0; it < w->par.gate_newton; it++) {
         double dec = 0, Q0 = g->Q;
-        if (gate_direction(g, g->free, g->nfree, 0, &dec) != GMOE_SUCCESS) break;
+        if (gate_direction(g, g->free, g->nfree, 0, w->q, &dec) != GMOE_SUCCESS) break;
         /* Below this predicted gain the change in Q is lost in rounding: the gate stays. */
         if (dec <= 1e-13 * (fabs(Q0) + 1.0)) break;
         /* A predicted gain of at most 1e-6 per observation (a mean square change of the gate
@@ -422,7 +452,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
              damp *= 100) {
             em_theta_to_gate(w, g->theta, w->trial);
             if (em_gate_pass(w, w->trial) != GMOE_SUCCESS) break;
-            if (gate_direction(g, g->free, g->nfree, damp, &dec) != GMOE_SUCCESS) break;
+            if (gate_direction(g, g->free, g->nfree, damp, w->q, &dec) != GMOE_SUCCESS) break;
             acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0));
         }
         if (acc == 0 && w->gate == GMOE_GATE_TOPK) {
@@ -432,7 +462,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             em_theta_to_gate(w, g->theta, w->trial);
             int rc = em_gate_pass(w, w->trial);
             if (rc) break;
-            if (gate_direction(g, g->free0, g->nfree0, 0, &dec) == GMOE_SUCCESS)
+            if (gate_direction(g, g->free0, g->nfree0, 0, w->q, &dec) == GMOE_SUCCESS)
                 acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0));
         }
         if (acc < 0) return -acc;

@@ -278,39 +278,58 @@ START_TEST(test_gate_gradient_d2)
 END_TEST
 
 /* For softmax and top-K, Q is sum_i sum_j r_ij log softmax_j(linear scores) with sum_j r_ij =
- * 1, whose Hessian is exactly minus the Fisher matrix. */
-START_TEST(test_gate_fisher_hessian)
+ * 1, whose Hessian is exactly minus the Fisher matrix. The sigmoid gate's scores are not
+ * linear: minus its Hessian is the Fisher matrix plus the block-diagonal curvature term. */
+static void check_hessian(int f, size_t d)
 {
-    int f = _i;
     gate_fixture fx;
-    gate_fixture_make(&fx, f, 1);
+    gate_fixture_make(&fx, f, d);
     gmoe_em *w = fx.w;
-    size_t n = fx.data->n, k = 3, P = w->g.P;
+    size_t n = fx.data->n, k = 3, P = w->g.P, q = d + 1;
     gmoe_model *m = gmoe_model_clone(gmoe_em_model(w));
-    double *logw = malloc(n * k * sizeof(double));
+    double *logw = malloc(n * k * sizeof(double)), *H = malloc(P * P * sizeof(double));
     double theta[16], tp[16];
     get_theta(m, theta, 0);
+    ck_assert_int_eq(w->g.has_curv, em_families[f].gate == GMOE_GATE_SIGMOID);
     double fmaxabs = 0;
-    for (size_t s = 0; s < P * P; s++)
-        fmaxabs = fmax(fmaxabs, fabs(w->g.fisher[s]));
+    for (size_t s = 0; s < P; s++)
+        for (size_t t = 0; t < P; t++) {
+            size_t a = s % q < t % q ? s % q : t % q, b = s % q < t % q ? t % q : s % q;
+            H[s * P + t] =
+                w->g.fisher[s * P + t] +
+                (w->g.has_curv && s / q == t / q ? w->g.curv[(s / q) * q * q + a * q + b] : 0.0);
+            fmaxabs = fmax(fmaxabs, fabs(H[s * P + t]));
+        }
     const double h = 1e-3;
     for (size_t s = 0; s < P; s++)
         for (size_t t = 0; t < P; t++) {
-            double q[4];
+            double qv[4];
             for (int c = 0; c < 4; c++) {
                 memcpy(tp, theta, P * sizeof(double));
                 tp[s] += c & 1 ? -h : h;
                 tp[t] += c & 2 ? -h : h;
-                q[c] = q_at(m, tp, 0, fx.data, w->r, logw);
+                qv[c] = q_at(m, tp, 0, fx.data, w->r, logw);
             }
-            double hess = (q[0] - q[1] - q[2] + q[3]) / (4 * h * h);
-            ck_assert_msg(fabs(-hess - w->g.fisher[s * P + t]) <= 1e-5 * fmaxabs,
-                          "%s: Fisher[%zu][%zu] = %.10g, -Hessian of Q %.10g", em_families[f].name,
-                          s, t, w->g.fisher[s * P + t], -hess);
+            double hess = (qv[0] - qv[1] - qv[2] + qv[3]) / (4 * h * h);
+            ck_assert_msg(fabs(-hess - H[s * P + t]) <= 1e-5 * fmaxabs,
+                          "%s d=%zu: Fisher (+ curvature)[%zu][%zu] = %.10g, -Hessian of Q %.10g",
+                          em_families[f].name, d, s, t, H[s * P + t], -hess);
         }
+    free(H);
     free(logw);
     gmoe_model_free(m);
     gate_fixture_free(&fx);
+}
+
+START_TEST(test_gate_fisher_hessian)
+{
+    check_hessian(_i, 1);
+}
+END_TEST
+
+START_TEST(test_gate_sigmoid_hessian_d2)
+{
+    check_hessian(EM_SIGMOID, 2);
 }
 END_TEST
 
@@ -723,6 +742,8 @@ static Suite *em_suite(void)
     tcase_add_loop_test(tc, test_gate_gradient_d1, 0, EM_NNEWTON);
     tcase_add_loop_test(tc, test_gate_gradient_d2, 0, EM_NNEWTON);
     tcase_add_loop_test(tc, test_gate_fisher_hessian, EM_SOFTMAX, EM_TOPK + 1);
+    tcase_add_loop_test(tc, test_gate_fisher_hessian, EM_SIGMOID, EM_SIGMOID + 1);
+    tcase_add_test(tc, test_gate_sigmoid_hessian_d2);
     tcase_add_loop_test(tc, test_gate_fisher_d1, 0, EM_NNEWTON);
     tcase_add_loop_test(tc, test_gate_fisher_d2, 0, EM_NNEWTON);
     suite_add_tcase(s, tc);
