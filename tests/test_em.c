@@ -435,6 +435,47 @@ END_TEST
 
 /* ------------------------------------------------------------------ expert M-step */
 
+/* The Gaussian gate's M-step written out: with the responsibilities r[j*n + i] of the
+ * E-step before it, pi_j = sum_i r_ij / n, c_j the r-weighted mean of x and Gamma_j the
+ * r-weighted covariance (divisor sum_i r_ij), in long double; m's gate must match (the
+ * covariance floor, 1e-6 var(x), is far below these covariances). */
+static void check_gauss_moments(const char *what, size_t it, const gmoe_data *data, const double *r,
+                                const gmoe_model *m)
+{
+    size_t n = data->n, d = data->d, k = gmoe_model_k(m);
+    for (size_t j = 0; j < k; j++) {
+        long double sw = 0, mean[2] = {0, 0}, cov[4] = {0, 0, 0, 0};
+        for (size_t i = 0; i < n; i++) {
+            sw += r[j * n + i];
+            for (size_t a = 0; a < d; a++)
+                mean[a] += r[j * n + i] * data->x[a * n + i];
+        }
+        for (size_t a = 0; a < d; a++)
+            mean[a] /= sw;
+        for (size_t i = 0; i < n; i++)
+            for (size_t a = 0; a < d; a++)
+                for (size_t b = 0; b < d; b++)
+                    cov[a * d + b] += r[j * n + i] * (data->x[a * n + i] - mean[a]) *
+                                      (data->x[b * n + i] - mean[b]);
+        double pi, c[2], G[4];
+        gmoe_model_get_gauss(m, j, &pi, c, G);
+        ck_assert_msg(fabs(pi - (double)(sw / (long double)n)) <= 1e-12,
+                      "%s iteration %zu expert %zu: pi %.15g, mean responsibility %.15g", what, it,
+                      j, pi, (double)(sw / (long double)n));
+        for (size_t a = 0; a < d; a++)
+            ck_assert_msg(fabs(c[a] - (double)mean[a]) <= 1e-10,
+                          "%s iteration %zu expert %zu: c[%zu] %.15g, weighted mean %.15g", what,
+                          it, j, a, c[a], (double)mean[a]);
+        for (size_t a = 0; a < d * d; a++) {
+            double ref = (double)(cov[a] / sw);
+            ck_assert_msg(fabs(G[a] - ref) <= 1e-10 * fmax(1, fabs(ref)),
+                          "%s iteration %zu expert %zu: Gamma[%zu] %.15g, weighted covariance "
+                          "%.15g",
+                          what, it, j, a, G[a], ref);
+        }
+    }
+}
+
 /* From a hard partition, the first M-step of every expert is the ordinary least-squares fit
  * of y on (1, x) over its own points, var = the mean squared residual (gsl_multifit_linear
  * on the expert's rows). */
@@ -499,6 +540,8 @@ static void check_mstep_experts(int f, size_t d)
         gsl_vector_free(yv);
         gsl_matrix_free(X);
     }
+    if (em_families[f].gate == GMOE_GATE_GAUSSIAN)
+        check_gauss_moments("gaussian partition", 0, data, resp, m);
     gmoe_em_free(w);
     gmoe_model_free(gs);
     free(lab);
@@ -580,6 +623,8 @@ START_TEST(test_mstep_experts_weighted)
                           "residual %.12g",
                           em_families[f].name, it, j, v, vref);
         }
+        if (em_families[f].gate == GMOE_GATE_GAUSSIAN)
+            check_gauss_moments("gaussian", it, data, rprev, m);
     }
     gsl_multifit_linear_free(ws);
     gsl_vector_free(c);
@@ -594,6 +639,87 @@ START_TEST(test_mstep_experts_weighted)
     gmoe_model_free(gs);
     gmoe_model_free(truth);
     gmoe_data_free(data);
+}
+END_TEST
+
+/* The Gaussian gate's covariance floor: an expert whose x lie on a line (d = 2) has a
+ * singular weighted covariance S. Its Gamma must be the maximiser over Gamma >= F =
+ * 1e-6 diag var(x): S with the eigenvalues of F^-1/2 S F^-1/2 raised to 1 (computed here
+ * with GSL's symmetric eigensolver); the fit then ends degenerate, with a valid model. */
+START_TEST(test_gauss_cov_floor)
+{
+    size_t n = 300, d = 2, k = 2;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 29);
+    gmoe_data *data = gmoe_data_alloc(n, d, 1);
+    double *resp = calloc(n * k, sizeof(double));
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i % 2;
+        double x1 = gsl_ran_flat(rng, -2, 2);
+        data->x[i] = x1;
+        data->x[n + i] = j == 0 ? 2 * x1 + 0.5 : gsl_ran_flat(rng, -2, 2);
+        data->y[i] = (j == 0 ? 1 + x1 : -1 - x1) + gsl_ran_gaussian(rng, 0.3);
+        resp[j * n + i] = 1.0;
+    }
+    gmoe_model *gs = gmoe_model_alloc(k, d, GMOE_GATE_GAUSSIAN);
+    gmoe_em_params par = gmoe_em_default_params();
+    gmoe_em *w = gmoe_em_alloc(n, d, k, GMOE_GATE_GAUSSIAN);
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_em_init_resp(w, data, gs, resp, &par, &err), GMOE_SUCCESS);
+    /* The reference: F from var(x_t) over all the data, S over expert 0's rows. */
+    double f[2], S[4] = {0, 0, 0, 0}, mean[2] = {0, 0}, xm[2] = {0, 0};
+    for (size_t t = 0; t < d; t++) {
+        double v = 0;
+        for (size_t i = 0; i < n; i++)
+            xm[t] += data->x[t * n + i] / (double)n;
+        for (size_t i = 0; i < n; i++)
+            v += (data->x[t * n + i] - xm[t]) * (data->x[t * n + i] - xm[t]) / (double)n;
+        f[t] = 1e-6 * v;
+    }
+    size_t n0 = n / 2;
+    for (size_t i = 0; i < n; i += 2)
+        for (size_t t = 0; t < d; t++)
+            mean[t] += data->x[t * n + i] / (double)n0;
+    for (size_t i = 0; i < n; i += 2)
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b < d; b++)
+                S[a * d + b] +=
+                    (data->x[a * n + i] - mean[a]) * (data->x[b * n + i] - mean[b]) / (double)n0;
+    gsl_matrix *A = gsl_matrix_alloc(d, d), *V = gsl_matrix_alloc(d, d);
+    gsl_vector *ev = gsl_vector_alloc(d);
+    gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d);
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b < d; b++)
+            gsl_matrix_set(A, a, b, S[a * d + b] / sqrt(f[a] * f[b]));
+    gsl_eigen_symmv(A, ev, V, ws);
+    ck_assert_msg(gsl_vector_min(ev) < 1, "the test's covariance is not singular enough");
+    double G[4];
+    gmoe_model_get_gauss(gmoe_em_model(w), 0, NULL, NULL, G);
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b < d; b++) {
+            double v = 0;
+            for (size_t e = 0; e < d; e++)
+                v += gsl_matrix_get(V, a, e) * fmax(gsl_vector_get(ev, e), 1.0) *
+                     gsl_matrix_get(V, b, e);
+            v *= sqrt(f[a] * f[b]);
+            ck_assert_msg(fabs(G[a * d + b] - v) <= 1e-9 * fabs(S[a * d + b]) + 1e-6 * f[a],
+                          "floored Gamma[%zu][%zu] = %.15g, expected %.15g", a, b, G[a * d + b], v);
+        }
+    gmoe_em_info info;
+    ck_assert_int_eq(gmoe_em_driver(w, NULL, NULL, &info, &err), GMOE_SUCCESS);
+    ck_assert_msg(info.status == GMOE_FIT_DEGENERATE, "status %s",
+                  gmoe_fit_status_name(info.status));
+    ck_assert_msg(gmoe_model_validate(gmoe_em_model(w), &err) == GMOE_SUCCESS, "%s", err.msg);
+    ck_assert(isfinite(info.objective) && isfinite(info.loglik));
+    gsl_eigen_symmv_free(ws);
+    gsl_vector_free(ev);
+    gsl_matrix_free(V);
+    gsl_matrix_free(A);
+    gmoe_em_free(w);
+    gmoe_model_free(gs);
+    free(resp);
+    gmoe_data_free(data);
+    gsl_rng_free(rng);
 }
 END_TEST
 
@@ -754,6 +880,7 @@ static Suite *em_suite(void)
     tcase_add_test(tc, test_var_exact_softmax);
     tcase_add_test(tc, test_var_exact_degenerate);
     tcase_add_test(tc, test_unchecked_gate_revert);
+    tcase_add_test(tc, test_gauss_cov_floor);
     suite_add_tcase(s, tc);
     return s;
 }
