@@ -59,7 +59,10 @@ size_t gmoe_em_nparams(const gmoe_model *m, int tau_free)
         np += k * (d + 1);
         break;
     case GMOE_GATE_GAUSSIAN:
-        np += (k - 1) + k * d + k * d * (d + 1) / 2;
+        /* As a function of x the gate is a softmax of (1, x, the products x_s x_t): only
+         * differences between experts count, (k - 1)(1 + d + d(d+1)/2) (what AIC and BIC
+         * with the conditional log-likelihood need; the marginal of x is not counted). */
+        np += (k - 1) * (1 + d + d * (d + 1) / 2);
         break;
     default: /* softmax, topk, temperature: tau is not identifiable apart from beta1 */
         np += (k - 1) * (d + 1);
