@@ -352,6 +352,20 @@ static void print_row(const char *group, const char *label, int width, const dou
     putchar('\n');
 }
 
+/* One row per covariate t of the k*d values v[j*d + t], labelled what[covariate]. */
+static void print_covariate_rows(const summary *s, const char *what, const double *v, int width,
+                                 double *row)
+{
+    size_t k = gmoe_model_k(s->m), d = gmoe_model_d(s->m);
+    char buf[32], label[256];
+    for (size_t t = 0; t < d; t++) {
+        for (size_t j = 0; j < k; j++)
+            row[j] = v[j * d + t];
+        snprintf(label, sizeof label, "%s[%s]", what, covariate_name(s, t, buf, sizeof buf));
+        print_row("", label, width, row, k, NULL);
+    }
+}
+
 /* The Gaussian gate's rows: pi, the centre c per covariate and the upper triangle of
  * Gamma. g holds k(1 + d + d^2) values of scratch. */
 static void print_gauss_rows(const summary *s, int width, double *g, double *row)
@@ -363,12 +377,7 @@ static void print_gauss_rows(const summary *s, int width, double *g, double *row
     for (size_t j = 0; j < k; j++)
         gmoe_model_get_gauss(m, j, g + j, c + j * d, G + j * d * d);
     print_row("gate", "pi", width, g, k, NULL);
-    for (size_t t = 0; t < d; t++) {
-        for (size_t j = 0; j < k; j++)
-            row[j] = c[j * d + t];
-        snprintf(label, sizeof label, "c[%s]", covariate_name(s, t, b1, sizeof b1));
-        print_row("", label, width, row, k, NULL);
-    }
+    print_covariate_rows(s, "c", c, width, row);
     for (size_t t = 0; t < d; t++)
         for (size_t u = t; u < d; u++) {
             for (size_t j = 0; j < k; j++)
@@ -433,12 +442,7 @@ static int print_table(const summary *s, double floor_abs)
         }
     }
     print_row("expert", "b", width, b, k, NULL);
-    for (size_t t = 0; t < d; t++) {
-        for (size_t j = 0; j < k; j++)
-            row[j] = a[j * d + t];
-        snprintf(label, sizeof label, "a[%s]", covariate_name(s, t, buf, sizeof buf));
-        print_row("", label, width, row, k, NULL);
-    }
+    print_covariate_rows(s, "a", a, width, row);
     print_row("", "var", width, v, k, &floor_abs);
     if (s->share) print_row("data", "share", width, s->share, k, NULL);
     free(p);

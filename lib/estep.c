@@ -31,6 +31,23 @@ static inline double dot3(const double *a, const double *b, const double *c, siz
     return s;
 }
 
+/* out[r] = c0 + coef'x_r over the block's rows [i0, i0+mr): a gate's linear score or an
+ * expert's mean (coef has d entries). */
+static inline void block_linear(const gmoe_em *w, double c0, const double *coef, size_t i0,
+                                size_t mr, double *out)
+{
+    size_t n = w->n, d = w->d;
+    for (size_t r = 0; r < mr; r++)
+        out[r] = c0;
+    for (size_t t = 0; t < d; t++) {
+        const double *xt = w->data->x + t * n + i0;
+        double ct = coef[t];
+#pragma omp simd
+        for (size_t r = 0; r < mr; r++)
+            out[r] += ct * xt[r];
+    }
+}
+
 /* Jacobian of the gate scores s_ij in each expert's own (beta0_j, beta1_j), and in log tau.
  * Linear-score gates share one feature vector (1, x) among the experts: phi of expert 0
  * then serves all of them (w->phi_shared). The sigmoid gate is the softmax of the scores
@@ -64,15 +81,7 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
             }
             break;
         case GMOE_GATE_ACTIVATION:
-            for (size_t r = 0; r < mr; r++)
-                ps[r] = 0;
-            for (size_t t = 0; t < d; t++) {
-                const double *xt = x + t * n + i0;
-                double bt = gm->beta1[j * d + t];
-#pragma omp simd
-                for (size_t r = 0; r < mr; r++)
-                    ps[r] += bt * xt[r];
-            }
+            block_linear(w, 0.0, gm->beta1 + j * d, i0, mr, ps);
             /* act and act' of the linear part; ph[0..B) holds act' until the ones go in. */
             gmoe__vact(gm->act == GMOE_ACT_SIGMOID, ps, ps, ph, mr);
             for (size_t t = 0; t < d; t++) {
@@ -89,16 +98,7 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
             }
             break;
         case GMOE_GATE_SIGMOID: {
-            double b0 = gm->beta0[j];
-            for (size_t r = 0; r < mr; r++)
-                ph[r] = b0;
-            for (size_t t = 0; t < d; t++) {
-                const double *xt = x + t * n + i0;
-                double bt = gm->beta1[j * d + t];
-#pragma omp simd
-                for (size_t r = 0; r < mr; r++)
-                    ph[r] += bt * xt[r];
-            }
+            block_linear(w, gm->beta0[j], gm->beta1 + j * d, i0, mr, ph);
 #pragma omp simd
             for (size_t r = 0; r < mr; r++)
                 ph[r] = gmoe__vsigmoid(-ph[r]);
@@ -252,23 +252,6 @@ static void gate_stats_symmetrize(em_gate_sys *g)
             g->fisher[s * P + t] = g->fisher[t * P + s];
 }
 
-/* Expert means a_j'x + b_j of the block's rows into mu. */
-GMOE_KERNEL static void block_means(const gmoe_em *w, const gmoe_model *m, size_t j, size_t i0,
-                                    size_t mr, double *mu)
-{
-    size_t n = w->n, d = w->d;
-    double bj = m->b[j];
-    for (size_t r = 0; r < mr; r++)
-        mu[r] = bj;
-    for (size_t t = 0; t < d; t++) {
-        double at = m->a[j * d + t];
-        const double *xt = w->data->x + t * n + i0;
-#pragma omp simd
-        for (size_t r = 0; r < mr; r++)
-            mu[r] += at * xt[r];
-    }
-}
-
 /* Responsibilities of rows [i0, i0+mr) into rb (and w->r) from the log gate weights in lw;
  * returns the block's log-likelihood (NAN if some row has no positive density). */
 GMOE_KERNEL static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0, size_t mr)
@@ -279,7 +262,7 @@ GMOE_KERNEL static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0,
         double c0 = -0.5 * (LOG_2PI + log(m->var[j])), h = 0.5 / m->var[j];
         double *uj = w->rb + j * B;
         const double *lj = w->lw + j * B;
-        block_means(w, m, j, i0, mr, uj);
+        block_linear(w, m->b[j], m->a + j * w->d, i0, mr, uj); /* expert means */
 #pragma omp simd
         for (size_t r = 0; r < mr; r++) {
             double res = y[r] - uj[r];
