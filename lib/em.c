@@ -239,6 +239,7 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->fisher_ok = 0;
     w->gate_unchecked = 0;
     w->reverts = 0;
+    w->refused = 0;
     w->fisher_drift = 0;
     return GMOE_SUCCESS;
 }
@@ -372,7 +373,9 @@ static int squarem_cycle(gmoe_em *w)
     for (int tries = 0; tries < 6 && alpha < -1; tries++) {
         for (size_t s = 0; s < np; s++)
             w->p1[s] = w->p0[s] - 2 * alpha * w->pr[s] + alpha * alpha * w->pv[s];
-        if (unpack(w, w->p1) == GMOE_SUCCESS && em_estep(w) == GMOE_SUCCESS && w->ll >= ll0) {
+        int valid = unpack(w, w->p1) == GMOE_SUCCESS;
+        w->refused += !valid;
+        if (valid && em_estep(w) == GMOE_SUCCESS && w->ll >= ll0) {
             ok = 1;
             break;
         }

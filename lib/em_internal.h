@@ -97,6 +97,8 @@ struct gmoe_em {
     int resp_given;      /* em_estep: take w->r as given instead of computing it */
     int gate_unchecked;  /* the last gate M-step took a step without evaluating Q */
     size_t reverts;      /* unchecked gate steps undone (the log-likelihood fell) */
+    size_t refused;      /* SQUAREM points refused as invalid (non-finite, tau out of range,
+                            a Gamma that is not positive definite) */
     double fisher_drift; /* RMS change of the gate scores, sqrt(decrement / n), summed over the
                             unchecked gate steps since g.fisher was computed */
     int fisher_ok;       /* g.fisher may serve the current gate of m: computed there, or at a

@@ -109,6 +109,19 @@ static inline gmoe_model *em_truth(int f, size_t k)
     return m;
 }
 
+/* A poor start for family f: flat expert lines near the mean of y, large variances, and a
+ * nearly flat gate (small slopes of both signs, so that top-K selects differently for
+ * negative and positive x). */
+static inline gmoe_model *em_poor_start(int f, size_t k)
+{
+    gmoe_model *m = em_template(f, k, 1);
+    for (size_t j = 0; j < k; j++) {
+        double b1 = 0.4 * ((double)(j % 2) * 2 - 1) * (j + 1 < k), a = 0;
+        gmoe_model_set_expert(m, j, 0, &b1, &a, 0.5 * ((double)j - 1), 4.0);
+    }
+    return m;
+}
+
 /* Data of n observations from m with x_it ~ U(lo, hi), seeded; NULL on failure. A
  * Gaussian-gated m draws x from its own gate mixture sum_j pi_j N(c_j, Gamma_j) instead (lo
  * and hi unused): the design under which the joint-likelihood fit of that gate is
