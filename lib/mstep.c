@@ -474,6 +474,11 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             break;
         }
         memcpy(g->theta, g->trial, g->P * sizeof(double));
+        /* A step that gained no more than an unchecked one may (1e-6 per observation) ends
+         * the M-step too: Q is flat here, and more steps would cost a pass each for nothing
+         * (the sigmoid gate from a random partition crawls along the nearly flat ridge of a
+         * common intercept, at 1e-5 per step, for all its Newton steps). */
+        if (g->Q - Q0 <= 1e-6 * (fabs(Q0) + (double)w->n)) break;
     }
     em_theta_to_gate(w, g->theta, w->m);
     return GMOE_SUCCESS;
