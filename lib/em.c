@@ -217,11 +217,10 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     gmoe_model_canonicalize(w->m);
     data_moments(w);
     /* The Gaussian gate's covariance floor, var_floor var(x_t) per covariate (a constant
-     * covariate falls back to its square, or 1, as y does below). */
+     * covariate falls back to its square, or 1, as y does below; var_floor 0: no floor). */
     for (size_t t = 0; t < w->d; t++) {
         double v = w->xsd[t] * w->xsd[t], mt = w->xbar[t];
         w->gfloor[t] = w->par.var_floor * (v > 0 ? v : (mt != 0 ? mt * mt : 1.0));
-        if (!(w->gfloor[t] > 0)) w->gfloor[t] = 1e-300; /* var_floor 0: positive definite */
     }
     w->gamma_floored = 0;
     /* The floor is relative to the scale of y; a constant y falls back to its magnitude. */

@@ -392,17 +392,18 @@ static int gauss_mstep(gmoe_em *w)
     for (size_t j = 0; j < k; j++) {
         const double *Z = w->Sxx + j * q * q;
         double N = Z[0];
-        /* An expert without weight keeps its c and Gamma; its pi gets the smallest weight
-         * that keeps log pi finite (its term in the objective is 0 either way). */
+        /* An expert with (almost) no weight keeps its c and Gamma, whose moments would be
+         * rounding noise (its term in the objective is that small too); its pi gets at least
+         * the smallest weight that keeps log pi finite. */
         double pj = N / (double)w->n;
         m->pi[j] = pj > 1e-300 ? pj : 1e-300;
-        if (!(N > 0)) continue;
+        if (!(N > 1e-12)) continue;
         for (size_t a = 0; a < d; a++)
             m->c[j * d + a] = w->xbar[a] + Z[1 + a] / N;
         for (size_t a = 0; a < d; a++)
             for (size_t b = 0; b < d; b++)
                 S[a * d + b] = Z[(1 + a) * q + 1 + b] / N - (Z[1 + a] / N) * (Z[1 + b] / N);
-        int rc = gauss_floor_cov(S, w->gfloor, d, w->gscr);
+        int rc = w->gfloor[0] > 0 ? gauss_floor_cov(S, w->gfloor, d, w->gscr) : 0;
         if (rc < 0) return GMOE_ENUMERIC;
         w->gamma_floored += (size_t)rc;
         memcpy(m->Gamma + j * d * d, S, d * d * sizeof(double));
