@@ -97,7 +97,7 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
                 ph[r] = 1.0;
             }
             break;
-        case GMOE_GATE_SIGMOID: {
+        case GMOE_GATE_SIGMOID:
             block_linear(w, gm->beta0[j], gm->beta1 + j * d, i0, mr, ph);
 #pragma omp simd
             for (size_t r = 0; r < mr; r++)
@@ -110,7 +110,6 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
                     pt[r] = ph[r] * xt[r];
             }
             break;
-        }
         default:
             for (size_t t = 0; t < d; t++)
                 memcpy(ph + (1 + t) * B, x + t * n + i0, mr * sizeof(double));
