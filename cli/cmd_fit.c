@@ -36,7 +36,9 @@ static void usage(FILE *fp)
         "\n"
         "Model:\n"
         "  -k, --experts K      number of experts (required)\n"
-        "  -g, --gate G         softmax (default), topk, temperature or activation\n"
+        "  -g, --gate G         softmax (default), topk, temperature, activation, sigmoid or\n"
+        "                       gaussian (fitted by the joint likelihood of (x, y): see\n"
+        "                       gmoe-fit(1))\n"
         "      --topk K         top-K gate: experts kept per observation (required for topk)\n"
         "      --topk-select S  top-K selection on the slope beta1'x (slope, default) or the\n"
         "                       whole score beta1'x + beta0 (score)\n"
@@ -92,10 +94,9 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
     case 'k':
         return cli_parse_count("-k", arg, &fo->k);
     case 'g':
-        if (gmoe_gate_parse(arg, &fo->gate) || fo->gate == GMOE_GATE_SIGMOID ||
-            fo->gate == GMOE_GATE_GAUSSIAN)
-            return cli_usage_error("fit: --gate must be softmax, topk, temperature or "
-                                   "activation (got \"%s\")",
+        if (gmoe_gate_parse(arg, &fo->gate))
+            return cli_usage_error("fit: --gate must be softmax, topk, temperature, activation, "
+                                   "sigmoid or gaussian (got \"%s\")",
                                    arg);
         return 0;
     case OPT_TOPK:
@@ -207,9 +208,18 @@ static void progress_cb(size_t done, size_t total, void *data)
     fflush(stderr);
 }
 
+/* The Gaussian gate's EM maximises the joint log-likelihood, which the trace then adds as a
+ * third column (the conditional one need not rise). */
+static int joint_objective(const gmoe_model *m)
+{
+    return gmoe_model_gate(m) == GMOE_GATE_GAUSSIAN;
+}
+
 static int trace_cb(const gmoe_em *w, void *data)
 {
-    fprintf(data, "%zu,%.17g\n", gmoe_em_iterations(w), gmoe_em_loglik(w));
+    fprintf(data, "%zu,%.17g", gmoe_em_iterations(w), gmoe_em_loglik(w));
+    if (joint_objective(gmoe_em_model(w))) fprintf(data, ",%.17g", gmoe_em_objective(w));
+    fputc('\n', data);
     return 0;
 }
 
@@ -217,7 +227,7 @@ static int trace_cb(const gmoe_em *w, void *data)
 static int write_trace(FILE *fp, const gmoe_data *data, const gmoe_model *templ,
                        const gmoe_fit_params *par, size_t start)
 {
-    fputs("iteration,loglik\n", fp);
+    fputs(joint_objective(templ) ? "iteration,loglik,loglik_joint\n" : "iteration,loglik\n", fp);
     gmoe_fit_params tp = *par;
     tp.progress = NULL;
     gmoe_error err;
@@ -288,6 +298,8 @@ static void print_header(const summary *s)
     else if (gate == GMOE_GATE_ACTIVATION)
         printf(" (%s activation, tau = %.6g, %s)", gmoe_act_name(gmoe_model_act(m)),
                gmoe_model_tau(m), est);
+    else if (gate == GMOE_GATE_GAUSSIAN)
+        printf(" (fitted by EM on the joint likelihood of (x, y))");
     printf("\n\n");
 }
 
@@ -340,6 +352,42 @@ static void print_row(const char *group, const char *label, int width, const dou
     putchar('\n');
 }
 
+/* One row per covariate t of the k*d values v[j*d + t], labelled what[covariate]. */
+static void print_covariate_rows(const summary *s, const char *what, const double *v, int width,
+                                 double *row)
+{
+    size_t k = gmoe_model_k(s->m), d = gmoe_model_d(s->m);
+    char buf[32], label[256];
+    for (size_t t = 0; t < d; t++) {
+        for (size_t j = 0; j < k; j++)
+            row[j] = v[j * d + t];
+        snprintf(label, sizeof label, "%s[%s]", what, covariate_name(s, t, buf, sizeof buf));
+        print_row("", label, width, row, k, NULL);
+    }
+}
+
+/* The Gaussian gate's rows: pi, the centre c per covariate and the upper triangle of
+ * Gamma. g holds k(1 + d + d^2) values of scratch. */
+static void print_gauss_rows(const summary *s, int width, double *g, double *row)
+{
+    const gmoe_model *m = s->m;
+    size_t k = gmoe_model_k(m), d = gmoe_model_d(m);
+    double *c = g + k, *G = c + k * d;
+    char b1[32], b2[32], label[256];
+    for (size_t j = 0; j < k; j++)
+        gmoe_model_get_gauss(m, j, g + j, c + j * d, G + j * d * d);
+    print_row("gate", "pi", width, g, k, NULL);
+    print_covariate_rows(s, "c", c, width, row);
+    for (size_t t = 0; t < d; t++)
+        for (size_t u = t; u < d; u++) {
+            for (size_t j = 0; j < k; j++)
+                row[j] = G[j * d * d + t * d + u];
+            snprintf(label, sizeof label, "Gamma[%s,%s]", covariate_name(s, t, b1, sizeof b1),
+                     covariate_name(s, u, b2, sizeof b2));
+            print_row("", label, width, row, k, NULL);
+        }
+}
+
 /* The parameters, one row per parameter and one column per expert: it stays readable
  * for any d (k is small). */
 static int print_table(const summary *s, double floor_abs)
@@ -348,14 +396,16 @@ static int print_table(const summary *s, double floor_abs)
     size_t k = gmoe_model_k(m), d = gmoe_model_d(m);
     gmoe_gate gate = gmoe_model_gate(m);
     double tau = gmoe_model_tau(m);
-    double *p = malloc((2 * d + 4) * k * sizeof(double)), *row = malloc(k * sizeof(double));
+    /* p holds beta0 (k), beta1 (k*d), a (k*d), b (k), var (k), then the Gaussian gate's
+     * (k(1 + d + d^2)). */
+    double *p = malloc((2 * d + 4 + 1 + d + d * d) * k * sizeof(double)),
+           *row = malloc(k * sizeof(double));
     if (!p || !row) {
         free(p);
         free(row);
         cli_error("out of memory");
         return CLI_EXIT_ERROR;
     }
-    /* p holds beta0 (k), beta1 (k*d), a (k*d), b (k), var (k), expert by expert. */
     double *b0 = p, *b1 = b0 + k, *a = b1 + k * d, *b = a + k * d, *v = b + k;
     for (size_t j = 0; j < k; j++)
         gmoe_model_get_expert(m, j, b0 + j, b1 + j * d, a + j * d, b + j, v + j);
@@ -363,7 +413,9 @@ static int print_table(const summary *s, double floor_abs)
     char buf[32], label[256];
     int width = 13; /* "beta1/tau[" + name + "]" at least, and "data share" */
     for (size_t t = 0; t < d; t++) {
-        int w = (int)strlen(covariate_name(s, t, buf, sizeof buf)) + 11;
+        /* "Gamma[" + name + "," + name + "]" for the Gaussian gate */
+        size_t len = strlen(covariate_name(s, t, buf, sizeof buf));
+        int w = (int)(gate == GMOE_GATE_GAUSSIAN ? 2 * len + 8 : len + 11);
         if (w > width && w < (int)sizeof label) width = w;
     }
     printf("%-7s%-*s", "", width, "");
@@ -372,8 +424,11 @@ static int print_table(const summary *s, double floor_abs)
         printf(" %12s%s", buf, j + 1 < k ? " " : "");
     }
     putchar('\n');
-    print_row("gate", "beta0", width, b0, k, NULL);
-    for (size_t t = 0; t < d; t++) {
+    if (gate == GMOE_GATE_GAUSSIAN)
+        print_gauss_rows(s, width, v + k, row);
+    else
+        print_row("gate", "beta0", width, b0, k, NULL);
+    for (size_t t = 0; t < d && gate != GMOE_GATE_GAUSSIAN; t++) {
         const char *name = covariate_name(s, t, buf, sizeof buf);
         for (size_t j = 0; j < k; j++)
             row[j] = b1[j * d + t];
@@ -387,12 +442,7 @@ static int print_table(const summary *s, double floor_abs)
         }
     }
     print_row("expert", "b", width, b, k, NULL);
-    for (size_t t = 0; t < d; t++) {
-        for (size_t j = 0; j < k; j++)
-            row[j] = a[j * d + t];
-        snprintf(label, sizeof label, "a[%s]", covariate_name(s, t, buf, sizeof buf));
-        print_row("", label, width, row, k, NULL);
-    }
+    print_covariate_rows(s, "a", a, width, row);
     print_row("", "var", width, v, k, &floor_abs);
     if (s->share) print_row("data", "share", width, s->share, k, NULL);
     free(p);
@@ -408,6 +458,10 @@ static int print_summary(const summary *s)
     double floor_abs = abs_var_floor(s->data, em->var_floor);
     print_header(s);
     printf("%-16s %.6f\n", "log-likelihood", res->info.loglik);
+    if (joint_objective(s->m))
+        printf("%-16s %.6f   (of (x, y): what EM maximised; the line above is\n"
+               "%-16s of y given x, as everywhere in gmoe)\n",
+               "joint loglik", res->info.objective, "");
     printf("%-16s %.4f   (-2 loglik + 2p, p = %zu free parameters)\n", "AIC", res->aic,
            res->nparams);
     printf("%-16s %.4f   (-2 loglik + p log n)\n", "BIC", res->bic);
@@ -427,6 +481,11 @@ static int print_summary(const summary *s)
     printf("\nCanonical form: ");
     if (gate == GMOE_GATE_ACTIVATION)
         printf("the last expert's beta0 is 0 (only differences of beta0 matter).\n");
+    else if (gate == GMOE_GATE_SIGMOID)
+        printf("none needed (the sigmoid gate has no translation freedom).\n");
+    else if (gate == GMOE_GATE_GAUSSIAN)
+        printf("the pi sum to 1; (pi, c, Gamma) are those of the Gaussian mixture\n"
+               "of x that EM fitted with the experts.\n");
     else
         printf("the last expert's gate parameters are 0 (only differences matter).\n");
     printf("var: variance of the expert's noise");
@@ -608,6 +667,10 @@ int main_fit(int argc, char **argv)
     rec.nparams = res.nparams;
     rec.starts = res.starts;
     rec.seed = co.seed;
+    if (joint_objective(best)) {
+        snprintf(rec.objective, sizeof rec.objective, "joint");
+        rec.loglik_joint = res.info.objective;
+    }
     if (gmoe_model_dumps(best, &rec, &text, &err)) {
         cli_error("%s: %s", file ? file : "standard output", err.msg);
         rc = CLI_EXIT_ERROR;

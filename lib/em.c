@@ -59,7 +59,10 @@ size_t gmoe_em_nparams(const gmoe_model *m, int tau_free)
         np += k * (d + 1);
         break;
     case GMOE_GATE_GAUSSIAN:
-        np += (k - 1) + k * d + k * d * (d + 1) / 2;
+        /* As a function of x the gate is a softmax of (1, x, the products x_s x_t): only
+         * differences between experts count, (k - 1)(1 + d + d(d+1)/2) (what AIC and BIC
+         * with the conditional log-likelihood need; the marginal of x is not counted). */
+        np += (k - 1) * (1 + d + d * (d + 1) / 2);
         break;
     default: /* softmax, topk, temperature: tau is not identifiable apart from beta1 */
         np += (k - 1) * (d + 1);
@@ -77,6 +80,7 @@ void gmoe_em_free(gmoe_em *w)
     free(w->lw);
     free(w->Sr);
     free(w->xbar);
+    free(w->gfloor);
     free(w->p0);
     em_gate_sys_free(&w->g);
     free(w);
@@ -100,7 +104,6 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, blas_single_thread);
     if (n == 0 || d == 0 || k == 0) return NULL;
-    if (gate == GMOE_GATE_SIGMOID || gate == GMOE_GATE_GAUSSIAN) return NULL;
     gmoe_em *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     size_t q = d + 1;
@@ -121,7 +124,9 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
      * (k*q). */
     w->Sr = calloc(2 * k + k * q * q + k * q + q + q * q + k * q, sizeof(double));
     w->xbar = calloc(2 * d, sizeof(double));
-    if (!w->m || !w->trial || !w->r || !w->lw || !w->Sr || !w->xbar ||
+    /* Gaussian gate: covariance floor (d) and the M-step's scratch (2 d^2 + 5 d). */
+    w->gfloor = calloc(2 * d * d + 6 * d, sizeof(double));
+    if (!w->m || !w->trial || !w->r || !w->lw || !w->Sr || !w->xbar || !w->gfloor ||
         em_gate_sys_alloc(&w->g, k, d) != GMOE_SUCCESS) {
         gmoe_em_free(w);
         return NULL;
@@ -146,8 +151,11 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     w->mat = w->coef + q;
     w->cref = w->mat + q * q;
     w->xsd = w->xbar + d;
-    /* SQUAREM vectors: gate theta (P, at most k*q + 1), a (k*d), b (k), log var (k). */
-    w->npar = k * q + 1 + k * d + 2 * k;
+    w->gscr = w->gfloor + d;
+    /* SQUAREM vectors: gate theta (P, at most k*q + 1, or the Gaussian gate's packing), a
+     * (k*d), b (k), log var (k). */
+    size_t ng = em_gate_npack(k, d, GMOE_GATE_GAUSSIAN, NULL);
+    w->npar = (ng > k * q + 1 ? ng : k * q + 1) + k * d + 2 * k;
     w->p0 = calloc(5 * w->npar, sizeof(double));
     if (!w->p0) {
         gmoe_em_free(w);
@@ -203,10 +211,18 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
         return gmoe_error_set(err, GMOE_EINVAL, "invalid EM parameters");
     w->data = data;
     em_gate_sys_setup(&w->g, w->k, w->d, w->gate, !w->par.fix_tau);
-    w->npar = w->g.P + w->k * w->d + 2 * w->k;
+    w->ngate = em_gate_npack(w->k, w->d, w->gate, &w->g);
+    w->npar = w->ngate + w->k * w->d + 2 * w->k;
     gmoe_model_copy(w->m, start);
     gmoe_model_canonicalize(w->m);
     data_moments(w);
+    /* The Gaussian gate's covariance floor, var_floor var(x_t) per covariate (a constant
+     * covariate falls back to its square, or 1, as y does below; var_floor 0: no floor). */
+    for (size_t t = 0; t < w->d; t++) {
+        double v = w->xsd[t] * w->xsd[t], mt = w->xbar[t];
+        w->gfloor[t] = w->par.var_floor * (v > 0 ? v : (mt != 0 ? mt * mt : 1.0));
+    }
+    w->gamma_floored = 0;
     /* The floor is relative to the scale of y; a constant y falls back to its magnitude. */
     double scale = w->yvar > 0 ? w->yvar : (w->ybar != 0 ? w->ybar * w->ybar : 1.0);
     w->var_floor = w->par.var_floor * scale;
@@ -216,11 +232,13 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->maps = 0;
     w->status = GMOE_FIT_RUNNING;
     w->ll_prev = -INFINITY;
+    w->ll = w->ll_cond = -INFINITY;
     w->started = 0;
     w->resp_given = 0;
     w->fisher_ok = 0;
     w->gate_unchecked = 0;
     w->reverts = 0;
+    w->refused = 0;
     w->fisher_drift = 0;
     return GMOE_SUCCESS;
 }
@@ -294,7 +312,7 @@ static int em_map(gmoe_em *w)
 
 static void pack(const gmoe_em *w, double *p)
 {
-    size_t k = w->k, d = w->d, P = w->g.P;
+    size_t k = w->k, d = w->d, P = w->ngate;
     em_gate_to_theta(w, w->m, p);
     memcpy(p + P, w->m->a, k * d * sizeof(double));
     memcpy(p + P + k * d, w->m->b, k * sizeof(double));
@@ -304,7 +322,7 @@ static void pack(const gmoe_em *w, double *p)
 
 static int unpack(gmoe_em *w, const double *p)
 {
-    size_t k = w->k, d = w->d, P = w->g.P;
+    size_t k = w->k, d = w->d, P = w->ngate;
     w->fisher_ok = 0;
     for (size_t s = 0; s < w->npar; s++)
         if (!isfinite(p[s])) return GMOE_ENUMERIC;
@@ -316,6 +334,13 @@ static int unpack(gmoe_em *w, const double *p)
         w->m->var[j] = v > w->var_floor ? v : w->var_floor;
     }
     if (!(w->m->tau > 0) || !isfinite(w->m->tau)) return GMOE_ENUMERIC;
+    /* An extrapolated Gamma need not be positive definite: not a point to try. */
+    if (w->gate == GMOE_GATE_GAUSSIAN)
+        for (size_t j = 0; j < k; j++) {
+            double ld;
+            memcpy(w->gscr, w->m->Gamma + j * d * d, d * d * sizeof(double));
+            if (gmoe__chol_logdet(w->gscr, d, &ld)) return GMOE_ENUMERIC;
+        }
     return GMOE_SUCCESS;
 }
 
@@ -347,7 +372,9 @@ static int squarem_cycle(gmoe_em *w)
     for (int tries = 0; tries < 6 && alpha < -1; tries++) {
         for (size_t s = 0; s < np; s++)
             w->p1[s] = w->p0[s] - 2 * alpha * w->pr[s] + alpha * alpha * w->pv[s];
-        if (unpack(w, w->p1) == GMOE_SUCCESS && em_estep(w) == GMOE_SUCCESS && w->ll >= ll0) {
+        int valid = unpack(w, w->p1) == GMOE_SUCCESS;
+        w->refused += !valid;
+        if (valid && em_estep(w) == GMOE_SUCCESS && w->ll >= ll0) {
             ok = 1;
             break;
         }
@@ -361,25 +388,33 @@ static int squarem_cycle(gmoe_em *w)
     return rc;
 }
 
-/* Largest spread of the gate slopes between two experts, in units of sd(x). */
+/* Largest spread of the gate slopes between two experts, in units of sd(x). Gates whose
+ * experts' scores are not translation invariant (activation, sigmoid) use each expert's own
+ * slope instead; the sigmoid gate also the size of each score at the mean of x, which runs
+ * off when the gate drifts to its softmax limit (every score to -inf) or saturates. */
 static double gate_steepness(const gmoe_em *w)
 {
     const gmoe_model *m = w->m;
     size_t k = w->k, d = w->d;
     double best = 0;
-    if (w->gate == GMOE_GATE_ACTIVATION) {
-        double slope0 = m->act == GMOE_ACT_SIGMOID ? 0.25 : 1.0;
+    if (w->gate == GMOE_GATE_ACTIVATION || w->gate == GMOE_GATE_SIGMOID) {
+        int act = w->gate == GMOE_GATE_ACTIVATION;
+        double slope0 = act && m->act == GMOE_ACT_SIGMOID ? 0.25 : 1.0;
+        double itau = act ? 1.0 / m->tau : 1.0;
         for (size_t j = 0; j < k; j++) {
-            double s = 0;
+            double s = 0, centre = m->beta0[j];
             for (size_t t = 0; t < d; t++) {
                 double v = m->beta1[j * d + t] * w->xsd[t];
                 s += v * v;
+                centre += m->beta1[j * d + t] * w->xbar[t];
             }
-            s = sqrt(s) * slope0 / m->tau;
+            s = sqrt(s) * slope0 * itau;
             if (s > best) best = s;
+            if (!act && fabs(centre) > best) best = fabs(centre);
         }
         return best;
     }
+    if (w->gate == GMOE_GATE_GAUSSIAN) return 0; /* covariances are floored: no divergence */
     double itau = w->gate == GMOE_GATE_TEMPERATURE ? 1.0 / m->tau : 1.0;
     for (size_t j = 0; j < k; j++)
         for (size_t l = j + 1; l < k; l++) {
@@ -399,6 +434,7 @@ static gmoe_fit_status final_status(const gmoe_em *w, gmoe_fit_status base)
     for (size_t j = 0; j < w->k; j++)
         if (w->m->var[j] <= w->var_floor * (1 + 1e-9) || w->Sr[j] < 1e-8 * (double)w->n)
             return GMOE_FIT_DEGENERATE;
+    if (w->gamma_floored) return GMOE_FIT_DEGENERATE;
     if (gate_steepness(w) > w->par.gate_div) return GMOE_FIT_GATE_DIVERGENT;
     return base;
 }
@@ -440,6 +476,10 @@ const gmoe_model *gmoe_em_model(const gmoe_em *w)
 }
 double gmoe_em_loglik(const gmoe_em *w)
 {
+    return w->ll_cond;
+}
+double gmoe_em_objective(const gmoe_em *w)
+{
     return w->ll;
 }
 size_t gmoe_em_iterations(const gmoe_em *w)
@@ -467,7 +507,8 @@ int gmoe_em_driver(gmoe_em *w, gmoe_em_callback cb, void *cbdata, gmoe_em_info *
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (info) {
-        info->loglik = w->ll;
+        info->loglik = w->ll_cond;
+        info->objective = w->ll;
         info->iterations = w->iter;
         info->maps = w->maps;
         info->status = w->status;

@@ -8,7 +8,9 @@
 
 /* The gate parameters as one vector theta, expert-major: expert j holds q = d+1 entries
  * (beta0_j, beta1_j), then log(tau) when tau is estimated. free[] marks the entries the
- * M-step moves (the last expert's are pinned for translation-invariant gates). */
+ * M-step moves (the last expert's are pinned for translation-invariant gates). The Gaussian
+ * gate has no such system (P = 0): its M-step is closed-form, and its parameters pack as
+ * (log pi_j, c_j, upper triangle of Gamma_j) per expert for SQUAREM (em_gate_to_theta). */
 typedef struct em_gate_sys {
     size_t P;       /* length of theta */
     size_t nfree;   /* number of free entries */
@@ -18,13 +20,19 @@ typedef struct em_gate_sys {
     int has_tau;    /* theta ends with log(tau) */
     double *grad;   /* P: dQ/dtheta */
     double *fisher; /* P*P: sum_i J_i' (diag g_i - g_i g_i') J_i */
-    double Q;       /* sum_ij r_ij log g_ij at the point the statistics belong to */
-    double *A;      /* nfree*nfree scratch for the solve */
-    double *rhs;    /* nfree */
-    double *theta;  /* P: accepted point */
-    double *trial;  /* P: trial point */
-    double *dir;    /* P: Newton direction */
-    double *safe;   /* P: last point whose Q was checked, before an unchecked step */
+    /* The sigmoid gate's score u_j = log sigmoid(t_j) is not linear in its parameters: minus
+     * the Hessian of Q is fisher plus this block-diagonal term, k blocks of q*q (upper
+     * triangles), sum_i (r_ij - g_ij) sigmoid(t_ij) sigmoid(-t_ij) z_i z_i', z = (1, x). It
+     * depends on the responsibilities, so every pass recomputes it. */
+    int has_curv;
+    double *curv;
+    double Q;      /* sum_ij r_ij log g_ij at the point the statistics belong to */
+    double *A;     /* nfree*nfree scratch for the solve */
+    double *rhs;   /* nfree */
+    double *theta; /* P: accepted point */
+    double *trial; /* P: trial point */
+    double *dir;   /* P: Newton direction */
+    double *safe;  /* P: last point whose Q was checked, before an unchecked step */
 } em_gate_sys;
 
 struct gmoe_em {
@@ -67,11 +75,21 @@ struct gmoe_em {
 
     em_gate_sys g;
 
+    /* Gaussian gate: the covariance floor per covariate (Gamma_j >= diag(gfloor) in the
+     * positive semi-definite order), scratch for the eigen-decomposition that applies it,
+     * and how many Gamma_j the last M-step put on it. */
+    double *gfloor; /* d */
+    double *gscr;   /* 2*d*d + 5*d */
+    size_t gamma_floored;
+
     /* SQUAREM */
-    size_t npar; /* length of the full parameter vector */
+    size_t ngate; /* length of the packed gate parameters (g.P, or the Gaussian gate's) */
+    size_t npar;  /* length of the full parameter vector */
     double *p0, *p1, *p2, *pr, *pv;
 
-    double ll; /* log-likelihood of m (from the last E-step) */
+    double ll;      /* the objective of EM at m (from the last E-step): the conditional
+                       log-likelihood, or for the Gaussian gate the joint one of (x, y) */
+    double ll_cond; /* the conditional log-likelihood sum_i log p(y_i | x_i) at m */
     double ll_prev;
     size_t iter, maps;
     gmoe_fit_status status;
@@ -79,6 +97,8 @@ struct gmoe_em {
     int resp_given;      /* em_estep: take w->r as given instead of computing it */
     int gate_unchecked;  /* the last gate M-step took a step without evaluating Q */
     size_t reverts;      /* unchecked gate steps undone (the log-likelihood fell) */
+    size_t refused;      /* SQUAREM points refused as invalid (non-finite, tau out of range,
+                            a Gamma that is not positive definite) */
     double fisher_drift; /* RMS change of the gate scores, sqrt(decrement / n), summed over the
                             unchecked gate steps since g.fisher was computed */
     int fisher_ok;       /* g.fisher may serve the current gate of m: computed there, or at a
@@ -102,6 +122,8 @@ void em_mstep_variances(gmoe_em *w); /* var from Ssq, floored */
  * set, g.safe holds the last checked point, and the caller must check the log-likelihood of
  * the next E-step and return the gate to g.safe if it fell. */
 int em_mstep_gate(gmoe_em *w, int unchecked);
+/* The length of the packed gate parameters of em_gate_to_theta. */
+size_t em_gate_npack(size_t k, size_t d, gmoe_gate gate, const em_gate_sys *g);
 void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta);
 void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m);
 int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d);

@@ -31,9 +31,28 @@ static inline double dot3(const double *a, const double *b, const double *c, siz
     return s;
 }
 
+/* out[r] = c0 + coef'x_r over the block's rows [i0, i0+mr): a gate's linear score or an
+ * expert's mean (coef has d entries). */
+static inline void block_linear(const gmoe_em *w, double c0, const double *coef, size_t i0,
+                                size_t mr, double *out)
+{
+    size_t n = w->n, d = w->d;
+    for (size_t r = 0; r < mr; r++)
+        out[r] = c0;
+    for (size_t t = 0; t < d; t++) {
+        const double *xt = w->data->x + t * n + i0;
+        double ct = coef[t];
+#pragma omp simd
+        for (size_t r = 0; r < mr; r++)
+            out[r] += ct * xt[r];
+    }
+}
+
 /* Jacobian of the gate scores s_ij in each expert's own (beta0_j, beta1_j), and in log tau.
  * Linear-score gates share one feature vector (1, x) among the experts: phi of expert 0
- * then serves all of them (w->phi_shared). */
+ * then serves all of them (w->phi_shared). The sigmoid gate is the softmax of the scores
+ * u_j = log sigmoid(t_j), t_j = beta0_j + beta1_j'x, so its features are (1, x) times
+ * du_j/dt_j = sigmoid(-t_j). */
 GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i0, size_t mr)
 {
     size_t k = w->k, d = w->d, q = w->q, n = w->n;
@@ -62,15 +81,7 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
             }
             break;
         case GMOE_GATE_ACTIVATION:
-            for (size_t r = 0; r < mr; r++)
-                ps[r] = 0;
-            for (size_t t = 0; t < d; t++) {
-                const double *xt = x + t * n + i0;
-                double bt = gm->beta1[j * d + t];
-#pragma omp simd
-                for (size_t r = 0; r < mr; r++)
-                    ps[r] += bt * xt[r];
-            }
+            block_linear(w, 0.0, gm->beta1 + j * d, i0, mr, ps);
             /* act and act' of the linear part; ph[0..B) holds act' until the ones go in. */
             gmoe__vact(gm->act == GMOE_ACT_SIGMOID, ps, ps, ph, mr);
             for (size_t t = 0; t < d; t++) {
@@ -86,6 +97,19 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
                 ph[r] = 1.0;
             }
             break;
+        case GMOE_GATE_SIGMOID:
+            block_linear(w, gm->beta0[j], gm->beta1 + j * d, i0, mr, ph);
+#pragma omp simd
+            for (size_t r = 0; r < mr; r++)
+                ph[r] = gmoe__vsigmoid(-ph[r]);
+            for (size_t t = 0; t < d; t++) {
+                const double *xt = x + t * n + i0;
+                double *pt = ph + (1 + t) * B;
+#pragma omp simd
+                for (size_t r = 0; r < mr; r++)
+                    pt[r] = ph[r] * xt[r];
+            }
+            break;
         default:
             for (size_t t = 0; t < d; t++)
                 memcpy(ph + (1 + t) * B, x + t * n + i0, mr * sizeof(double));
@@ -97,6 +121,33 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
 static inline const double *phi_of(const gmoe_em *w, size_t j, size_t a)
 {
     return w->phi + ((w->phi_shared ? 0 : j) * w->q + a) * B;
+}
+
+/* The sigmoid gate's curvature term (em_gate_sys.curv) of a block: eb holds r - g, phi of
+ * expert j starts with sigmoid(-t_j). */
+GMOE_KERNEL static void sigmoid_curvature(gmoe_em *w, size_t i0, size_t mr)
+{
+    size_t k = w->k, d = w->d, q = w->q, n = w->n;
+    const double *x = w->data->x;
+    double *wv = w->wb;
+    for (size_t j = 0; j < k; j++) {
+        const double *sb = phi_of(w, j, 0), *ej = w->eb + j * B;
+        double *C = w->g.curv + j * q * q;
+#pragma omp simd
+        for (size_t r = 0; r < mr; r++)
+            wv[r] = ej[r] * sb[r] * (1.0 - sb[r]);
+        double s0 = 0;
+#pragma omp simd reduction(+ : s0)
+        for (size_t r = 0; r < mr; r++)
+            s0 += wv[r];
+        C[0] += s0;
+        for (size_t a = 0; a < d; a++) {
+            const double *xa = x + a * n + i0;
+            C[1 + a] += dot(wv, xa, mr);
+            for (size_t b = a; b < d; b++)
+                C[(1 + a) * q + 1 + b] += dot3(wv, xa, x + b * n + i0, mr);
+        }
+    }
 }
 
 /* Add the block's contribution to Q, its gradient and the Fisher matrix (upper triangle).
@@ -126,6 +177,7 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
     if (g->has_tau)
         for (size_t j = 0; j < k; j++)
             g->grad[P - 1] += dot(w->eb + j * B, w->psi + j * B, mr);
+    if (g->has_curv) sigmoid_curvature(w, i0, mr);
     if (!fisher) return Q;
     if (w->phi_shared && !g->has_tau)
         for (size_t a = 0, c = 0; a < q; a++)
@@ -182,9 +234,10 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
     return Q;
 }
 
-static void gate_stats_zero(em_gate_sys *g, int fisher)
+static void gate_stats_zero(em_gate_sys *g, size_t k, size_t q, int fisher)
 {
     memset(g->grad, 0, g->P * sizeof(double));
+    if (g->has_curv) memset(g->curv, 0, k * q * q * sizeof(double));
     if (fisher) memset(g->fisher, 0, g->P * g->P * sizeof(double));
     g->Q = 0;
 }
@@ -198,23 +251,6 @@ static void gate_stats_symmetrize(em_gate_sys *g)
             g->fisher[s * P + t] = g->fisher[t * P + s];
 }
 
-/* Expert means a_j'x + b_j of the block's rows into mu. */
-GMOE_KERNEL static void block_means(const gmoe_em *w, const gmoe_model *m, size_t j, size_t i0,
-                                    size_t mr, double *mu)
-{
-    size_t n = w->n, d = w->d;
-    double bj = m->b[j];
-    for (size_t r = 0; r < mr; r++)
-        mu[r] = bj;
-    for (size_t t = 0; t < d; t++) {
-        double at = m->a[j * d + t];
-        const double *xt = w->data->x + t * n + i0;
-#pragma omp simd
-        for (size_t r = 0; r < mr; r++)
-            mu[r] += at * xt[r];
-    }
-}
-
 /* Responsibilities of rows [i0, i0+mr) into rb (and w->r) from the log gate weights in lw;
  * returns the block's log-likelihood (NAN if some row has no positive density). */
 GMOE_KERNEL static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0, size_t mr)
@@ -225,7 +261,7 @@ GMOE_KERNEL static double block_resp(gmoe_em *w, const gmoe_model *m, size_t i0,
         double c0 = -0.5 * (LOG_2PI + log(m->var[j])), h = 0.5 / m->var[j];
         double *uj = w->rb + j * B;
         const double *lj = w->lw + j * B;
-        block_means(w, m, j, i0, mr, uj);
+        block_linear(w, m->b[j], m->a + j * w->d, i0, mr, uj); /* expert means */
 #pragma omp simd
         for (size_t r = 0; r < mr; r++) {
             double res = y[r] - uj[r];
@@ -321,14 +357,19 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
         }
     }
     /* The Fisher matrix depends on the gate alone: the one of the last gate pass still holds
-     * when the gate has not moved since. */
-    int fisher = !w->fisher_ok;
-    gate_stats_zero(&w->g, fisher);
-    double ll = 0, Q = 0;
+     * when the gate has not moved since. The Gaussian gate's M-step needs no gate statistics
+     * (and, from given responsibilities, no gate at all), but its objective adds the
+     * marginal log-likelihood of x, the log of the gate's normaliser. */
+    int fisher = !w->fisher_ok, gauss = w->gate == GMOE_GATE_GAUSSIAN;
+    gate_stats_zero(&w->g, k, q, fisher);
+    double ll = 0, Q = 0, llx = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;
-        int rc = gmoe__gate_block(m, w->data, i0, mr, w->lw, w->gb, B, w->gwork);
-        if (rc) return rc;
+        if (!(gauss && w->resp_given)) {
+            int rc = gmoe__gate_block(m, w->data, i0, mr, w->lw, w->gb, B, w->gwork);
+            if (rc) return rc;
+        }
+        if (gauss && !w->resp_given) llx += gmoe__gate_block_lognorm(m, w->gwork, mr);
         if (w->resp_given) {
             /* Statistics of given responsibilities (a start from a partition). */
             for (size_t j = 0; j < k; j++)
@@ -337,7 +378,7 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
             ll += block_resp(w, m, i0, mr);
         }
         block_expert_stats(w, i0, mr);
-        Q += gate_accumulate(w, m, i0, mr, w->rb, B, fisher);
+        if (!gauss) Q += gate_accumulate(w, m, i0, mr, w->rb, B, fisher);
     }
     for (size_t j = 0; j < k; j++) {
         double *S = w->Sxx + j * q * q;
@@ -351,14 +392,15 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
     }
     w->fisher_ok = 1;
     w->g.Q = Q;
-    w->ll = ll;
-    return isfinite(ll) ? GMOE_SUCCESS : GMOE_ENUMERIC;
+    w->ll_cond = ll;
+    w->ll = ll + llx;
+    return isfinite(w->ll) ? GMOE_SUCCESS : GMOE_ENUMERIC;
 }
 
 GMOE_KERNEL int em_gate_pass(gmoe_em *w, const gmoe_model *gm)
 {
     size_t n = w->n;
-    gate_stats_zero(&w->g, 1);
+    gate_stats_zero(&w->g, w->k, w->q, 1);
     double Q = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;

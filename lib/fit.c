@@ -81,9 +81,6 @@ static int fit_check(const gmoe_data *data, const gmoe_model *templ, const gmoe_
         return gmoe_error_set(err, GMOE_EINVAL,
                               "k = %zu experts exceed the number of observations n = %zu", templ->k,
                               data->n);
-    if (templ->gate == GMOE_GATE_SIGMOID || templ->gate == GMOE_GATE_GAUSSIAN)
-        return gmoe_error_set(err, GMOE_EINVAL, "fitting the %s gate is not supported yet",
-                              gmoe_gate_name(templ->gate));
     if (par->starts == 0) return gmoe_error_set(err, GMOE_EINVAL, "starts must be at least 1");
     if (par->init == GMOE_INIT_NEAR_TRUE && !par->truth)
         return gmoe_error_set(err, GMOE_EINVAL, "near-true starts need the true model");
@@ -95,7 +92,7 @@ static int better(const start_out *a, const start_out *b)
 {
     int ra = a->info.status != GMOE_FIT_DEGENERATE, rb = b->info.status != GMOE_FIT_DEGENERATE;
     if (ra != rb) return ra > rb;
-    return a->info.loglik > b->info.loglik;
+    return a->info.objective > b->info.objective;
 }
 
 int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,

@@ -11,20 +11,43 @@
  * step halving on Q(beta) = sum_ij r_ij log g_j(x_i; beta), warm-started at the current gate.
  * For softmax and top-K gates the Fisher matrix is the exact Hessian (IRLS); for temperature
  * and activation gates it is the Gauss-Newton matrix (damped, Levenberg-Marquardt, when its
- * step fails). A gate step is checked by a pass that evaluates Q and accepted only if Q does
+ * step fails). The sigmoid gate is the softmax of u_j = log sigmoid(beta0_j + beta1_j'x):
+ * its step takes minus the exact Hessian of Q (the Gauss-Newton matrix plus the curvature of
+ * u_j) when that is positive definite, the Gauss-Newton matrix otherwise, damped likewise.
+ * A gate step is checked by a pass that evaluates Q and accepted only if Q does
  * not decrease; a step whose predicted gain is below 1e-6 per observation is taken without
  * that pass, and the next E-step undoes it if the log-likelihood fell. Either way the
  * log-likelihood never decreases (a generalised EM). Variances come from the sufficient
  * statistics (residuals about each expert's current line), not from a second pass.
  *
+ * The Gaussian gate is estimated differently: by maximum likelihood for the joint density
+ *   p(x, y) = sum_j pi_j N(x; c_j, Gamma_j) N(y; a_j'x + b_j, v_j)
+ * (the EM of Xu, Jordan and Hinton 1995), not the conditional one. As a function of x that
+ * gate is a softmax of (1, x, x_s x_t), whose parameters p(y | x) determines only up to a
+ * common quadratic in x; the marginal of x fixes them, and makes the M-step closed-form:
+ * pi_j the mean responsibility, c_j and Gamma_j the responsibility-weighted mean and
+ * covariance of x, Gamma_j floored at var_floor diag var(x) (in the positive semi-definite
+ * order: the exact maximiser under that constraint). The responsibilities are the same as
+ * for the conditional model (p(x_i) cancels), so the E-step is shared. EM then never lowers
+ * the joint log-likelihood (gmoe_em_objective, used by the stopping rule, SQUAREM's
+ * safeguard and gmoe_fit's choice among starts); the conditional log-likelihood
+ * (gmoe_em_loglik, the loglik reported everywhere) usually rises too but need not. The
+ * estimates are consistent when x is drawn from the gate's mixture sum_j pi_j N(c_j,
+ * Gamma_j); with another design of x, (pi, c, Gamma) describe the best Gaussian mixture for
+ * x jointly with y, and p(y | x) is not the conditional maximum-likelihood fit.
+ *
  * Acceleration: SQUAREM (Varadhan and Roland 2008, scheme S3) on the parameter vector
- * (gate parameters, expert coefficients, log variances, log tau), with the safeguard that a
- * cycle whose extrapolated point lowers the log-likelihood falls back to the plain EM steps.
+ * (gate parameters, expert coefficients, log variances, log tau; for the Gaussian gate log
+ * pi, c and the upper triangle of Gamma), with the safeguard that a cycle whose extrapolated
+ * point lowers the objective, or has a Gamma that is not positive definite, falls back to
+ * the plain EM steps.
  * One "iteration" of an accelerated run is one SQUAREM cycle (up to 3 EM maps); the number of
  * EM maps is reported too.
  *
  * Identifiability and canonical form: softmax, top-K and temperature gates are fitted with
- * the last expert's (beta0, beta1) held at 0, the activation gate with the last beta0 at 0. */
+ * the last expert's (beta0, beta1) held at 0, the activation gate with the last beta0 at 0;
+ * the sigmoid gate has no translation freedom (every parameter is free), and the Gaussian
+ * gate's pi sum to 1. */
 #ifndef GMOE_EM_H
 #define GMOE_EM_H
 
@@ -46,7 +69,8 @@ typedef enum {
     GMOE_FIT_RUNNING = 0,   /* not stopped yet */
     GMOE_FIT_CONVERGED,     /* the stopping rule fired */
     GMOE_FIT_MAX_ITER,      /* the iteration limit was reached first */
-    GMOE_FIT_DEGENERATE,    /* a variance ended on the floor or an expert lost all mass */
+    GMOE_FIT_DEGENERATE,    /* a variance (or a Gaussian gate's Gamma) ended on the floor,
+                               or an expert lost all mass */
     GMOE_FIT_GATE_DIVERGENT /* the gate parameters run off to infinity (no finite maximum) */
 } gmoe_fit_status;
 
@@ -60,6 +84,7 @@ typedef struct gmoe_em_params {
     size_t max_iter;     /* default 5000 iterations (SQUAREM cycles when accelerated) */
     int accel;           /* SQUAREM on (1, default) or plain EM (0) */
     double var_floor;    /* variance floor relative to var(y): v_j >= var_floor * var(y);
+                            the Gaussian gate's Gamma_j >= var_floor * diag var(x) too;
                             default 1e-6 */
     int fix_tau;         /* temperature/activation: hold tau at its start value (default 0) */
     size_t gate_newton;  /* Fisher-scoring steps per gate M-step at most (default 5) */
@@ -70,7 +95,8 @@ typedef struct gmoe_em_params {
 gmoe_em_params gmoe_em_default_params(void);
 
 typedef struct gmoe_em_info {
-    double loglik;
+    double loglik;     /* conditional log-likelihood sum_i log p(y_i | x_i) */
+    double objective;  /* what EM maximised: loglik, or the Gaussian gate's joint one */
     size_t iterations; /* EM iterations (SQUAREM cycles when accelerated) */
     size_t maps;       /* EM maps evaluated (E-step + M-step) */
     gmoe_fit_status status;
@@ -107,6 +133,9 @@ int gmoe_em_test(gmoe_em *w);
 /* The current model (borrowed, valid until the next call on w) and its log-likelihood. */
 const gmoe_model *gmoe_em_model(const gmoe_em *w);
 double gmoe_em_loglik(const gmoe_em *w);
+/* The objective EM maximises and its stopping rule tests: the conditional log-likelihood,
+ * except for the Gaussian gate, where it is the joint log-likelihood of (x, y). */
+double gmoe_em_objective(const gmoe_em *w);
 size_t gmoe_em_iterations(const gmoe_em *w);
 gmoe_fit_status gmoe_em_status(const gmoe_em *w);
 
@@ -120,7 +149,8 @@ int gmoe_em_driver(gmoe_em *w, gmoe_em_callback cb, void *cbdata, gmoe_em_info *
 
 /* Number of free parameters of a fitted model (for AIC/BIC): experts k(d+2); gate
  * (k-1)(d+1) for softmax/top-K/temperature, (k-1) + kd for activation, plus 1 for an
- * estimated tau of the activation gate. */
+ * estimated tau of the activation gate, k(d+1) for sigmoid, (k-1)(1 + d + d(d+1)/2) for
+ * the Gaussian gate (the conditional model's: the marginal of x is not counted). */
 size_t gmoe_em_nparams(const gmoe_model *m, int tau_free);
 
 #ifdef __cplusplus

@@ -1,6 +1,7 @@
 /* gmoe_fit: multi-start maximum-likelihood fitting and start strategies.
  *
- * gmoe_fit runs EM (gmoe_em.h) from several starts and keeps the best log-likelihood.
+ * gmoe_fit runs EM (gmoe_em.h) from several starts and keeps the best log-likelihood (the
+ * objective EM maximised: for the Gaussian gate the joint log-likelihood of (x, y)).
  * Starts run in parallel with OpenMP; start s draws its random numbers from a generator
  * seeded with gmoe_sim_seed(seed, s, 0) alone, so the answer is the same for any number of
  * threads. Among the starts, those that end regular (converged or max-iterations) win over
@@ -10,11 +11,16 @@
  *   near-true  fitted expert j < k* copies true expert j, each extra expert a true expert
  *              drawn at random, perturbed as in the published experiments (MODELS.md 3a):
  *              gate parameters + N(0, (0.005 n^-0.083)^2), expert coefficients +
- *              N(0, (0.05 n^-0.083)^2), variances + |N(0, (0.005 n^-0.25)^2)|;
+ *              N(0, (0.05 n^-0.083)^2), variances + |N(0, (0.005 n^-0.25)^2)|; a Gaussian
+ *              gate from a Gaussian truth: log pi_j, c_j and the log scales of Gamma_j
+ *              (Gamma -> D Gamma D, D diagonal) + N(0, (0.005 n^-0.083)^2); from a truth
+ *              of another family the fitted gate starts flat;
  *   random     a uniformly random hard partition of the observations;
  *   data       data-driven: start s uses, in turn, k-means++ on standardised (x, y), a random
  *              hard partition, and random soft responsibilities (Dirichlet(1)).
- * A partition start takes its first M-step from the responsibilities (gmoe_em_init_resp). */
+ * A partition start takes its first M-step from the responsibilities (gmoe_em_init_resp):
+ * for the Gaussian gate that gives (pi, c, Gamma) as the partition's weighted moments of x,
+ * for the others the gate steps from a flat gate. */
 #ifndef GMOE_FIT_H
 #define GMOE_FIT_H
 

@@ -75,6 +75,12 @@ typedef struct gmoe_fit_record {
     size_t nparams; /* free parameters counted by AIC and BIC */
     size_t starts;  /* number of starts run; the best is kept */
     unsigned long seed;
+    /* What EM maximised when it is not loglik (which is always the conditional
+     * log-likelihood sum_i log p(y_i | x_i)): "joint" for the Gaussian gate, whose EM
+     * maximises the joint log-likelihood of (x, y), given in loglik_joint. "" otherwise;
+     * both keys are written only when objective is not "". */
+    char objective[32];
+    double loglik_joint;
 } gmoe_fit_record;
 
 /* Read a model file ("-": standard input). *out is owned by the caller (gmoe_model_free)

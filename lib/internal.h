@@ -55,11 +55,18 @@ void gmoe__topk_ranks(const double *keys, size_t ld, size_t k, size_t mrows, dou
 /* gmoe__gate_log_block that also stores the gate weights in gw (same layout) if non-NULL. */
 int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows,
                      double *lw, double *gw, size_t ld, double *work);
+/* After gmoe__gate_block on the same work: the sum over the block's rows of the log of the
+ * gate scores' normaliser, log sum_j exp(score_j). For the Gaussian gate that is
+ * sum_r log p(x_r), p(x) = sum_j pi_j N(x; c_j, Gamma_j) (with the pi summing to 1). */
+double gmoe__gate_block_lognorm(const gmoe_model *m, const double *work, size_t mrows);
+
+/* Cholesky factor (lower, in place, row-major) and log-determinant of a d*d symmetric
+ * matrix; GMOE_ENUMERIC if it is not positive definite. No allocation. */
+int gmoe__chol_logdet(double *L, size_t d, double *logdet);
 
 /* Activation function and its derivative. */
 double gmoe__act(gmoe_act act, double t);
 double gmoe__act_deriv(gmoe_act act, double t);
-
 
 /* The model file format version this library reads and writes (key "gmoe_model"). */
 #define GMOE__MODEL_FORMAT 1

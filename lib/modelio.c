@@ -409,6 +409,7 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
         const char *key;
         double *out;
     } reals[] = {{"loglik", &fit->loglik},
+                 {"loglik_joint", &fit->loglik_joint},
                  {"aic", &fit->aic},
                  {"bic", &fit->bic},
                  {"seconds", &fit->seconds}};
@@ -439,7 +440,9 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
         const char *key;
         char *out;
         size_t size;
-    } strs[] = {{"status", fit->status, sizeof fit->status}, {"stop", fit->stop, sizeof fit->stop}};
+    } strs[] = {{"status", fit->status, sizeof fit->status},
+                {"stop", fit->stop, sizeof fit->stop},
+                {"objective", fit->objective, sizeof fit->objective}};
     for (size_t i = 0; i < NELEM(strs); i++) {
         const json_t *x = json_object_get(v, strs[i].key);
         const char *s = NULL;

@@ -93,7 +93,9 @@ static int check_fit_out(const gmoe_fit_record *fit, gmoe_error *err)
         const char *key;
         const char *s;
         size_t size;
-    } strs[] = {{"status", fit->status, sizeof fit->status}, {"stop", fit->stop, sizeof fit->stop}};
+    } strs[] = {{"status", fit->status, sizeof fit->status},
+                {"stop", fit->stop, sizeof fit->stop},
+                {"objective", fit->objective, sizeof fit->objective}};
     for (size_t i = 0; i < NELEM(strs); i++)
         for (size_t t = 0; t < strs[i].size && strs[i].s[t]; t++)
             if (strs[i].s[t] < 0x20 || strs[i].s[t] > 0x7e)
@@ -163,6 +165,11 @@ static json_t *fit_json(const gmoe_fit_record *f)
     if (!o) return NULL;
     int bad = 0;
     bad |= json_object_set_new(o, "loglik", real_or_null(f->loglik));
+    if (f->objective[0]) {
+        bad |= json_object_set_new(
+            o, "objective", json_stringn(f->objective, strnlen(f->objective, sizeof f->objective)));
+        bad |= json_object_set_new(o, "loglik_joint", real_or_null(f->loglik_joint));
+    }
     bad |= json_object_set_new(o, "n", json_integer((json_int_t)f->n));
     bad |= json_object_set_new(o, "iterations", json_integer((json_int_t)f->iterations));
     bad |= json_object_set_new(o, "status",

@@ -69,9 +69,56 @@ void em_mstep_variances(gmoe_em *w)
     }
 }
 
+size_t em_gate_npack(size_t k, size_t d, gmoe_gate gate, const em_gate_sys *g)
+{
+    return gate == GMOE_GATE_GAUSSIAN ? k * (1 + d + d * (d + 1) / 2) : g->P;
+}
+
+/* The Gaussian gate's parameters of expert j as (log pi_j, c_j, upper triangle of Gamma_j),
+ * and back. Extrapolated (SQUAREM) points get their pi normalised, so that sum_j pi_j
+ * N(x; c_j, Gamma_j) stays a density of x; their Gamma_j may not be positive definite, which
+ * the caller checks. */
+static void gauss_pack(const gmoe_model *m, double *theta)
+{
+    size_t k = m->k, d = m->d;
+    for (size_t j = 0; j < k; j++) {
+        *theta++ = log(m->pi[j]);
+        memcpy(theta, m->c + j * d, d * sizeof(double));
+        theta += d;
+        const double *G = m->Gamma + j * d * d;
+        for (size_t s = 0; s < d; s++)
+            for (size_t t = s; t < d; t++)
+                *theta++ = G[s * d + t];
+    }
+}
+
+static void gauss_unpack(const double *theta, gmoe_model *m)
+{
+    size_t k = m->k, d = m->d, stride = 1 + d + d * (d + 1) / 2;
+    double mx = -INFINITY, sum = 0;
+    for (size_t j = 0; j < k; j++)
+        mx = fmax(mx, theta[j * stride]);
+    for (size_t j = 0; j < k; j++) {
+        const double *tj = theta + j * stride;
+        sum += m->pi[j] = exp(tj[0] - mx);
+        memcpy(m->c + j * d, tj + 1, d * sizeof(double));
+        double *G = m->Gamma + j * d * d;
+        const double *u = tj + 1 + d;
+        for (size_t s = 0; s < d; s++)
+            for (size_t t = s; t < d; t++, u++)
+                G[s * d + t] = G[t * d + s] = *u;
+    }
+    for (size_t j = 0; j < k; j++)
+        m->pi[j] /= sum;
+}
+
 void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta)
 {
     size_t k = w->k, d = w->d, q = w->q;
+    if (w->gate == GMOE_GATE_GAUSSIAN) {
+        gauss_pack(m, theta);
+        return;
+    }
     for (size_t j = 0; j < k; j++) {
         theta[j * q] = m->beta0[j];
         memcpy(theta + j * q + 1, m->beta1 + j * d, d * sizeof(double));
@@ -82,6 +129,10 @@ void em_gate_to_theta(const gmoe_em *w, const gmoe_model *m, double *theta)
 void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m)
 {
     size_t k = w->k, d = w->d, q = w->q;
+    if (w->gate == GMOE_GATE_GAUSSIAN) {
+        gauss_unpack(theta, m);
+        return;
+    }
     for (size_t j = 0; j < k; j++) {
         m->beta0[j] = theta[j * q];
         memcpy(m->beta1 + j * d, theta + j * q + 1, d * sizeof(double));
@@ -98,14 +149,15 @@ int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d)
     g->free0 = calloc(P, sizeof(size_t));
     g->grad = calloc(P, sizeof(double));
     g->fisher = calloc(P * P, sizeof(double));
+    g->curv = calloc(k * (d + 1) * (d + 1), sizeof(double));
     g->A = calloc(2 * P * P + 3 * P, sizeof(double));
     g->rhs = calloc(P, sizeof(double));
     g->theta = calloc(P, sizeof(double));
     g->trial = calloc(P, sizeof(double));
     g->dir = calloc(P, sizeof(double));
     g->safe = calloc(P, sizeof(double));
-    if (!g->free || !g->free0 || !g->grad || !g->fisher || !g->A || !g->rhs || !g->theta ||
-        !g->trial || !g->dir || !g->safe)
+    if (!g->free || !g->free0 || !g->grad || !g->fisher || !g->curv || !g->A || !g->rhs ||
+        !g->theta || !g->trial || !g->dir || !g->safe)
         return GMOE_ENOMEM;
     return GMOE_SUCCESS;
 }
@@ -114,13 +166,19 @@ void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int t
 {
     size_t q = d + 1;
     g->has_tau = tau_free && (gate == GMOE_GATE_TEMPERATURE || gate == GMOE_GATE_ACTIVATION);
-    g->P = k * q + (g->has_tau ? 1 : 0);
+    g->P = gate == GMOE_GATE_GAUSSIAN ? 0 : k * q + (g->has_tau ? 1 : 0);
+    g->has_curv = gate == GMOE_GATE_SIGMOID;
+    g->nfree = g->nfree0 = 0;
+    if (g->P == 0) return;
     /* Translation-invariant gates pin the last expert's (beta0, beta1); the activation gate
-     * is invariant only in beta0. */
+     * is invariant only in beta0, the sigmoid gate not at all. */
+    int shift1 =
+        gate == GMOE_GATE_SOFTMAX || gate == GMOE_GATE_TOPK || gate == GMOE_GATE_TEMPERATURE;
+    int shift0 = shift1 || gate == GMOE_GATE_ACTIVATION;
     size_t nf = 0;
     for (size_t j = 0; j < k; j++)
         for (size_t a = 0; a < q; a++) {
-            int pinned = j == k - 1 && (gate != GMOE_GATE_ACTIVATION || a == 0);
+            int pinned = j == k - 1 && (a == 0 ? shift0 : shift1);
             if (!pinned) g->free[nf++] = j * q + a;
         }
     if (g->has_tau) g->free[nf++] = k * q;
@@ -137,6 +195,7 @@ void em_gate_sys_free(em_gate_sys *g)
     free(g->free0);
     free(g->grad);
     free(g->fisher);
+    free(g->curv);
     free(g->A);
     free(g->rhs);
     free(g->theta);
@@ -146,11 +205,36 @@ void em_gate_sys_free(em_gate_sys *g)
     memset(g, 0, sizeof *g);
 }
 
+/* The system matrix on the entries idx[0..ni) with ridge on its diagonal, and the gradient:
+ * the Fisher (Gauss-Newton) matrix, plus the curvature term when newton is set (minus the
+ * exact Hessian of Q). */
+static void gate_system(em_gate_sys *g, const size_t *idx, size_t ni, double ridge, int newton,
+                        size_t q)
+{
+    size_t P = g->P;
+    for (size_t s = 0; s < ni; s++) {
+        for (size_t t = 0; t < ni; t++) {
+            size_t u = idx[s], v = idx[t];
+            g->A[s * ni + t] = g->fisher[u * P + v];
+            if (newton && u / q == v / q) { /* same expert: its block of curv */
+                size_t a = u % q < v % q ? u % q : v % q, b = u % q < v % q ? v % q : u % q;
+                g->A[s * ni + t] += g->curv[(u / q) * q * q + a * q + b];
+            }
+        }
+        g->A[s * ni + s] += ridge;
+        g->rhs[s] = g->grad[idx[s]];
+    }
+}
+
 /* Newton direction on the entries idx[0..ni): (F + ridge) dir = grad, ridge = damping times
  * the largest diagonal entry (at least 1e-12 of it, so that exactly flat directions, such as
  * tau against beta1 in the temperature gate, cannot produce infinite steps); the ridge grows
- * until the Cholesky factorisation succeeds. */
-static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double damping,
+ * until the Cholesky factorisation succeeds. The sigmoid gate takes the exact Hessian
+ * instead of F when that is positive definite and the step is undamped: Gauss-Newton alone
+ * converges linearly on its nearly flat directions (five gate passes per M-step where
+ * Newton needs one or two); away from the maximum, where the Hessian can be indefinite,
+ * Gauss-Newton's positive definite F keeps the step an ascent direction. */
+static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double damping, size_t q,
                           double *decrement)
 {
     size_t P = g->P;
@@ -161,16 +245,18 @@ static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double d
     }
     if (!(dmax > 0)) return GMOE_ENUMERIC;
     double ridge = (damping > 1e-12 ? damping : 1e-12) * dmax;
+    int newton = g->has_curv && damping == 0;
     for (int attempt = 0; attempt < 12; attempt++, ridge *= 100) {
-        for (size_t s = 0; s < ni; s++) {
-            for (size_t t = 0; t < ni; t++)
-                g->A[s * ni + t] = g->fisher[idx[s] * P + idx[t]];
-            g->A[s * ni + s] += ridge;
-            g->rhs[s] = g->grad[idx[s]];
-        }
+        gate_system(g, idx, ni, ridge, newton, q);
         lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)ni, 1, g->A,
                                         (lapack_int)ni, g->rhs, 1);
         if (info < 0) return GMOE_ENUMERIC;
+        if (info > 0 && newton) { /* not positive definite: Gauss-Newton, same ridge */
+            newton = 0;
+            attempt--;
+            ridge /= 100;
+            continue;
+        }
         if (info > 0) continue;
         double dec = 0;
         memset(g->dir, 0, P * sizeof(double));
@@ -267,17 +353,85 @@ static int gate_line_search(gmoe_em *w, double Q0, int tiny, int *clipped)
     return 0;
 }
 
+/* Gamma = S floored: the maximiser of sum_i r_ij log N(x_i; c_j, Gamma) over the Gamma with
+ * Gamma >= F = diag(f) (positive semi-definite order), S the weighted covariance. In the
+ * frame whitened by F that is S with its eigenvalues raised to 1 at least: the objective
+ * -N/2 (log det Gamma + tr(Gamma^-1 S)) depends on the eigenvalues alone once the
+ * eigenvectors are S's, and each eigenvalue's term is maximised at max(lambda, 1). S (d*d,
+ * row-major) is overwritten with Gamma; returns 1 if some eigenvalue was raised. */
+static int gauss_floor_cov(double *S, const double *f, size_t d, double *scr)
+{
+    double *V = scr, *lam = V + d * d, *wk = lam + d, *sq = wk + 3 * d;
+    for (size_t s = 0; s < d; s++)
+        sq[s] = sqrt(f[s]);
+    for (size_t s = 0; s < d; s++)
+        for (size_t t = 0; t < d; t++)
+            V[s * d + t] = S[s * d + t] / (sq[s] * sq[t]);
+    /* The _work interface with scratch of the workspace: no allocation (a symmetric matrix
+     * reads the same in either storage order). */
+    lapack_int info = LAPACKE_dsyev_work(LAPACK_COL_MAJOR, 'V', 'U', (lapack_int)d, V,
+                                         (lapack_int)d, lam, wk, (lapack_int)(3 * d));
+    if (info != 0) return -1;
+    int raised = 0;
+    for (size_t e = 0; e < d; e++)
+        if (!(lam[e] >= 1.0)) lam[e] = 1.0, raised = 1;
+    if (!raised) return 0;
+    /* Column-major V: eigenvector e is V[e*d .. e*d + d). Gamma = F^1/2 V diag(lam) V' F^1/2. */
+    for (size_t s = 0; s < d; s++)
+        for (size_t t = 0; t < d; t++) {
+            double v = 0;
+            for (size_t e = 0; e < d; e++)
+                v += V[e * d + s] * lam[e] * V[e * d + t];
+            S[s * d + t] = v * sq[s] * sq[t];
+        }
+    return 1;
+}
+
+/* The Gaussian gate's M-step for the joint likelihood of (x, y): pi_j the mean
+ * responsibility, c_j and Gamma_j the responsibility-weighted mean and covariance of x
+ * (floored), all from the expert statistics of the E-step (Sxx holds sum r z z' with
+ * z = (1, x - xbar)). An exact maximiser of the expected complete-data joint
+ * log-likelihood over the gate, so the joint log-likelihood never decreases. */
+static int gauss_mstep(gmoe_em *w)
+{
+    size_t k = w->k, d = w->d, q = w->q;
+    gmoe_model *m = w->m;
+    double *S = w->gscr + d * d + 5 * d; /* d*d after the eigen scratch */
+    w->gamma_floored = 0;
+    for (size_t j = 0; j < k; j++) {
+        const double *Z = w->Sxx + j * q * q;
+        double N = Z[0];
+        /* An expert with (almost) no weight keeps its c and Gamma, whose moments would be
+         * rounding noise (its term in the objective is that small too); its pi gets at least
+         * the smallest weight that keeps log pi finite. */
+        double pj = N / (double)w->n;
+        m->pi[j] = pj > 1e-300 ? pj : 1e-300;
+        if (!(N > 1e-12)) continue;
+        for (size_t a = 0; a < d; a++)
+            m->c[j * d + a] = w->xbar[a] + Z[1 + a] / N;
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b < d; b++)
+                S[a * d + b] = Z[(1 + a) * q + 1 + b] / N - (Z[1 + a] / N) * (Z[1 + b] / N);
+        int rc = w->gfloor[0] > 0 ? gauss_floor_cov(S, w->gfloor, d, w->gscr) : 0;
+        if (rc < 0) return GMOE_ENUMERIC;
+        w->gamma_floored += (size_t)rc;
+        memcpy(m->Gamma + j * d * d, S, d * d * sizeof(double));
+    }
+    return GMOE_SUCCESS;
+}
+
 int em_mstep_gate(gmoe_em *w, int unchecked)
 {
     em_gate_sys *g = &w->g;
     w->gate_unchecked = 0;
+    if (w->gate == GMOE_GATE_GAUSSIAN) return gauss_mstep(w);
     em_gate_to_theta(w, w->m, g->theta);
     gmoe_model_copy(w->trial, w->m);
     int jammed = 0; /* top-K: the slopes sit on a selection boundary, only intercepts move */
     for (size_t it = 0; it < w->par.gate_newton; it++) {
         double dec = 0, Q0 = g->Q;
         if (gate_direction(g, jammed ? g->free0 : g->free, jammed ? g->nfree0 : g->nfree, 0,
-                           &dec) != GMOE_SUCCESS)
+                           w->q, &dec) != GMOE_SUCCESS)
             break;
         /* Below this predicted gain the change in Q is lost in rounding: the gate stays. */
         if (dec <= 1e-13 * (fabs(Q0) + 1.0)) break;
@@ -311,7 +465,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
              damp *= 100) {
             em_theta_to_gate(w, g->theta, w->trial);
             if (em_gate_pass(w, w->trial) != GMOE_SUCCESS) break;
-            if (gate_direction(g, g->free, g->nfree, damp, &dec) != GMOE_SUCCESS) break;
+            if (gate_direction(g, g->free, g->nfree, damp, w->q, &dec) != GMOE_SUCCESS) break;
             acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &clipped);
         }
         if (acc == 0 && w->gate == GMOE_GATE_TOPK && !jammed) {
@@ -322,7 +476,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             jammed = 1;
             em_theta_to_gate(w, g->theta, w->trial);
             if (clipped != 2 && em_gate_pass(w, w->trial) != GMOE_SUCCESS) break;
-            if (gate_direction(g, g->free0, g->nfree0, 0, &dec) == GMOE_SUCCESS)
+            if (gate_direction(g, g->free0, g->nfree0, 0, w->q, &dec) == GMOE_SUCCESS)
                 acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &clipped);
         }
         if (acc < 0) return -acc;
@@ -338,6 +492,11 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
          * same boundary, and each try costs two passes over the data for a sliver of Q. The
          * next EM iteration takes it up with fresh responsibilities. */
         if (clipped == 1) break;
+        /* A step that gained no more than an unchecked one may (1e-6 per observation) ends
+         * the M-step too: Q is flat here, and more steps would cost a pass each for nothing
+         * (the sigmoid gate from a random partition crawls along the nearly flat ridge of a
+         * common intercept, at 1e-5 per step, for all its Newton steps). */
+        if (g->Q - Q0 <= 1e-6 * (fabs(Q0) + (double)w->n)) break;
     }
     em_theta_to_gate(w, g->theta, w->m);
     return GMOE_SUCCESS;

@@ -35,7 +35,12 @@ int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_m
         return gmoe_error_set(err, GMOE_EINVAL, "near-true start needs k >= k* (k = %zu, k* = %zu)",
                               k, ks);
     size_t *assign = malloc(k * sizeof(size_t));
-    if (!assign) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    double *scale = malloc(d * sizeof(double));
+    if (!assign || !scale) {
+        free(assign);
+        free(scale);
+        return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    }
     /* Fitted expert j < k* starts at true expert j, so that every true expert is covered and
      * the last true expert (the reference of a pinned gate) keeps its place for k = k*; the
      * extra experts start at true experts drawn at random. */
@@ -53,10 +58,29 @@ int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_m
         out->b[j] = truth->b[l] + gsl_ran_gaussian(rng, se);
         out->var[j] = truth->var[l] + fabs(gsl_ran_gaussian(rng, sv));
     }
+    /* A Gaussian gate from a Gaussian truth: log pi_j, c_j and the log scales of Gamma_j
+     * (Gamma -> D Gamma D, D diagonal, which keeps it positive definite) perturbed like the
+     * other gate parameters. From a truth of another family it stays at the caller's (a
+     * flat gate by default). */
+    if (out->gate == GMOE_GATE_GAUSSIAN && truth->gate == GMOE_GATE_GAUSSIAN)
+        for (size_t j = 0; j < k; j++) {
+            size_t l = assign[j];
+            const double *Gt = truth->Gamma + l * d * d;
+            double *G = out->Gamma + j * d * d;
+            out->pi[j] = truth->pi[l] * exp(gsl_ran_gaussian(rng, sg));
+            for (size_t t = 0; t < d; t++) {
+                out->c[j * d + t] = truth->c[l * d + t] + gsl_ran_gaussian(rng, sg);
+                scale[t] = exp(gsl_ran_gaussian(rng, sg));
+            }
+            for (size_t s = 0; s < d; s++)
+                for (size_t t = 0; t < d; t++)
+                    G[s * d + t] = Gt[s * d + t] * scale[s] * scale[t];
+        }
     /* tau starts at the truth's (the caller may hold it elsewhere); the activation is the
      * fitted model's own choice, never the truth's. */
     if (out->gate == truth->gate) out->tau = truth->tau;
     free(assign);
+    free(scale);
     return GMOE_SUCCESS;
 }
 

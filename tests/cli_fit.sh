@@ -180,6 +180,75 @@ expect_ok "$GMOE" fit -k 2 --gate topk --topk 1 --topk-select score --seed 5 -o 
     topk.csv
 [ "$(json_member topk_select score.json)" = score ] || fail "--topk-select score not written"
 
+# The sigmoid gate: no translation freedom, so the summary says there is no canonical form;
+# gmoe predict reads the fitted file.
+cat >sigmoid-truth.json <<'JSON'
+{"gmoe_model": 1, "gate": "sigmoid",
+ "experts": [{"beta0": -1, "beta1": [3], "a": [2], "b": 0, "var": 0.1},
+             {"beta0": -1, "beta1": [-3], "a": [-2], "b": 1, "var": 0.2}]}
+JSON
+check_fit sigmoid sigmoid-truth.json 2
+expect_ok "$GMOE" fit -k 2 --gate sigmoid sigmoid.csv
+grep -q '^Canonical form: none needed (the sigmoid gate has no translation freedom)' out ||
+    fail "sigmoid summary: $(cat out)"
+grep -q '^gate  *beta0 ' out || fail "sigmoid summary: no beta0 row"
+[ "$(json_member nparams sigmoid-fit.json)" = 10 ] ||
+    fail "sigmoid nparams $(json_member nparams sigmoid-fit.json), expected k(d + 2) + k(d + 1) = 10"
+expect_ok "$GMOE" predict -o pred.csv sigmoid-fit.json sigmoid.csv
+[ "$(head -n 1 pred.csv)" = "x1,y,g1,g2,post1,post2,mean,logdens" ] ||
+    fail "sigmoid predict header: $(head -n 1 pred.csv)"
+[ "$(wc -l <pred.csv)" -eq 401 ] || fail "sigmoid predict: $(wc -l <pred.csv) lines"
+
+# The Gaussian gate, fitted by the joint likelihood of (x, y): the file says so
+# ("objective": "joint", loglik_joint), loglik stays the conditional one (gmoe loglik
+# reproduces it), and the joint log-likelihood is at least the truth's, which awk computes
+# here: gmoe loglik of the truth plus sum_i log sum_j pi_j N(x_i; c_j, Gamma_j). x is normal,
+# not the gate's mixture: the joint maximum is still above the truth.
+cat >gaussian-truth.json <<'JSON'
+{"gmoe_model": 1, "gate": "gaussian",
+ "experts": [{"pi": 0.4, "c": [-1], "Gamma": [[0.3]], "a": [2], "b": 0, "var": 0.1},
+             {"pi": 0.6, "c": [1], "Gamma": [[0.5]], "a": [-1], "b": 1, "var": 0.2}]}
+JSON
+expect_ok "$GMOE" simulate --model gaussian-truth.json -n 400 --seed 3 --design normal --sd 1.2 \
+    -o gaussian.csv
+expect_ok "$GMOE" loglik --model gaussian-truth.json gaussian.csv
+ljt=$(awk -F, -v lc="$(cat out)" 'NR > 1 {
+        p = 0.4 * exp(-($1 + 1)^2 / (2 * 0.3)) / sqrt(2 * 3.141592653589793 * 0.3)
+        p += 0.6 * exp(-($1 - 1)^2 / (2 * 0.5)) / sqrt(2 * 3.141592653589793 * 0.5)
+        s += log(p) }
+    END { printf "%.17g", lc + s }' gaussian.csv)
+expect_ok "$GMOE" fit -k 2 --gate gaussian --trace gtrace.csv -o gaussian-fit.json gaussian.csv
+grep -q '^2 experts, gaussian gate (fitted by EM on the joint likelihood of (x, y))' out ||
+    fail "gaussian summary header: $(sed -n 2p out)"
+grep -q '^joint loglik  *-' out || fail "gaussian summary: no joint loglik line"
+{ grep -q '^gate  *pi ' out && grep -q '^  *c\[x1\] ' out && grep -q '^  *Gamma\[x1,x1\] ' out; } ||
+    fail "gaussian summary: no pi, c, Gamma rows: $(cat out)"
+[ "$(json_member gate gaussian-fit.json)" = gaussian ] || fail "gaussian: gate not written"
+[ "$(json_member objective gaussian-fit.json)" = joint ] || fail "gaussian: no \"objective\": \"joint\""
+lf=$(json_member loglik gaussian-fit.json)
+lj=$(json_member loglik_joint gaussian-fit.json)
+expect_ok "$GMOE" loglik --model gaussian-fit.json gaussian.csv
+same_number "$(cat out)" "$lf" 1e-9 || fail "gaussian: gmoe loglik $(cat out), fit $lf"
+at_least "$lj" "$ljt" || fail "gaussian: fitted joint loglik $lj below the truth's $ljt"
+# p = k(d + 2) + (k - 1)(1 + d + d(d + 1)/2) = 6 + 3.
+[ "$(json_member nparams gaussian-fit.json)" = 9 ] ||
+    fail "gaussian nparams $(json_member nparams gaussian-fit.json), expected 9"
+[ "$(head -n 1 gtrace.csv)" = "iteration,loglik,loglik_joint" ] ||
+    fail "gaussian trace header: $(head -n 1 gtrace.csv)"
+awk -F, 'NR > 2 && $3 < prev { bad++ } NR > 1 { prev = $3 } END { exit bad > 0 }' gtrace.csv ||
+    fail "gaussian trace: the joint log-likelihood decreases"
+same_number "$(tail -n 1 gtrace.csv | cut -d, -f3)" "$lj" 1e-14 ||
+    fail "gaussian trace ends at $(tail -n 1 gtrace.csv), the fit at $lj"
+# Near-true starts from the truth reach the same joint maximum; softmax fits have no
+# objective member.
+expect_ok "$GMOE" fit -k 2 --gate gaussian --init near-true --truth gaussian-truth.json \
+    --starts 3 -o gnt.json gaussian.csv
+same_number "$(json_member loglik_joint gnt.json)" "$lj" 1e-6 ||
+    fail "gaussian near-true: joint loglik $(json_member loglik_joint gnt.json), data starts $lj"
+grep -q '"objective"' softmax-fit.json && fail "softmax fit: an objective member"
+expect_ok "$GMOE" predict -o gpred.csv gaussian-fit.json gaussian.csv
+[ "$(wc -l <gpred.csv)" -eq 401 ] || fail "gaussian predict: $(wc -l <gpred.csv) lines"
+
 # d = 2: one row per covariate, named by --x.
 expect_ok "$GMOE" fit -k 2 --x x2,x1 softmax.csv
 { grep -q '^gate  *beta0 ' out && grep -q '^  *beta1\[x2\] ' out && grep -q '^  *a\[x1\] ' out; } ||
@@ -217,7 +286,7 @@ expect_err 2 "gmoe: -k must be a positive integer (got \"0\")" \
     "$GMOE" fit -k 0 --y waiting faithful.csv
 expect_err 1 "gmoe: faithful.csv: -k 300 exceeds the number of observations (n = 272)" \
     "$GMOE" fit -k 300 --y waiting faithful.csv
-expect_err 2 "gmoe: fit: --gate must be softmax, topk, temperature or activation (got \"bogus\")" \
+expect_err 2 "gmoe: fit: --gate must be softmax, topk, temperature, activation, sigmoid or gaussian (got \"bogus\")" \
     "$GMOE" fit -k 2 --gate bogus --y waiting faithful.csv
 expect_err 2 "gmoe: fit: --topk only goes with --gate topk" \
     "$GMOE" fit -k 2 --topk 1 --y waiting faithful.csv

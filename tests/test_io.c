@@ -230,6 +230,10 @@ static void random_fit(gmoe_fit_record *fit)
     fit->nparams = (size_t)(rng_next() % 1000);
     fit->starts = 1 + (size_t)(rng_next() % 10);
     fit->seed = (unsigned long)(rng_next() >> 1);
+    if (rng_next() % 2) { /* a Gaussian-gated fit's joint objective */
+        strcpy(fit->objective, "joint");
+        fit->loglik_joint = rng_double();
+    }
 }
 
 /* Every parameter that the gate uses must come back with the same bits. */
@@ -273,6 +277,8 @@ static void assert_same_fit(const gmoe_fit_record *x, const gmoe_fit_record *y)
     ck_assert_uint_eq(x->seed, y->seed);
     ck_assert_str_eq(x->status, y->status);
     ck_assert_str_eq(x->stop, y->stop);
+    ck_assert_str_eq(x->objective, y->objective);
+    ck_assert(same_bits(x->loglik_joint, y->loglik_joint));
 }
 
 /* Loop index: the gate. */
