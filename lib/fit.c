@@ -43,7 +43,7 @@ static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_
     gmoe_model_copy(start, templ);
     int rc;
     if (par->init == GMOE_INIT_NEAR_TRUE) {
-        rc = gmoe_start_near_true(par->truth, n, rng, start, err);
+        rc = gmoe_start_near_true(par->truth, n, s, rng, start, err);
         if (par->em.fix_tau) start->tau = templ->tau; /* held: the configured value */
         if (!rc) rc = gmoe_em_init(w, data, start, &par->em, err);
     } else {

@@ -8,8 +8,9 @@
  * degenerate ones (a variance on the floor); ties go to the lower start index.
  *
  * Start strategies:
- *   near-true  fitted expert j < k* copies true expert j, each extra expert a true expert
- *              drawn at random, perturbed as in the published experiments (MODELS.md 3a):
+ *   near-true  fitted expert j < k* copies true expert j, the extra experts of start s
+ *              true experts s, s+1, ... (mod k*: k* starts split each true expert once; the
+ *              published code drew them at random), perturbed as published (MODELS.md 3a):
  *              gate parameters + N(0, (0.005 n^-0.083)^2), expert coefficients +
  *              N(0, (0.05 n^-0.083)^2), variances + |N(0, (0.005 n^-0.25)^2)|; a Gaussian
  *              gate from a Gaussian truth: log pi_j, c_j and the log scales of Gamma_j
@@ -74,10 +75,12 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
 int gmoe_fit_trace(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
                    size_t start, gmoe_em_callback cb, void *cbdata, gmoe_error *err);
 
-/* Near-true start for n observations: out (k experts, the gate family of out) from truth
- * (k* <= k experts, same d). */
-int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_model *out,
-                         gmoe_error *err);
+/* Near-true start number `start` for n observations: out (k experts, the gate family of out)
+ * from truth (k* <= k experts, same d): fitted expert j < k* at true expert j, the extra
+ * experts at true experts start, start + 1, ... (mod k*), every parameter perturbed as
+ * MODELS.md section 3 says. */
+int gmoe_start_near_true(const gmoe_model *truth, size_t n, size_t start, gsl_rng *rng,
+                         gmoe_model *out, gmoe_error *err);
 
 /* Start responsibilities resp[j*n + i] (n*k values) for data: a random hard partition,
  * k-means++ clusters of standardised (x, y), or Dirichlet(1) soft weights. Each returns

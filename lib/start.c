@@ -24,8 +24,8 @@ int gmoe_init_parse(const char *name, gmoe_init *init)
     return GMOE_EINVAL;
 }
 
-int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_model *out,
-                         gmoe_error *err)
+int gmoe_start_near_true(const gmoe_model *truth, size_t n, size_t start, gsl_rng *rng,
+                         gmoe_model *out, gmoe_error *err)
 {
     size_t ks = truth->k, k = out->k, d = out->d;
     if (truth->d != d)
@@ -42,10 +42,13 @@ int gmoe_start_near_true(const gmoe_model *truth, size_t n, gsl_rng *rng, gmoe_m
         return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     }
     /* Fitted expert j < k* starts at true expert j, so that every true expert is covered and
-     * the last true expert (the reference of a pinned gate) keeps its place for k = k*; the
-     * extra experts start at true experts drawn at random. */
+     * the last true expert (the reference of a pinned gate) keeps its place for k = k*. The
+     * extra experts start at true experts start, start + 1, ... (mod k*), not at random: k*
+     * starts then split every true expert once. EM cannot always move an extra expert from
+     * one cell to another (a top-K gate never changes the selection of an observation), so a
+     * split that no start tries may be a maximum that no start reaches. */
     for (size_t j = 0; j < k; j++)
-        assign[j] = j < ks ? j : gsl_rng_uniform_int(rng, ks);
+        assign[j] = j < ks ? j : (start + j - ks) % ks;
     double nn = (double)(n > 0 ? n : 1);
     double sg = 0.005 * pow(nn, -0.083), se = 0.05 * pow(nn, -0.083), sv = 0.005 * pow(nn, -0.25);
     for (size_t j = 0; j < k; j++) {
