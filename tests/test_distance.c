@@ -220,6 +220,152 @@ START_TEST(test_normal_design)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- the gate design */
+
+/* A Gaussian-gated truth, k* = 2: d = 1 as in data/gaussian-truth.json; d = 2 with correlated
+ * gate covariances. */
+static gmoe_model *gauss_truth(size_t d)
+{
+    const double pi[2] = {0.4, 0.6}, c[2][2] = {{-1.5, 0.5}, {1, -0.3}},
+                 a[2][2] = {{-2, 1}, {2, 0.5}};
+    const double G1[2][4] = {{0.25}, {0.36}},
+                 G2[2][4] = {{0.25, 0.1, 0.1, 0.5}, {0.36, -0.2, -0.2, 0.3}};
+    const double b[2] = {1, -1}, var[2] = {0.09, 0.16}, zero[2] = {0, 0};
+    gmoe_model *m = gmoe_model_alloc(2, d, GMOE_GATE_GAUSSIAN);
+    for (size_t j = 0; j < 2; j++) {
+        gmoe_model_set_expert(m, j, 0, zero, a[j], b[j], var[j]);
+        gmoe_model_set_gauss(m, j, pi[j], c[j], d == 1 ? G1[j] : G2[j]);
+    }
+    return m;
+}
+
+/* The density of x under the gate design of m (d = 1), written out: sum_j pi_j N(x; c_j,
+ * Gamma_j) / sum_j pi_j. */
+static double gate_pdf1(const gmoe_model *m, double x)
+{
+    double p = 0, tot = 0;
+    for (size_t j = 0; j < gmoe_model_k(m); j++) {
+        double pi, c, G;
+        gmoe_model_get_gauss(m, j, &pi, &c, &G);
+        p += pi * gsl_ran_gaussian_pdf(x - c, sqrt(G));
+        tot += pi;
+    }
+    return p / tot;
+}
+
+/* d = 1: the outer quadrature against a Riemann sum over x weighted by the mixture density
+ * (inner integrals by the library at each x), with the truth's gate (no model given) and
+ * with another model's (design.model). */
+START_TEST(test_gate_design_quadrature)
+{
+    gmoe_model *truth = gauss_truth(1);
+    gmoe_model *fit = near_fit(truth, 3, 0.05, 11);
+    gmoe_eval *w = gmoe_eval_alloc(2, 3, 1);
+    gmoe_eval_result *r = gmoe_eval_result_alloc(2, 3, 1);
+    for (int own = 0; own < 2; own++) {
+        const gmoe_model *src = own ? fit : truth;
+        gmoe_eval_params par = gmoe_eval_default_params();
+        par.design.kind = GMOE_DESIGN_GATE;
+        par.design.model = own ? fit : NULL;
+        gmoe_error err;
+        ck_assert_msg(gmoe_eval_distances(w, truth, fit, &par, r, &err) == 0, "%s", err.msg);
+        ck_assert_int_eq(r->outer, GMOE_OUTER_QUADRATURE);
+        ck_assert(r->distances_converged);
+        double s = 0, stv = 0, hx = 1e-3;
+        for (double x = -6 + hx / 2; x < 6.5; x += hx) { /* beyond 9 sd of every component */
+            double h, tv, px = gate_pdf1(src, x);
+            ck_assert_int_eq(
+                gmoe_eval_distances_at(w, truth, fit, &par, &x, &h, &tv, NULL, NULL, &err), 0);
+            s += h * px * hx;
+            stv += tv * px * hx;
+        }
+        EV_CLOSE(r->hellinger, s, 1e-6, 0);
+        EV_CLOSE(r->tv, stv, 1e-6, 0);
+    }
+    gmoe_eval_result_free(r);
+    gmoe_eval_free(w);
+    gmoe_model_free(fit);
+    gmoe_model_free(truth);
+}
+END_TEST
+
+/* Monte Carlo over the gate design: for d = 1 it agrees with the quadrature, for d = 2 with a
+ * brute-force average over x drawn here (component by pi, then GSL's bivariate normal),
+ * within 4 combined standard errors. */
+START_TEST(test_gate_design_montecarlo)
+{
+    for (size_t d = 1; d <= 2; d++) {
+        gmoe_model *truth = gauss_truth(d);
+        gmoe_model *fit = near_fit(truth, 2, 0.1, 12 + d);
+        gmoe_eval_params par = gmoe_eval_default_params();
+        par.design.kind = GMOE_DESIGN_GATE;
+        par.outer = GMOE_OUTER_MONTECARLO;
+        par.mc_samples = 3000;
+        gmoe_eval_result *mc = gmoe_eval_result_alloc(2, 2, d),
+                         *ref = gmoe_eval_result_alloc(2, 2, d);
+        gmoe_error err;
+        ck_assert_msg(gmoe_eval_distances(NULL, truth, fit, &par, mc, &err) == 0, "%s", err.msg);
+        double h_ref, tv_ref, h_se = 0, tv_se = 0;
+        if (d == 1) {
+            gmoe_eval_params q = par;
+            q.outer = GMOE_OUTER_QUADRATURE;
+            ck_assert_int_eq(gmoe_eval_distances(NULL, truth, fit, &q, ref, &err), 0);
+            h_ref = ref->hellinger, tv_ref = ref->tv;
+        } else {
+            gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+            gsl_rng_set(rng, 99);
+            size_t N = 4000;
+            double sh = 0, sh2 = 0, st = 0, st2 = 0;
+            for (size_t i = 0; i < N; i++) {
+                size_t j = gsl_rng_uniform(rng) < 0.4 ? 0 : 1;
+                double pi, c[2], G[4], x[2], h, tv;
+                gmoe_model_get_gauss(truth, j, &pi, c, G);
+                gsl_ran_bivariate_gaussian(rng, sqrt(G[0]), sqrt(G[3]), G[1] / sqrt(G[0] * G[3]),
+                                           &x[0], &x[1]);
+                x[0] += c[0], x[1] += c[1];
+                ck_assert_int_eq(
+                    gmoe_eval_distances_at(NULL, truth, fit, &par, x, &h, &tv, NULL, NULL, &err),
+                    0);
+                sh += h, sh2 += h * h, st += tv, st2 += tv * tv;
+            }
+            h_ref = sh / (double)N, tv_ref = st / (double)N;
+            h_se = sqrt((sh2 / (double)N - h_ref * h_ref) / (double)N);
+            tv_se = sqrt((st2 / (double)N - tv_ref * tv_ref) / (double)N);
+            gsl_rng_free(rng);
+        }
+        double eh = 4 * hypot(mc->hellinger_err, h_se), et = 4 * hypot(mc->tv_err, tv_se);
+        ck_assert_msg(fabs(mc->hellinger - h_ref) < eh, "d = %zu: MC h %g, reference %g (4 se %g)",
+                      d, mc->hellinger, h_ref, eh);
+        ck_assert_msg(fabs(mc->tv - tv_ref) < et, "d = %zu: MC tv %g, reference %g (4 se %g)", d,
+                      mc->tv, tv_ref, et);
+        gmoe_eval_result_free(ref);
+        gmoe_eval_result_free(mc);
+        gmoe_model_free(fit);
+        gmoe_model_free(truth);
+    }
+}
+END_TEST
+
+/* The gate design needs a Gaussian gate of the right d: the truth's when no model is given. */
+START_TEST(test_gate_design_errors)
+{
+    gmoe_model *truth = test_softmax_truth(), *g2 = gauss_truth(2);
+    gmoe_eval_params par = gmoe_eval_default_params();
+    par.design.kind = GMOE_DESIGN_GATE;
+    gmoe_eval_result *r = gmoe_eval_result_alloc(2, 2, 1);
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_eval_distances(NULL, truth, truth, &par, r, &err), GMOE_EINVAL);
+    ck_assert_str_eq(err.msg, "design gate: x is drawn from a Gaussian gate's mixture, but the "
+                              "model has a softmax gate");
+    par.design.model = g2;
+    ck_assert_int_eq(gmoe_eval_distances(NULL, truth, truth, &par, r, &err), GMOE_EINVAL);
+    ck_assert_str_eq(err.msg, "design gate: the gate's model has d = 2, the data d = 1");
+    gmoe_eval_result_free(r);
+    gmoe_model_free(g2);
+    gmoe_model_free(truth);
+}
+END_TEST
+
 static Suite *distance_suite(void)
 {
     Suite *s = suite_create("distance");
@@ -230,6 +376,9 @@ static Suite *distance_suite(void)
     tcase_add_test(tc, test_h_tv_inequalities);
     tcase_add_test(tc, test_brute_force_riemann);
     tcase_add_test(tc, test_normal_design);
+    tcase_add_test(tc, test_gate_design_quadrature);
+    tcase_add_test(tc, test_gate_design_montecarlo);
+    tcase_add_test(tc, test_gate_design_errors);
     suite_add_tcase(s, tc);
     return s;
 }
