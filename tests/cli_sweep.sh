@@ -2,7 +2,8 @@
 # gmoe sweep end to end: the results header and columns; the same rows for 1 and 2 threads and
 # for two shards; the data of a task from (seed, n, rep) alone; resume after SIGKILL at several
 # points, after SIGINT and from a torn last row; outputs of another config refused; config
-# and usage errors; a quick published experiment whose Hellinger slope interval holds -0.5.
+# and usage errors; sigmoid and Gaussian gates (design = gate); a quick published experiment
+# whose Hellinger slope interval holds -0.5.
 . "${srcdir:-.}/tests/testlib.sh"
 
 EXPERIMENTS=$GMOE_DATA/../experiments
@@ -130,6 +131,39 @@ grep -q '^gmoe sweep: 16/16 tasks  [0-9.]*/s  ETA 00:00:00$' err ||
 [ "$(grep -c '^gmoe sweep: [0-9]*/16 tasks' err)" -ge 2 ] || fail "--progress: $(cat err)"
 expect_ok "$GMOE" sweep --quiet -o p.csv small.conf
 
+# ---------------------------------------------------------------- sigmoid and Gaussian gates
+# Both families sweep; the Gaussian gate's design = gate draws x from the truth's own gate
+# (task data as gmoe simulate --design gate gives them, checked through loglik_truth), and
+# its rows carry err_gamma_l (the gate covariance's error) after err_beta1_l.
+printf 'truth = %s\ndesign = gate\nk = 2\ngate = gaussian\nn = 300, 600\nreps = 2\nseed = 7\nmetrics = loss params\n' \
+    "$GMOE_DATA/gaussian-truth.json" >gauss.conf
+expect_ok "$GMOE" sweep --quiet --threads 2 gauss.conf
+[ "$(grep -v '^#' gauss.csv | head -n 1)" = "n,rep,loglik,loglik_truth,iterations,maps,status,seconds,loss,err_beta0_1,err_beta1_1,err_gamma_1,err_a_1,err_b_1,err_v_1,err_beta0_2,err_beta1_2,err_gamma_2,err_a_2,err_b_2,err_v_2" ] ||
+    fail "gaussian sweep columns: $(grep -v '^#' gauss.csv | head -n 1)"
+[ "$(rows gauss.csv | wc -l)" -eq 4 ] || fail "gaussian sweep: $(rows gauss.csv | wc -l) rows"
+rows gauss.csv | awk -F, '$7 != "converged" || !($8 > 0 && $8 < 1) { bad++ } END { exit bad > 0 }' ||
+    fail "gaussian sweep: a fit did not converge or its loss is off: $(rows gauss.csv)"
+if [ -x /usr/bin/python3 ]; then
+    s=$(/usr/bin/python3 -c '
+M = (1 << 64) - 1
+def sm(z):
+    z = (z + 0x9e3779b97f4a7c15) & M
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+    return z ^ (z >> 31)
+print((sm(sm(sm(7) ^ 600) ^ 2) & 0xffffffff) or 1)')
+    expect_ok "$GMOE" simulate --model "$GMOE_DATA/gaussian-truth.json" -n 600 --seed "$s" --design gate -o gtask.csv
+    expect_ok "$GMOE" loglik --model "$GMOE_DATA/gaussian-truth.json" gtask.csv
+    same_number "$(cat out)" "$(grep '^600,2,' gauss.csv | cut -d, -f4)" 1e-11 ||
+        fail "gate design: loglik_truth of task (600, 2) is not gmoe simulate --design gate's"
+fi
+printf 'truth = %s\ndesign = uniform -3 3\nk = 2\ngate = sigmoid\nn = 300, 600\nreps = 2\nmetrics = loss hellinger\n' \
+    "$GMOE_DATA/sigmoid-truth.json" >sig.conf
+expect_ok "$GMOE" sweep --quiet --threads 2 sig.conf
+[ "$(rows sig.csv | wc -l)" -eq 4 ] || fail "sigmoid sweep: $(rows sig.csv | wc -l) rows"
+rows sig.csv | awk -F, '$7 == "failed" || !($9 > 0 && $9 < 1) { bad++ } END { exit bad > 0 }' ||
+    fail "sigmoid sweep: a failed fit or a Hellinger distance off: $(rows sig.csv)"
+
 # ---------------------------------------------------------------- resume
 # A larger sweep (240 tasks, about 2 s of CPU: larger n, but no density distances, which
 # dominate the cost of small tasks), killed with SIGKILL at several points and rerun: the
@@ -253,6 +287,17 @@ cfg_err 'e.conf:4: expected key = value (got "reps 4")' "${base}reps 4\n"
 cfg_err 'e.conf:4: reps: missing value' "${base}reps =\n"
 cfg_err 'e.conf:3: n: size 1 is smaller than k = 2' "truth = $TRUTH\nk = 2\nn = 1, 300\n"
 cfg_err 'e.conf:4: design: normal: sd must be > 0 (got 0)' "${base}design = normal 0 0\n"
+cfg_err 'e.conf:4: design: gate: x is drawn from the truth'"'"'s Gaussian gate, but the truth has a softmax gate' \
+    "${base}design = gate\n"
+gbase="truth = $GMOE_DATA/gaussian-truth.json\nk = 2\nn = 300\n"
+cfg_err 'e.conf:5: design: expected grid LO HI, uniform LO HI, normal MEAN SD or gate (got "gate 0 1")' \
+    "${gbase}gate = gaussian\ndesign = gate 0 1\n"
+cfg_err 'e.conf:4: gate: expected softmax, topk, temperature, activation, sigmoid or gaussian (got "gauss")' \
+    "${gbase}gate = gauss\n"
+cfg_err 'e.conf:4: gate: the fitted family (sigmoid) differs from the truth'"'"'s (gaussian); the Voronoi losses compare models of one family' \
+    "${gbase}gate = sigmoid\n"
+cfg_err 'e.conf:5: tau: only for gate = temperature or activation (got "2")' \
+    "${gbase}gate = gaussian\ntau = 2\n"
 cfg_err 'e.conf:1: truth: experts: missing' 'truth = {"gmoe_model": 1, "gate": "softmax"}\nk = 2\nn = 300\n'
 expect_err 1 "gmoe: nosuch.conf: cannot open: No such file or directory" "$GMOE" sweep nosuch.conf
 
