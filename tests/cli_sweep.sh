@@ -314,18 +314,28 @@ expect_err 2 "gmoe: sweep: -o must name a file: the results are appended to it a
 expect_ok "$GMOE" sweep --help
 grep -q '^Usage: gmoe sweep' out || fail "sweep --help: no usage line"
 
-# ---------------------------------------------------------------- a published experiment
-# The quick softmax experiment (exact-specified, k = k* = 2) with its seed: the bootstrap
-# interval of the Hellinger slope holds the theoretical -0.5.
-sed -e "s|^truth .*|truth    = $TRUTH|" -e 's|^output .*|output   = quick.csv|' \
-    "$EXPERIMENTS/softmax-exact-k2-quick.conf" >quick.conf
-expect_ok "$GMOE" sweep --quiet --threads 2 quick.conf
-[ "$(rows quick.csv | wc -l)" -eq 96 ] || fail "quick experiment: $(rows quick.csv | wc -l) rows"
-expect_ok "$GMOE" rate --json --metric hellinger quick.csv
-lo=$(sed -n 's/^  "hellinger".*"ci": \[\([^,]*\),.*/\1/p' out)
-hi=$(sed -n 's/^  "hellinger".*"ci": \[[^,]*, \([^]]*\)\].*/\1/p' out)
-awk -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(lo != "" && hi != "" && lo + 0 <= -0.5 && -0.5 <= hi + 0) }' ||
-    fail "quick experiment: hellinger slope interval [$lo, $hi] does not hold -0.5"
-grep -q '"theory": -0.5' out || fail "quick experiment: no theory slope -0.5 for hellinger"
+# ---------------------------------------------------------------- published experiments
+# quick_experiment NAME ROWS: the quick experiment NAME (its truth from the data directory)
+# with its seed gives ROWS rows, and the bootstrap interval of its Hellinger slope holds the
+# theoretical -0.5 (its theory line says so).
+quick_experiment()
+{
+    truth=$(sed -n 's|^truth *= *\.\./data/\([^ ]*\).*|\1|p' "$EXPERIMENTS/$1-quick.conf")
+    sed -e "s|^truth .*|truth    = $GMOE_DATA/$truth|" -e "s|^output .*|output   = $1.csv|" \
+        "$EXPERIMENTS/$1-quick.conf" >"$1.conf"
+    expect_ok "$GMOE" sweep --quiet --threads 2 "$1.conf"
+    [ "$(rows "$1.csv" | wc -l)" -eq "$2" ] || fail "$1: $(rows "$1.csv" | wc -l) rows"
+    expect_ok "$GMOE" rate --json --metric hellinger "$1.csv"
+    lo=$(sed -n 's/^  "hellinger".*"ci": \[\([^,]*\),.*/\1/p' out)
+    hi=$(sed -n 's/^  "hellinger".*"ci": \[[^,]*, \([^]]*\)\].*/\1/p' out)
+    awk -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(lo != "" && hi != "" && lo + 0 <= -0.5 && -0.5 <= hi + 0) }' ||
+        fail "$1: hellinger slope interval [$lo, $hi] does not hold -0.5"
+    grep -q '"theory": -0.5' out || fail "$1: no theory slope -0.5 for hellinger"
+}
+# Softmax gating, exact-specified (k = k* = 2), as published; then the sigmoid gate and the
+# Gaussian gate with x from its own mixture (design = gate).
+quick_experiment softmax-exact-k2 96
+quick_experiment sigmoid-exact 36
+quick_experiment gaussian-exact 36
 
 finish
