@@ -81,22 +81,32 @@ grep -v '^#' t1.csv | tail -n +2 | awk -F, '
     }
     END { exit bad }' >awk.out || fail "rows: $(head -n 3 awk.out)"
 
-# The data of task (n, rep) are gmoe simulate's with the seed
-# low 32 bits of SplitMix64(SplitMix64(SplitMix64(seed) ^ n) ^ rep): loglik_truth checks it.
-if [ -x /usr/bin/python3 ]; then
+# check_task RESULTS TRUTH SEED N REP DESIGN-OPTION...: the data of task (N, REP) of a sweep
+# seeded with SEED are gmoe simulate's with the seed low 32 bits of
+# SplitMix64(SplitMix64(SplitMix64(SEED) ^ N) ^ REP) and the design options:
+# RESULTS' loglik_truth checks it (skipped without python3).
+check_task()
+{
+    [ -x /usr/bin/python3 ] || return 0
+    res=$1 model=$2 seed=$3 tn=$4 trep=$5
+    shift 5
     s=$(/usr/bin/python3 -c '
+import sys
 M = (1 << 64) - 1
 def sm(z):
     z = (z + 0x9e3779b97f4a7c15) & M
     z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
     z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
     return z ^ (z >> 31)
-print((sm(sm(sm(7) ^ 1392) ^ 3) & 0xffffffff) or 1)')
-    expect_ok "$GMOE" simulate --model "$TRUTH" -n 1392 --seed "$s" --design grid --lo 0 --hi 1 -o task.csv
-    expect_ok "$GMOE" loglik --model "$TRUTH" task.csv
-    same_number "$(cat out)" "$(grep '^1392,3,' t1.csv | cut -d, -f4)" 1e-11 ||
-        fail "loglik_truth of task (1392, 3): $(grep '^1392,3,' t1.csv | cut -d, -f4), gmoe loglik: $(cat out)"
-fi
+seed, n, rep = map(int, sys.argv[1:])
+print((sm(sm(sm(seed) ^ n) ^ rep) & 0xffffffff) or 1)' "$seed" "$tn" "$trep")
+    expect_ok "$GMOE" simulate --model "$model" -n "$tn" --seed "$s" "$@" -o task.csv
+    expect_ok "$GMOE" loglik --model "$model" task.csv
+    want=$(grep "^$tn,$trep," "$res" | cut -d, -f4)
+    same_number "$(cat out)" "$want" 1e-11 ||
+        fail "$res: loglik_truth of task ($tn, $trep): $want, gmoe loglik: $(cat out) ($*)"
+}
+check_task t1.csv "$TRUTH" 7 1392 3 --design grid --lo 0 --hi 1
 
 # Two threads, and the two shards of 2 (with different thread counts), give the same rows.
 expect_ok "$GMOE" sweep --quiet --threads 2 -o t2.csv small.conf
@@ -143,20 +153,7 @@ expect_ok "$GMOE" sweep --quiet --threads 2 gauss.conf
 [ "$(rows gauss.csv | wc -l)" -eq 4 ] || fail "gaussian sweep: $(rows gauss.csv | wc -l) rows"
 rows gauss.csv | awk -F, '$7 != "converged" || !($8 > 0 && $8 < 1) { bad++ } END { exit bad > 0 }' ||
     fail "gaussian sweep: a fit did not converge or its loss is off: $(rows gauss.csv)"
-if [ -x /usr/bin/python3 ]; then
-    s=$(/usr/bin/python3 -c '
-M = (1 << 64) - 1
-def sm(z):
-    z = (z + 0x9e3779b97f4a7c15) & M
-    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
-    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
-    return z ^ (z >> 31)
-print((sm(sm(sm(7) ^ 600) ^ 2) & 0xffffffff) or 1)')
-    expect_ok "$GMOE" simulate --model "$GMOE_DATA/gaussian-truth.json" -n 600 --seed "$s" --design gate -o gtask.csv
-    expect_ok "$GMOE" loglik --model "$GMOE_DATA/gaussian-truth.json" gtask.csv
-    same_number "$(cat out)" "$(grep '^600,2,' gauss.csv | cut -d, -f4)" 1e-11 ||
-        fail "gate design: loglik_truth of task (600, 2) is not gmoe simulate --design gate's"
-fi
+check_task gauss.csv "$GMOE_DATA/gaussian-truth.json" 7 600 2 --design gate
 printf 'truth = %s\ndesign = uniform -3 3\nk = 2\ngate = sigmoid\nn = 300, 600\nreps = 2\nmetrics = loss hellinger\n' \
     "$GMOE_DATA/sigmoid-truth.json" >sig.conf
 expect_ok "$GMOE" sweep --quiet --threads 2 sig.conf
