@@ -36,7 +36,7 @@ static gmoe_model *truth_model(size_t k, size_t d, gmoe_gate gate)
 static void bench_iteration(size_t n, size_t k, size_t d, gmoe_gate gate)
 {
     gmoe_model *t = truth_model(k, d, gate);
-    gmoe_design des = {GMOE_DESIGN_UNIFORM, -1, 1};
+    gmoe_design des = {GMOE_DESIGN_UNIFORM, -1, 1, NULL};
     gmoe_data *data;
     gmoe_error err;
     if (gmoe_sim_data(t, &des, n, 1, &data, &err)) {
@@ -78,7 +78,7 @@ static gmoe_model *published_truth(void)
 static void bench_fit(size_t n, size_t k, gmoe_stop_rule rule, double tol)
 {
     gmoe_model *truth = published_truth();
-    gmoe_design des = {GMOE_DESIGN_GRID, 0, 1};
+    gmoe_design des = {GMOE_DESIGN_GRID, 0, 1, NULL};
     gmoe_data *data;
     gmoe_error err;
     gmoe_sim_data(truth, &des, n, 2023, &data, &err);

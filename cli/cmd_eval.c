@@ -12,7 +12,8 @@
 static void usage(FILE *fp)
 {
     fputs("Usage: gmoe eval --truth FILE [--loss auto|d1|d2] [--pinned]\n"
-          "                 [--design uniform|grid|normal] [--lo A --hi B | --mean M --sd S]\n"
+          "                 [--design uniform|grid|normal|gate]\n"
+          "                 [--lo A --hi B | --mean M --sd S]\n"
           "                 [--samples N] [--seed S] [--json] FIT.json\n"
           "\n"
           "Compare a fitted model with the true one (same gate family and d; the numbers of\n"
@@ -29,8 +30,9 @@ static void usage(FILE *fp)
           "                       models in canonical form (last expert's gate at 0), no\n"
           "                       infimum; cells and errors follow it\n"
           "      --design KIND    the design of x for the distances (default uniform):\n"
-          "                       uniform, grid (d = 1; averaged as uniform on [lo, hi]) or\n"
-          "                       normal\n"
+          "                       uniform, grid (d = 1; averaged as uniform on [lo, hi]),\n"
+          "                       normal, or gate (x ~ sum_j pi_j N(c_j, Gamma_j), the\n"
+          "                       true model's Gaussian gate)\n"
           "      --lo A           lower end for uniform and grid (default 0)\n"
           "      --hi B           upper end for uniform and grid (default 1)\n"
           "      --mean M         mean for normal (default 0)\n"
@@ -133,11 +135,13 @@ static void print_json(FILE *fp, const gmoe_eval_result *r, gmoe_gate gate, int 
             r->outer == GMOE_OUTER_MONTECARLO ? "monte-carlo" : "quadrature");
     fprintf(fp, "  \"distances_converged\": %s,\n", r->distances_converged ? "true" : "false");
     const gmoe_design *des = &par->design;
-    fprintf(fp, "  \"design\": {\"kind\": \"%s\", ", gmoe_design_name(des->kind));
-    fputs(des->kind == GMOE_DESIGN_NORMAL ? "\"mean\": " : "\"lo\": ", fp);
-    cli_json_double(fp, des->p1);
-    fputs(des->kind == GMOE_DESIGN_NORMAL ? ", \"sd\": " : ", \"hi\": ", fp);
-    cli_json_double(fp, des->p2);
+    fprintf(fp, "  \"design\": {\"kind\": \"%s\"", gmoe_design_name(des->kind));
+    if (des->kind != GMOE_DESIGN_GATE) { /* the gate design's parameters are the truth's */
+        fputs(des->kind == GMOE_DESIGN_NORMAL ? ", \"mean\": " : ", \"lo\": ", fp);
+        cli_json_double(fp, des->p1);
+        fputs(des->kind == GMOE_DESIGN_NORMAL ? ", \"sd\": " : ", \"hi\": ", fp);
+        cli_json_double(fp, des->p2);
+    }
     fputs("},\n", fp);
     if (r->outer == GMOE_OUTER_MONTECARLO)
         fprintf(fp, "  \"samples\": %zu,\n  \"seed\": %lu,\n", par->mc_samples, seed);
@@ -174,8 +178,12 @@ static void print_text(FILE *fp, const gmoe_eval_result *r, gmoe_gate gate, int 
     const gmoe_design *des = &par->design;
     fprintf(fp, "hellinger     %.10g  (error <= %.2g)\n", r->hellinger, r->hellinger_err);
     fprintf(fp, "tv            %.10g  (error <= %.2g)\n", r->tv, r->tv_err);
-    fprintf(fp, "              E over x ~ %s(%g, %g), %s", gmoe_design_name(des->kind), des->p1,
-            des->p2, r->outer == GMOE_OUTER_MONTECARLO ? "Monte Carlo" : "quadrature");
+    if (des->kind == GMOE_DESIGN_GATE)
+        fputs("              E over x ~ the true gate's mixture, ", fp);
+    else
+        fprintf(fp, "              E over x ~ %s(%g, %g), ", gmoe_design_name(des->kind), des->p1,
+                des->p2);
+    fputs(r->outer == GMOE_OUTER_MONTECARLO ? "Monte Carlo" : "quadrature", fp);
     if (r->outer == GMOE_OUTER_MONTECARLO) fprintf(fp, ", %zu draws", par->mc_samples);
     fputs(r->distances_converged ? "\n" : ", tolerance not reached\n", fp);
     if (!isnan(r->err_tau)) fprintf(fp, "tau error     %.6g\n", r->err_tau);
@@ -287,6 +295,7 @@ int main_eval(int argc, char **argv)
                   fit_path, gmoe_gate_name(gmoe_model_gate(fit)), truth_path, gmoe_gate_name(gate));
         goto out;
     }
+    if (cli_design_model(&par.design, truth, truth_path)) goto out;
     if (par.design.kind == GMOE_DESIGN_GRID && d != 1) {
         cli_error("%s: the grid design needs models with d = 1 (these have d = %zu)", truth_path,
                   d);

@@ -8,7 +8,8 @@
 
 static void usage(FILE *fp)
 {
-    fputs("Usage: gmoe simulate --model FILE -n N [--seed S] [--design uniform|grid|normal]\n"
+    fputs("Usage: gmoe simulate --model FILE -n N [--seed S]\n"
+          "                     [--design uniform|grid|normal|gate]\n"
           "                     [--lo A --hi B | --mean M --sd S] [-o FILE]\n"
           "\n"
           "Draw n observations (x_i, y_i): x from a design, y | x from the model. Writes CSV\n"
@@ -22,6 +23,8 @@ static void usage(FILE *fp)
           "                         uniform  every covariate ~ U(lo, hi), independently\n"
           "                         grid     d = 1 only: x_i = lo + (i-1)(hi-lo)/(n-1)\n"
           "                         normal   every covariate ~ N(mean, sd^2), independently\n"
+          "                         gate     x ~ sum_j pi_j N(c_j, Gamma_j), the model's\n"
+          "                                  Gaussian gate (a Gaussian-gated model only)\n"
           "      --lo A           lower end for uniform and grid (default 0)\n"
           "      --hi B           upper end for uniform and grid (default 1)\n"
           "      --mean M         mean for normal (default 0)\n"
@@ -83,6 +86,7 @@ int main_simulate(int argc, char **argv)
         goto out;
     }
     size_t d = gmoe_model_d(model);
+    if ((rc = cli_design_model(&des, model, co.model))) goto out;
     if (des.kind == GMOE_DESIGN_GRID && d != 1) {
         cli_error("%s: the grid design needs a model with d = 1 (this one has d = %zu)", co.model,
                   d);

@@ -343,7 +343,8 @@ int cli_design_opt(cli_design *cd, int c, const char *arg)
     switch (c) {
     case CLI_OPT_DESIGN:
         if (gmoe_design_parse(arg, &cd->kind))
-            return cli_usage_error("--design must be uniform, grid or normal (got \"%s\")", arg);
+            return cli_usage_error("--design must be uniform, grid, normal or gate (got \"%s\")",
+                                   arg);
         return 0;
     case CLI_OPT_LO:
         cd->lo_set = 1;
@@ -363,7 +364,12 @@ int cli_design_opt(cli_design *cd, int c, const char *arg)
 
 int cli_design_get(const cli_design *cd, const char *cmd, gmoe_design *des)
 {
-    if (cd->kind == GMOE_DESIGN_NORMAL) {
+    if (cd->kind == GMOE_DESIGN_GATE) {
+        if (cd->lo_set || cd->hi_set || cd->mean_set || cd->sd_set)
+            return cli_usage_error("%s: --design gate takes no --lo, --hi, --mean or --sd (x is "
+                                   "drawn from the model's Gaussian gate)",
+                                   cmd);
+    } else if (cd->kind == GMOE_DESIGN_NORMAL) {
         if (cd->lo_set || cd->hi_set)
             return cli_usage_error("%s: %s is not used by --design normal (use --mean and --sd)",
                                    cmd, cd->lo_set ? "--lo" : "--hi");
@@ -375,7 +381,17 @@ int cli_design_get(const cli_design *cd, const char *cmd, gmoe_design *des)
     des->kind = cd->kind;
     des->p1 = cd->kind == GMOE_DESIGN_NORMAL ? cd->mean : cd->lo;
     des->p2 = cd->kind == GMOE_DESIGN_NORMAL ? cd->sd : cd->hi;
+    des->model = NULL;
     gmoe_error err;
     if (gmoe_design_validate(des, 1, &err)) return cli_usage_error("%s: %s", cmd, err.msg);
     return 0;
+}
+
+int cli_design_model(const gmoe_design *des, const gmoe_model *m, const char *path)
+{
+    if (des->kind != GMOE_DESIGN_GATE || gmoe_model_gate(m) == GMOE_GATE_GAUSSIAN) return 0;
+    cli_error("%s: --design gate draws x from the model's Gaussian gate, but this model has a "
+              "%s gate",
+              path, gmoe_gate_name(gmoe_model_gate(m)));
+    return CLI_EXIT_ERROR;
 }

@@ -143,8 +143,8 @@ enum {
     "      --x COL,COL,...  covariate columns, in model order (default: every column but\n"        \
     "                       the response, in file order)\n"
 
-/* The design of x: --design uniform|grid|normal with --lo/--hi or --mean/--sd (simulate,
- * eval). Entries for the option array: */
+/* The design of x: --design uniform|grid|normal with --lo/--hi or --mean/--sd, or gate
+ * (simulate, eval). Entries for the option array: */
 #define CLI_OPTIONS_DESIGN                                                                         \
     {"design", required_argument, NULL, CLI_OPT_DESIGN},                                           \
         {"lo", required_argument, NULL, CLI_OPT_LO}, {"hi", required_argument, NULL, CLI_OPT_HI},  \
@@ -166,6 +166,9 @@ int cli_design_opt(cli_design *cd, int c, const char *arg);
 /* The design the options describe, for cmd (in messages): options that do not fit the design
  * and invalid values (checked as for d = 1) are usage errors. */
 int cli_design_get(const cli_design *cd, const char *cmd, gmoe_design *des);
+/* The gate design needs a model m with a Gaussian gate (read from path): else print an error
+ * naming the file and return CLI_EXIT_ERROR. 0 for every other design. */
+int cli_design_model(const gmoe_design *des, const gmoe_model *m, const char *path);
 
 /* Values of the shared options. Initialise with cli_common_init, release with
  * cli_common_free. */

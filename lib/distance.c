@@ -417,44 +417,72 @@ static int f_outer(const double *z, double *f, void *vp)
     return GMOE_SUCCESS;
 }
 
-/* E[h(X)] and E[TV(X)] for d = 1 by quadrature over the design. */
+/* The gate design's model: the design's own, else the truth (checked by
+ * gmoe_eval_distances). */
+static const gmoe_model *gate_source(const gmoe_design *des, const gmoe_model *truth)
+{
+    return des->model ? des->model : truth;
+}
+
+/* E[h(X)] and E[TV(X)] for d = 1 by quadrature over the design. The normal design and each
+ * component of the gate design's mixture are integrated in z = (x - mean) / sd against phi(z)
+ * over +-NORMAL_SD, where the breakpoints follow the density's scale; the gate design then
+ * weighs its components by their pi. */
 static int outer_quadrature(gmoe_eval *w, const gmoe_model *truth, const gmoe_model *fit,
                             const gmoe_eval_params *par, gmoe_eval_result *res)
 {
+    static const double z[] = {-NORMAL_SD, -6, -3, -1.5, 0, 1.5, 3, 6, NORMAL_SD};
     const gmoe_design *des = &par->design;
     outer_ctx c = {w, truth, fit, par, 0, 0, 0, 0, 0, 1};
-    double pts[17], scale = 1, tail = 0;
-    size_t np;
-    if (des->kind == GMOE_DESIGN_NORMAL) {
-        static const double z[] = {-NORMAL_SD, -6, -3, -1.5, 0, 1.5, 3, 6, NORMAL_SD};
-        np = sizeof z / sizeof z[0];
-        memcpy(pts, z, sizeof z);
-        c.normal = 1;
-        c.mean = des->p1;
-        c.sd = des->p2;
-        tail = 2 * gsl_cdf_ugaussian_Q(NORMAL_SD); /* h, TV <= 1 beyond the range */
-    } else {
+    double pts[9], tail = 0, sum[2] = {0, 0}, esum[2] = {0, 0}, R[2], E[2];
+    int ok = 1, rc = GMOE_SUCCESS;
+    if (des->kind == GMOE_DESIGN_UNIFORM || des->kind == GMOE_DESIGN_GRID) {
         /* uniform and grid: the average over [lo, hi], first split in 8 */
-        np = 9;
-        for (size_t i = 0; i < np; i++)
+        double scale = 1 / (des->p2 - des->p1);
+        for (size_t i = 0; i < 9; i++)
             pts[i] = des->p1 + (des->p2 - des->p1) * (double)i / 8;
-        scale = 1 / (des->p2 - des->p1);
-    }
-    double R[2], E[2];
-    int ok;
-    int rc = quad_adapt(f_outer, NULL, &c, pts, np, par->outer_epsabs / scale, par->outer_epsrel,
+        rc = quad_adapt(f_outer, NULL, &c, pts, 9, par->outer_epsabs / scale, par->outer_epsrel,
                         par->quad_limit, &w->outer, R, E, &ok);
+        for (int m = 0; m < 2 && !rc; m++)
+            sum[m] = R[m] * scale, esum[m] = E[m] * scale;
+    } else {
+        /* normal: one component; gate: the mixture's (d = 1: Gamma_j is a variance) */
+        const gmoe_model *mix = des->kind == GMOE_DESIGN_GATE ? gate_source(des, truth) : NULL;
+        size_t ncomp = mix ? mix->k : 1;
+        double tot = 0;
+        for (size_t j = 0; mix && j < ncomp; j++)
+            tot += mix->pi[j];
+        c.normal = 1;
+        for (size_t j = 0; j < ncomp && !rc; j++) {
+            double wt = mix ? mix->pi[j] / tot : 1;
+            int okj;
+            c.mean = mix ? mix->c[j] : des->p1;
+            c.sd = mix ? sqrt(mix->Gamma[j]) : des->p2;
+            rc = quad_adapt(f_outer, NULL, &c, z, sizeof z / sizeof z[0], par->outer_epsabs,
+                            par->outer_epsrel, par->quad_limit, &w->outer, R, E, &okj);
+            ok &= okj;
+            for (int m = 0; m < 2 && !rc; m++)
+                sum[m] += wt * R[m], esum[m] += wt * E[m];
+        }
+        tail = 2 * gsl_cdf_ugaussian_Q(NORMAL_SD); /* h, TV <= 1 beyond the range */
+    }
     if (rc) return rc;
-    res->hellinger = R[0] * scale;
-    res->hellinger_err = E[0] * scale + c.h_err + tail;
-    res->tv = R[1] * scale;
-    res->tv_err = E[1] * scale + c.tv_err + tail;
+    res->hellinger = sum[0];
+    res->hellinger_err = esum[0] + c.h_err + tail;
+    res->tv = sum[1];
+    res->tv_err = esum[1] + c.tv_err + tail;
     res->distances_converged = ok && c.ok;
     return GMOE_SUCCESS;
 }
 
-static void draw_x(const gmoe_design *des, gsl_rng *rng, double *x, size_t d)
+/* One x from the design; gate: the mixture prepared in gm by gmoe__gatemix_prepare. */
+static void draw_x(const gmoe_design *des, const gmoe_model *mix, const double *gm, gsl_rng *rng,
+                   double *x, size_t d)
 {
+    if (des->kind == GMOE_DESIGN_GATE) {
+        gmoe__gatemix_draw(mix, gm, rng, x, 1);
+        return;
+    }
     for (size_t t = 0; t < d; t++)
         x[t] = des->kind == GMOE_DESIGN_NORMAL
                    ? des->p1 + gsl_ran_gaussian_ziggurat(rng, des->p2)
@@ -467,14 +495,28 @@ static int outer_montecarlo(gmoe_eval *w, const gmoe_model *truth, const gmoe_mo
                             const gmoe_eval_params *par, gmoe_eval_result *res)
 {
     size_t N = par->mc_samples, d = fit->d;
+    const gmoe_model *mix = NULL;
+    double *gm = NULL;
+    if (par->design.kind == GMOE_DESIGN_GATE) {
+        mix = gate_source(&par->design, truth);
+        if (!(gm = malloc(gmoe__gatemix_size(mix) * sizeof(double)))) return GMOE_ENOMEM;
+        int rc = gmoe__gatemix_prepare(mix, gm);
+        if (rc) {
+            free(gm);
+            return rc;
+        }
+    }
     gsl_rng_set(w->rng, par->mc_seed);
     double mh = 0, sh = 0, mt = 0, st = 0, eh = 0, et = 0;
     int ok = 1;
     for (size_t i = 0; i < N; i++) {
-        draw_x(&par->design, w->rng, w->x, d);
+        draw_x(&par->design, mix, gm, w->rng, w->x, d);
         point_val v;
         int rc = distances_at(w, truth, fit, par, w->x, &v);
-        if (rc) return rc;
+        if (rc) {
+            free(gm);
+            return rc;
+        }
         ok &= v.ok;
         eh = fmax(eh, v.h_err);
         et = fmax(et, v.tv_err);
@@ -485,6 +527,7 @@ static int outer_montecarlo(gmoe_eval *w, const gmoe_model *truth, const gmoe_mo
         mt += dt / n1;
         st += dt * (v.tv - mt);
     }
+    free(gm);
     double n = (double)N;
     res->hellinger = mh;
     res->hellinger_err = sqrt(sh / (n - 1) / n) + eh;
@@ -540,6 +583,12 @@ int gmoe_eval_distances(gmoe_eval *w, const gmoe_model *truth, const gmoe_model 
 {
     int owned, rc = eval__check(w, truth, fit, 0, err);
     if (!rc) rc = gmoe_eval_params_validate(par, fit->d, err);
+    if (!rc && par->design.kind == GMOE_DESIGN_GATE) {
+        /* the gate design without a model of its own draws x from the truth's gate */
+        gmoe_design des = par->design;
+        des.model = gate_source(&des, truth);
+        rc = gmoe_design_validate(&des, fit->d, err);
+    }
     if (rc) return rc;
     gmoe_eval *ws = eval__borrow(w, truth, fit, &owned, err);
     if (!ws) return GMOE_ENOMEM;
@@ -548,12 +597,11 @@ int gmoe_eval_distances(gmoe_eval *w, const gmoe_model *truth, const gmoe_model 
     if (outer == GMOE_OUTER_AUTO)
         outer = fit->d == 1 ? GMOE_OUTER_QUADRATURE : GMOE_OUTER_MONTECARLO;
     res->outer = outer;
-    if (!rc && outer == GMOE_OUTER_MONTECARLO) {
-        rc = outer_montecarlo(ws, truth, fit, par, res);
-    } else if (!rc) {
-        rc = outer_quadrature(ws, truth, fit, par, res);
+    if (!rc) {
+        rc = outer == GMOE_OUTER_MONTECARLO ? outer_montecarlo(ws, truth, fit, par, res)
+                                            : outer_quadrature(ws, truth, fit, par, res);
+        if (rc) numeric_error(rc, err);
     }
-    if (rc && rc != GMOE_ENOMEM) numeric_error(rc, err);
     if (owned) gmoe_eval_free(ws);
     return rc;
 }

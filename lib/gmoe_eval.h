@@ -67,18 +67,21 @@
  * worst interval) over [min mu - 12 sd, max mu + 12 sd] of all components (beyond, each
  * component's mass is 3.6e-33), first split at every component's mu and mu +- 3, 6 sd so
  * that no narrow peak is missed, and at every crossing of the two densities found between
- * the rule's nodes (the kinks of |p - q|). The outer expectation: for d = 1 the same adaptive quadrature, over [lo, hi] for the
- * uniform and grid designs (the grid's points fill [lo, hi] evenly: their average tends to
- * the interval's) and against the normal density on mean +- 10 sd for the normal design; for
- * d >= 2 Monte Carlo over mc_samples draws of x from the design, with a generator seeded with
- * mc_seed (same answer on every run). Error estimates: quadrature: the outer estimate plus
- * the largest inner error propagated to h or TV (plus the normal tail beyond 10 sd); Monte
- * Carlo: one standard error plus the largest inner error. distances_converged is 0 when some
- * integral stopped at quad_limit before its tolerance (the error estimates still hold what
- * was reached). The adaptive driver is gmoe's own, so that no tolerance
- * miss ever reaches GSL's error handler (which aborts by default) and no global state is
- * touched: evaluations may run in parallel threads, one workspace each. The distances need
- * only the same d: the families may differ. */
+ * the rule's nodes (the kinks of |p - q|). The outer expectation: for d = 1 the same
+ * adaptive quadrature, over [lo, hi] for the uniform and grid designs (the grid's points fill
+ * [lo, hi] evenly: their average tends to the interval's), against the normal density on
+ * mean +- 10 sd for the normal design, and for the gate design (x from the Gaussian gate's
+ * mixture sum_j pi_j N(c_j, Gamma_j) of design.model, or of the truth when that is NULL) one
+ * such normal integral per component, weighted by pi_j; for d >= 2 Monte Carlo over
+ * mc_samples draws of x from the design (the gate design as gmoe_sim_x draws it), with a
+ * generator seeded with mc_seed (same answer on every run). Error estimates: quadrature: the
+ * outer estimate plus the largest inner error propagated to h or TV (plus the normal tail
+ * beyond 10 sd); Monte Carlo: one standard error plus the largest inner error.
+ * distances_converged is 0 when some integral stopped at quad_limit before its tolerance (the
+ * error estimates still hold what was reached). The adaptive driver is gmoe's own, so that no
+ * tolerance miss ever reaches GSL's error handler (which aborts by default) and no global
+ * state is touched: evaluations may run in parallel threads, one workspace each. The distances
+ * need only the same d: the families may differ. */
 #ifndef GMOE_EVAL_H
 #define GMOE_EVAL_H
 
@@ -116,7 +119,8 @@ typedef struct gmoe_eval_params {
     double opt_tol;        /* simplex size at which a run stops, relative to the scale of the
                               true slopes (1 + their spread); default 1e-10 */
     size_t opt_max_iter;   /* iterations per run; default 2000 */
-    gmoe_design design;    /* design of x for the distances; default uniform on [0, 1] */
+    gmoe_design design;    /* design of x for the distances; default uniform on [0, 1];
+                              the gate design without a model uses the truth's gate */
     gmoe_outer_kind outer; /* default AUTO */
     double inner_epsabs, inner_epsrel; /* inner integral over y (of h^2 and of TV);
                                           default 1e-14, 1e-10 */

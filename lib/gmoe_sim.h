@@ -1,5 +1,9 @@
 /* gmoe_sim: designs of x and sampling of y | x from a model.
  *
+ * Designs: uniform, grid and normal draw x on their own; the gate design draws x from the
+ * mixture sum_j pi_j N(c_j, Gamma_j) of a Gaussian-gated model, the one distribution of x under
+ * which that model's joint-likelihood EM (gmoe_em.h) is consistent.
+ *
  * Every draw comes from a GSL random number generator that the caller owns; the same
  * generator state gives the same data on every run. gmoe_sim_seed derives independent
  * seeds for the tasks of a sweep from (seed, a, b) alone, so results do not depend on the
@@ -21,30 +25,40 @@ extern "C" {
 typedef enum {
     GMOE_DESIGN_UNIFORM = 0, /* x_it ~ U(p1, p2), independently */
     GMOE_DESIGN_GRID,        /* d = 1: x_i = p1 + (i-1)(p2-p1)/(n-1) (x_1 = (p1+p2)/2 if n = 1) */
-    GMOE_DESIGN_NORMAL       /* x_it ~ N(p1, p2^2), p2 = standard deviation */
+    GMOE_DESIGN_NORMAL,      /* x_it ~ N(p1, p2^2), p2 = standard deviation */
+    GMOE_DESIGN_GATE         /* x_i ~ sum_j pi_j N(c_j, Gamma_j) of a Gaussian gate (pi
+                                normalised); p1 and p2 unused */
 } gmoe_design_kind;
 
 typedef struct gmoe_design {
     gmoe_design_kind kind;
     double p1; /* lo (uniform, grid) or mean (normal) */
     double p2; /* hi (uniform, grid) or standard deviation (normal) */
+    /* The gate design's model (borrowed; must have a Gaussian gate). NULL: the model at hand,
+     * which gmoe_sim_data (the model simulated) and gmoe_eval (the true model) fill in;
+     * gmoe_sim_x needs it set. */
+    const gmoe_model *model;
 } gmoe_design;
 
 /* The default design: uniform on [0, 1]. */
 gmoe_design gmoe_design_default(void);
 const char *gmoe_design_name(gmoe_design_kind kind);
 int gmoe_design_parse(const char *name, gmoe_design_kind *kind);
-/* Check p1 < p2 (uniform, grid), p2 > 0 (normal), finite values, grid only with d = 1. */
+/* Check p1 < p2 (uniform, grid), p2 > 0 (normal), finite values, grid only with d = 1; for
+ * the gate design a model, if set, with a Gaussian gate and d covariates. */
 int gmoe_design_validate(const gmoe_design *des, size_t d, gmoe_error *err);
 
-/* Fill data->x (all n rows, all d columns) from the design. */
+/* Fill data->x (all n rows, all d columns) from the design. The gate design takes, per
+ * observation, one uniform for the component (inverse CDF of the normalised pi) and then d
+ * standard normal deviates z: x = c_j + L_j z, L_j the Cholesky factor of Gamma_j. */
 int gmoe_sim_x(const gmoe_design *des, gsl_rng *rng, gmoe_data *data, gmoe_error *err);
 
 /* Fill data->y with draws from p(y | x) of the model, given data->x. */
 int gmoe_sim_y(const gmoe_model *m, gsl_rng *rng, gmoe_data *data, gmoe_error *err);
 
 /* Convenience: allocate a data set (owned by the caller), draw x from the design and y from
- * the model with a fresh MT19937 generator seeded with seed: first all of x, then all of y. */
+ * the model with a fresh MT19937 generator seeded with seed: first all of x, then all of y.
+ * The gate design without a model draws x from m's own gate. */
 int gmoe_sim_data(const gmoe_model *m, const gmoe_design *des, size_t n, unsigned long seed,
                   gmoe_data **out, gmoe_error *err);
 

@@ -3,7 +3,9 @@
  * A sweep config (text, `key = value` per line, `#` comments; man gmoe-formats(5)) names a
  * true model, the design of x, the fitted model, a grid of sample sizes, replicates, the
  * estimator's settings and the metrics. gmoe_sweep_run simulates, fits and evaluates every
- * task (n, rep) and appends one row per task to the results CSV as tasks finish.
+ * task (n, rep) and appends one row per task to the results CSV as tasks finish. Every gate
+ * family sweeps; `design = gate` (a Gaussian-gated truth only) draws x from the truth's own
+ * gate mixture, for the simulations and the expected distances alike (gmoe_sim.h).
  *
  * Reproducibility: task (n, rep) draws its data from a generator seeded with
  * gmoe_sim_seed(seed, n, rep) and seeds its fit's starts from that seed alone, so its row is

@@ -64,6 +64,15 @@ double gmoe__gate_block_lognorm(const gmoe_model *m, const double *work, size_t 
  * matrix; GMOE_ENUMERIC if it is not positive definite. No allocation. */
 int gmoe__chol_logdet(double *L, size_t d, double *logdet);
 
+/* Draws from a Gaussian gate's mixture sum_j pi_j N(c_j, Gamma_j), pi normalised (the gate
+ * design). gmoe__gatemix_prepare fills work (gmoe__gatemix_size(m) doubles: the cumulative
+ * weights, then the Cholesky factors) once; GMOE_ENUMERIC if a Gamma_j is not positive
+ * definite. gmoe__gatemix_draw then writes one x, x[t * stride] for t < d. */
+size_t gmoe__gatemix_size(const gmoe_model *m);
+int gmoe__gatemix_prepare(const gmoe_model *m, double *work);
+void gmoe__gatemix_draw(const gmoe_model *m, const double *work, gsl_rng *rng, double *x,
+                        size_t stride);
+
 /* Activation function and its derivative. */
 double gmoe__act(gmoe_act act, double t);
 double gmoe__act_deriv(gmoe_act act, double t);

@@ -6,27 +6,43 @@
 #include <gsl/gsl_randist.h>
 #include "internal.h"
 
-static const char *const design_names[] = {"uniform", "grid", "normal"};
+static const char *const design_names[] = {"uniform", "grid", "normal", "gate"};
+#define NDESIGN (sizeof design_names / sizeof design_names[0])
 
 gmoe_design gmoe_design_default(void)
 {
-    gmoe_design des = {GMOE_DESIGN_UNIFORM, 0.0, 1.0};
+    gmoe_design des = {GMOE_DESIGN_UNIFORM, 0.0, 1.0, NULL};
     return des;
 }
 
 const char *gmoe_design_name(gmoe_design_kind kind)
 {
-    return (unsigned)kind < 3 ? design_names[kind] : "unknown";
+    return (unsigned)kind < NDESIGN ? design_names[kind] : "unknown";
 }
 
 int gmoe_design_parse(const char *name, gmoe_design_kind *kind)
 {
-    for (int i = 0; i < 3; i++)
+    for (size_t i = 0; i < NDESIGN; i++)
         if (strcmp(name, design_names[i]) == 0) {
             *kind = (gmoe_design_kind)i;
             return GMOE_SUCCESS;
         }
     return GMOE_EINVAL;
+}
+
+/* The gate design's model: a Gaussian gate in d covariates. */
+static int gate_model_check(const gmoe_model *m, size_t d, gmoe_error *err)
+{
+    if (m->gate != GMOE_GATE_GAUSSIAN)
+        return gmoe_error_set(err, GMOE_EINVAL,
+                              "design gate: x is drawn from a Gaussian gate's mixture, but the "
+                              "model has a %s gate",
+                              gmoe_gate_name(m->gate));
+    if (m->d != d)
+        return gmoe_error_set(err, GMOE_EINVAL,
+                              "design gate: the gate's model has d = %zu, the data d = %zu", m->d,
+                              d);
+    return GMOE_SUCCESS;
 }
 
 int gmoe_design_validate(const gmoe_design *des, size_t d, gmoe_error *err)
@@ -49,8 +65,68 @@ int gmoe_design_validate(const gmoe_design *des, size_t d, gmoe_error *err)
             return gmoe_error_set(err, GMOE_EINVAL, "design normal: sd must be > 0 (got %g)",
                                   des->p2);
         return GMOE_SUCCESS;
+    case GMOE_DESIGN_GATE:
+        return des->model ? gate_model_check(des->model, d, err) : GMOE_SUCCESS;
     }
     return gmoe_error_set(err, GMOE_EINVAL, "unknown design");
+}
+
+size_t gmoe__gatemix_size(const gmoe_model *m)
+{
+    return m->k + m->k * m->d * m->d;
+}
+
+int gmoe__gatemix_prepare(const gmoe_model *m, double *work)
+{
+    size_t k = m->k, dd = m->d * m->d;
+    double tot = 0, acc = 0, logdet;
+    for (size_t j = 0; j < k; j++)
+        tot += m->pi[j];
+    for (size_t j = 0; j < k; j++)
+        work[j] = (acc += m->pi[j] / tot);
+    double *L = work + k;
+    memcpy(L, m->Gamma, k * dd * sizeof(double));
+    for (size_t j = 0; j < k; j++)
+        if (gmoe__chol_logdet(L + j * dd, m->d, &logdet)) return GMOE_ENUMERIC;
+    return GMOE_SUCCESS;
+}
+
+void gmoe__gatemix_draw(const gmoe_model *m, const double *work, gsl_rng *rng, double *x,
+                        size_t stride)
+{
+    size_t k = m->k, d = m->d, j = 0;
+    double u = gsl_rng_uniform(rng);
+    /* the last weight may round to just below 1: a u beyond it takes the last component */
+    while (j + 1 < k && !(u < work[j]))
+        j++;
+    const double *L = work + k + j * d * d, *c = m->c + j * d;
+    /* x = c + L z, L lower triangular: each deviate z_s is added to x_s..x_{d-1} as it is
+     * drawn, so no buffer is needed */
+    for (size_t t = 0; t < d; t++)
+        x[t * stride] = c[t];
+    for (size_t s = 0; s < d; s++) {
+        double z = gsl_ran_gaussian_ziggurat(rng, 1.0);
+        for (size_t t = s; t < d; t++)
+            x[t * stride] += L[t * d + s] * z;
+    }
+}
+
+/* x from the gate's mixture, row by row (one component and d deviates per observation). */
+static int sim_x_gate(const gmoe_design *des, gsl_rng *rng, gmoe_data *data, gmoe_error *err)
+{
+    const gmoe_model *m = des->model;
+    if (!m) return gmoe_error_set(err, GMOE_EINVAL, "design gate: no model to draw x from");
+    gmoe_error sub;
+    if (gmoe_model_validate(m, &sub))
+        return gmoe_error_set(err, sub.code, "design gate: %s", sub.msg);
+    double *work = malloc(gmoe__gatemix_size(m) * sizeof(double));
+    if (!work) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    int rc = gmoe__gatemix_prepare(m, work);
+    for (size_t i = 0; i < data->n && !rc; i++)
+        gmoe__gatemix_draw(m, work, rng, data->x + i, data->n);
+    free(work);
+    if (rc) return gmoe_error_set(err, rc, "design gate: a Gamma is not positive definite");
+    return GMOE_SUCCESS;
 }
 
 int gmoe_sim_x(const gmoe_design *des, gsl_rng *rng, gmoe_data *data, gmoe_error *err)
@@ -75,6 +151,8 @@ int gmoe_sim_x(const gmoe_design *des, gsl_rng *rng, gmoe_data *data, gmoe_error
         for (size_t i = 0; i < nd; i++)
             data->x[i] = lo + gsl_ran_gaussian_ziggurat(rng, hi);
         break;
+    case GMOE_DESIGN_GATE:
+        return sim_x_gate(des, rng, data, err);
     }
     return GMOE_SUCCESS;
 }
@@ -131,7 +209,9 @@ int gmoe_sim_data(const gmoe_model *m, const gmoe_design *des, size_t n, unsigne
         return gmoe_error_set(err, GMOE_ENOMEM, "out of memory (n = %zu)", n);
     }
     gsl_rng_set(rng, seed);
-    int rc = gmoe_sim_x(des, rng, data, err);
+    gmoe_design own = *des;
+    if (own.kind == GMOE_DESIGN_GATE && !own.model) own.model = m;
+    int rc = gmoe_sim_x(&own, rng, data, err);
     if (!rc) rc = gmoe_sim_y(m, rng, data, err);
     gsl_rng_free(rng);
     if (rc) {

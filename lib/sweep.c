@@ -80,6 +80,16 @@ static int tau_family(const gmoe_sweep *sw)
     return g == GMOE_GATE_TEMPERATURE || g == GMOE_GATE_ACTIVATION;
 }
 
+/* The per-parameter errors of a true expert, in column order (as in gmoe eval's output);
+ * err_gamma, the covariance of a Gaussian gate, only for that family. */
+#define NPARAM 6
+static const char *const param_names[NPARAM] = {"beta0", "beta1", "gamma", "a", "b", "v"};
+
+static int param_shown(const gmoe_sweep *sw, size_t p)
+{
+    return p != 2 || gmoe_model_gate(sw->truth) == GMOE_GATE_GAUSSIAN;
+}
+
 static void column_names(const gmoe_sweep *sw, sbuf *b)
 {
     sb_printf(b, "n,rep,loglik,loglik_truth,iterations,maps,status,seconds");
@@ -88,10 +98,9 @@ static void column_names(const gmoe_sweep *sw, sbuf *b)
     if (has(sw, GMOE_METRIC_HELLINGER)) sb_printf(b, ",hellinger");
     if (has(sw, GMOE_METRIC_TV)) sb_printf(b, ",tv");
     if (has(sw, GMOE_METRIC_PARAMS)) {
-        static const char *const par[] = {"beta0", "beta1", "a", "b", "v"};
         for (size_t l = 1; l <= gmoe_model_k(sw->truth); l++)
-            for (size_t p = 0; p < 5; p++)
-                sb_printf(b, ",err_%s_%zu", par[p], l);
+            for (size_t p = 0; p < NPARAM; p++)
+                if (param_shown(sw, p)) sb_printf(b, ",err_%s_%zu", param_names[p], l);
         if (tau_family(sw)) sb_printf(b, ",err_tau");
     }
     if (has(sw, GMOE_METRIC_LOGLIK)) sb_printf(b, ",loglik_gap");
@@ -197,11 +206,11 @@ static void run_task(const gmoe_sweep *sw, task t, task_ws *ws, sbuf *row)
     if (has(sw, GMOE_METRIC_HELLINGER)) sb_num(row, dist_ok ? r->hellinger : NAN);
     if (has(sw, GMOE_METRIC_TV)) sb_num(row, dist_ok ? r->tv : NAN);
     if (has(sw, GMOE_METRIC_PARAMS)) {
-        for (size_t l = 0; l < ks; l++) {
-            const double *e[] = {r->err_beta0, r->err_beta1, r->err_a, r->err_b, r->err_v};
-            for (size_t p = 0; p < 5; p++)
-                sb_num(row, eval_ok ? e[p][l] : NAN);
-        }
+        const double *e[NPARAM] = {r->err_beta0, r->err_beta1, r->err_gamma,
+                                   r->err_a,     r->err_b,     r->err_v};
+        for (size_t l = 0; l < ks; l++)
+            for (size_t p = 0; p < NPARAM; p++)
+                if (param_shown(sw, p)) sb_num(row, eval_ok ? e[p][l] : NAN);
         if (tau_family(sw)) sb_num(row, eval_ok ? r->err_tau : NAN);
     }
     if (has(sw, GMOE_METRIC_LOGLIK)) sb_num(row, ok ? (fr.info.loglik - llt) / (double)t.n : NAN);

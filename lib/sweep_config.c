@@ -143,8 +143,12 @@ static int key_design(cfg_ctx *c, char *v)
     char *w[4];
     size_t nw = words(copy, w, 3);
     gmoe_design *des = &c->sw->design;
-    if (nw != 3 || gmoe_design_parse(w[0], &des->kind))
-        return bad(c, "expected grid LO HI, uniform LO HI or normal MEAN SD", v);
+    *des = gmoe_design_default();
+    if (nw < 1 || gmoe_design_parse(w[0], &des->kind) ||
+        nw != (des->kind == GMOE_DESIGN_GATE ? 1u : 3u))
+        return bad(c, "expected grid LO HI, uniform LO HI, normal MEAN SD or gate", v);
+    /* gate: x from the truth's Gaussian gate, checked once the truth is known */
+    if (des->kind == GMOE_DESIGN_GATE) return GMOE_SUCCESS;
     if (get_double(c, w[1], &des->p1) || get_double(c, w[2], &des->p2)) return c->err->code;
     gmoe_error e;
     /* gmoe_design_validate says "design normal: ..."; the key is named once. */
@@ -316,9 +320,9 @@ static int apply_family(cfg_ctx *c, family_keys *fk)
     gmoe_gate gate = GMOE_GATE_SOFTMAX;
     if (fk->gate_line) {
         c->line = fk->gate_line, c->key = "gate";
-        if (gmoe_gate_parse(fk->gate, &gate) || gate == GMOE_GATE_SIGMOID ||
-            gate == GMOE_GATE_GAUSSIAN)
-            return bad(c, "expected softmax, topk, temperature or activation", fk->gate);
+        if (gmoe_gate_parse(fk->gate, &gate))
+            return bad(c, "expected softmax, topk, temperature, activation, sigmoid or gaussian",
+                       fk->gate);
     }
     gmoe_model_set_gate(m, gate);
     if (fk->topk_line) {
@@ -609,6 +613,12 @@ static int sweep_finish(cfg_ctx *c, family_keys *fk)
         snprintf(what, sizeof what, "near-true starts need k >= k* (k = %zu, k* = %zu)", sw->k,
                  gmoe_model_k(sw->truth));
         return fail_at(c, c->k_line, "k", what);
+    }
+    if (sw->design.kind == GMOE_DESIGN_GATE && gt != GMOE_GATE_GAUSSIAN) {
+        snprintf(what, sizeof what,
+                 "gate: x is drawn from the truth's Gaussian gate, but the truth has a %s gate",
+                 gmoe_gate_name(gt));
+        return fail_at(c, c->design_line, "design", what);
     }
     gmoe_error e;
     if (gmoe_design_validate(&sw->design, d, &e))

@@ -112,6 +112,27 @@ expect_ok "$GMOE" eval --truth t2.json --json --design normal --mean 0.5 --sd 2 
 [ "$(json design)" = '{"kind": "normal", "mean": 0.5, "sd": 2}' ] ||
     fail "normal design: $(json design)"
 
+# The gate design: x from the truth's Gaussian gate, here N(0.5, 0.25). One expert each,
+# variance 1, means x and 1.4 x - 0.2: h(x)^2 = 1 - exp(-(0.4 x - 0.2)^2 / 8), averaged by awk
+# over z = (x - 0.5) / 0.5 with the normal density (midpoints of step 1e-3 on [-9, 9]).
+cat >tg.json <<'JSON'
+{"gmoe_model": 1, "gate": "gaussian",
+ "experts": [{"pi": 1, "c": [0.5], "Gamma": [[0.25]], "a": [1], "b": 0, "var": 1}]}
+JSON
+sed -e 's/"a": \[1\], "b": 0/"a": [1.4], "b": -0.2/' tg.json >fg.json
+expect_ok "$GMOE" eval --truth tg.json --json --design gate fg.json
+[ "$(json design)" = '{"kind": "gate"}' ] || fail "gate design: $(json design)"
+h=$(awk 'BEGIN { for (z = -9 + 5e-4; z < 9; z += 1e-3) { x = 0.5 + 0.5 * z; dm = 0.4 * x - 0.2
+        s += sqrt(1 - exp(-dm * dm / 8)) * exp(-z * z / 2) / sqrt(2 * 3.141592653589793) * 1e-3 }
+    printf "%.17g", s }')
+same_number "$(json hellinger)" "$h" 1e-6 || fail "gate design: hellinger $(json hellinger), Riemann sum $h"
+expect_ok "$GMOE" eval --truth tg.json --design gate fg.json
+grep -q "^ *E over x ~ the true gate's mixture, quadrature\$" out || fail "gate design text: $(cat out)"
+expect_err 1 "gmoe: $TRUTH: --design gate draws x from the model's Gaussian gate, but this model has a softmax gate" \
+    "$GMOE" eval --truth "$TRUTH" --design gate split.json
+expect_err 2 'gmoe: eval: --design gate takes no --lo, --hi, --mean or --sd (x is drawn from the model'"'"'s Gaussian gate)' \
+    "$GMOE" eval --truth tg.json --design gate --lo 0 fg.json
+
 # Help.
 expect_ok "$GMOE" eval --help
 grep -q '^Usage: gmoe eval' out || fail "gmoe eval --help"

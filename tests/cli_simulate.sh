@@ -55,6 +55,19 @@ awk -F, 'NR > 1 { s += $1; q += ($1 - 5)^2 } END { m = s / (NR - 1); v = q / (NR
              exit !(m > 4.95 && m < 5.05 && v > 0.22 && v < 0.28) }' out ||
     fail "normal design: mean or variance of x off"
 
+# The gate design draws x from a Gaussian gate's mixture: for data/gaussian-truth.json,
+# 0.4 N(-1.5, 0.25) + 0.6 N(1, 0.36), mean 0, variance 0.1 + 0.216 + 0.9 + 0.6 = 1.816, and
+# 40 % of x below the valley at -0.4 (each component holds all but 1e-4 of its mass on its
+# side); the same arguments give the same bytes.
+GTRUTH=$GMOE_DATA/gaussian-truth.json
+expect_ok "$GMOE" simulate --model "$GTRUTH" -n 20000 --seed 3 --design gate -o gate.csv
+expect_ok "$GMOE" simulate --model "$GTRUTH" -n 20000 --seed 3 --design gate
+cmp -s out gate.csv || fail "gate design: two runs differ"
+awk -F, 'NR > 1 { s += $1; q += $1^2; if ($1 < -0.4) lo++ } END { n = NR - 1; m = s / n
+             v = q / n - m * m; f = lo / n
+             exit !(m > -0.04 && m < 0.04 && v > 1.72 && v < 1.91 && f > 0.385 && f < 0.415) }' \
+    gate.csv || fail "gate design: mean, variance or component share of x off"
+
 # A d = 2 model: header x1,x2,y, covariates uniform on [0, 1]^2.
 expect_ok "$GMOE" simulate --model m2.json -n 300 --seed 7 -o d2.csv
 [ "$(head -n 1 d2.csv)" = "x1,x2,y" ] || fail "d = 2 header: $(head -n 1 d2.csv)"
@@ -77,7 +90,7 @@ expect_err 2 "gmoe: simulate: -n N is required (see 'gmoe help simulate')" \
     "$GMOE" simulate --model "$TRUTH"
 expect_err 2 "gmoe: simulate: unexpected argument \"extra\" (see 'gmoe help simulate')" \
     "$GMOE" simulate --model "$TRUTH" -n 10 extra
-expect_err 2 "gmoe: --design must be uniform, grid or normal (got \"lattice\")" \
+expect_err 2 "gmoe: --design must be uniform, grid, normal or gate (got \"lattice\")" \
     "$GMOE" simulate --model "$TRUTH" -n 10 --design lattice
 expect_err 2 "gmoe: simulate: --mean is only used by --design normal (--design grid takes --lo and --hi)" \
     "$GMOE" simulate --model "$TRUTH" -n 10 --design grid --mean 1
@@ -89,6 +102,8 @@ expect_err 2 "gmoe: simulate: design uniform: lo (1) must be below hi (0)" \
     "$GMOE" simulate --model "$TRUTH" -n 10 --lo 1 --hi 0
 expect_err 2 "gmoe: simulate: design grid: lo (3) must be below hi (3)" \
     "$GMOE" simulate --model "$TRUTH" -n 10 --design grid --lo 3 --hi 3
+expect_err 2 "gmoe: simulate: --design gate takes no --lo, --hi, --mean or --sd (x is drawn from the model's Gaussian gate)" \
+    "$GMOE" simulate --model "$GTRUTH" -n 10 --design gate --sd 2
 expect_err 2 "gmoe: --sd must be a positive number (got \"0\")" \
     "$GMOE" simulate --model "$TRUTH" -n 10 --design normal --sd 0
 expect_err 2 "gmoe: --lo must be a finite number (got \"nan\")" \
@@ -99,6 +114,8 @@ expect_err 2 "gmoe: -o needs a file name (or - for standard output)" \
 # Input errors: exit 1.
 expect_err 1 "gmoe: m2.json: the grid design needs a model with d = 1 (this one has d = 2)" \
     "$GMOE" simulate --model m2.json -n 10 --design grid
+expect_err 1 "gmoe: m2.json: --design gate draws x from the model's Gaussian gate, but this model has a softmax gate" \
+    "$GMOE" simulate --model m2.json -n 10 --design gate
 expect_err 1 "gmoe: nosuch.json: cannot open: No such file or directory" \
     "$GMOE" simulate --model nosuch.json -n 10
 printf '{"gmoe_model": 1, "gate": "softmax", "experts": [{"beta0": 0, "beta1": [1], "a": [1], "b": 0, "var": -0.5}]}\n' >neg.json

@@ -2,7 +2,8 @@
 # gmoe sweep end to end: the results header and columns; the same rows for 1 and 2 threads and
 # for two shards; the data of a task from (seed, n, rep) alone; resume after SIGKILL at several
 # points, after SIGINT and from a torn last row; outputs of another config refused; config
-# and usage errors; a quick published experiment whose Hellinger slope interval holds -0.5.
+# and usage errors; sigmoid and Gaussian gates (design = gate); a quick published experiment
+# whose Hellinger slope interval holds -0.5.
 . "${srcdir:-.}/tests/testlib.sh"
 
 EXPERIMENTS=$GMOE_DATA/../experiments
@@ -80,22 +81,32 @@ grep -v '^#' t1.csv | tail -n +2 | awk -F, '
     }
     END { exit bad }' >awk.out || fail "rows: $(head -n 3 awk.out)"
 
-# The data of task (n, rep) are gmoe simulate's with the seed
-# low 32 bits of SplitMix64(SplitMix64(SplitMix64(seed) ^ n) ^ rep): loglik_truth checks it.
-if [ -x /usr/bin/python3 ]; then
+# check_task RESULTS TRUTH SEED N REP DESIGN-OPTION...: the data of task (N, REP) of a sweep
+# seeded with SEED are gmoe simulate's with the seed low 32 bits of
+# SplitMix64(SplitMix64(SplitMix64(SEED) ^ N) ^ REP) and the design options:
+# RESULTS' loglik_truth checks it (skipped without python3).
+check_task()
+{
+    [ -x /usr/bin/python3 ] || return 0
+    res=$1 model=$2 seed=$3 tn=$4 trep=$5
+    shift 5
     s=$(/usr/bin/python3 -c '
+import sys
 M = (1 << 64) - 1
 def sm(z):
     z = (z + 0x9e3779b97f4a7c15) & M
     z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M
     z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
     return z ^ (z >> 31)
-print((sm(sm(sm(7) ^ 1392) ^ 3) & 0xffffffff) or 1)')
-    expect_ok "$GMOE" simulate --model "$TRUTH" -n 1392 --seed "$s" --design grid --lo 0 --hi 1 -o task.csv
-    expect_ok "$GMOE" loglik --model "$TRUTH" task.csv
-    same_number "$(cat out)" "$(grep '^1392,3,' t1.csv | cut -d, -f4)" 1e-11 ||
-        fail "loglik_truth of task (1392, 3): $(grep '^1392,3,' t1.csv | cut -d, -f4), gmoe loglik: $(cat out)"
-fi
+seed, n, rep = map(int, sys.argv[1:])
+print((sm(sm(sm(seed) ^ n) ^ rep) & 0xffffffff) or 1)' "$seed" "$tn" "$trep")
+    expect_ok "$GMOE" simulate --model "$model" -n "$tn" --seed "$s" "$@" -o task.csv
+    expect_ok "$GMOE" loglik --model "$model" task.csv
+    want=$(grep "^$tn,$trep," "$res" | cut -d, -f4)
+    same_number "$(cat out)" "$want" 1e-11 ||
+        fail "$res: loglik_truth of task ($tn, $trep): $want, gmoe loglik: $(cat out) ($*)"
+}
+check_task t1.csv "$TRUTH" 7 1392 3 --design grid --lo 0 --hi 1
 
 # Two threads, and the two shards of 2 (with different thread counts), give the same rows.
 expect_ok "$GMOE" sweep --quiet --threads 2 -o t2.csv small.conf
@@ -129,6 +140,26 @@ grep -q '^gmoe sweep: 16/16 tasks  [0-9.]*/s  ETA 00:00:00$' err ||
     fail "--progress: no final progress line: $(cat err)"
 [ "$(grep -c '^gmoe sweep: [0-9]*/16 tasks' err)" -ge 2 ] || fail "--progress: $(cat err)"
 expect_ok "$GMOE" sweep --quiet -o p.csv small.conf
+
+# ---------------------------------------------------------------- sigmoid and Gaussian gates
+# Both families sweep; the Gaussian gate's design = gate draws x from the truth's own gate
+# (task data as gmoe simulate --design gate gives them, checked through loglik_truth), and
+# its rows carry err_gamma_l (the gate covariance's error) after err_beta1_l.
+printf 'truth = %s\ndesign = gate\nk = 2\ngate = gaussian\nn = 300, 600\nreps = 2\nseed = 7\nmetrics = loss params\n' \
+    "$GMOE_DATA/gaussian-truth.json" >gauss.conf
+expect_ok "$GMOE" sweep --quiet --threads 2 gauss.conf
+[ "$(grep -v '^#' gauss.csv | head -n 1)" = "n,rep,loglik,loglik_truth,iterations,maps,status,seconds,loss,err_beta0_1,err_beta1_1,err_gamma_1,err_a_1,err_b_1,err_v_1,err_beta0_2,err_beta1_2,err_gamma_2,err_a_2,err_b_2,err_v_2" ] ||
+    fail "gaussian sweep columns: $(grep -v '^#' gauss.csv | head -n 1)"
+[ "$(rows gauss.csv | wc -l)" -eq 4 ] || fail "gaussian sweep: $(rows gauss.csv | wc -l) rows"
+rows gauss.csv | awk -F, '$7 != "converged" || !($8 > 0 && $8 < 1) { bad++ } END { exit bad > 0 }' ||
+    fail "gaussian sweep: a fit did not converge or its loss is off: $(rows gauss.csv)"
+check_task gauss.csv "$GMOE_DATA/gaussian-truth.json" 7 600 2 --design gate
+printf 'truth = %s\ndesign = uniform -3 3\nk = 2\ngate = sigmoid\nn = 300, 600\nreps = 2\nmetrics = loss hellinger\n' \
+    "$GMOE_DATA/sigmoid-truth.json" >sig.conf
+expect_ok "$GMOE" sweep --quiet --threads 2 sig.conf
+[ "$(rows sig.csv | wc -l)" -eq 4 ] || fail "sigmoid sweep: $(rows sig.csv | wc -l) rows"
+rows sig.csv | awk -F, '$7 == "failed" || !($9 > 0 && $9 < 1) { bad++ } END { exit bad > 0 }' ||
+    fail "sigmoid sweep: a failed fit or a Hellinger distance off: $(rows sig.csv)"
 
 # ---------------------------------------------------------------- resume
 # A larger sweep (240 tasks, about 2 s of CPU: larger n, but no density distances, which
@@ -253,6 +284,17 @@ cfg_err 'e.conf:4: expected key = value (got "reps 4")' "${base}reps 4\n"
 cfg_err 'e.conf:4: reps: missing value' "${base}reps =\n"
 cfg_err 'e.conf:3: n: size 1 is smaller than k = 2' "truth = $TRUTH\nk = 2\nn = 1, 300\n"
 cfg_err 'e.conf:4: design: normal: sd must be > 0 (got 0)' "${base}design = normal 0 0\n"
+cfg_err 'e.conf:4: design: gate: x is drawn from the truth'"'"'s Gaussian gate, but the truth has a softmax gate' \
+    "${base}design = gate\n"
+gbase="truth = $GMOE_DATA/gaussian-truth.json\nk = 2\nn = 300\n"
+cfg_err 'e.conf:5: design: expected grid LO HI, uniform LO HI, normal MEAN SD or gate (got "gate 0 1")' \
+    "${gbase}gate = gaussian\ndesign = gate 0 1\n"
+cfg_err 'e.conf:4: gate: expected softmax, topk, temperature, activation, sigmoid or gaussian (got "gauss")' \
+    "${gbase}gate = gauss\n"
+cfg_err 'e.conf:4: gate: the fitted family (sigmoid) differs from the truth'"'"'s (gaussian); the Voronoi losses compare models of one family' \
+    "${gbase}gate = sigmoid\n"
+cfg_err 'e.conf:5: tau: only for gate = temperature or activation (got "2")' \
+    "${gbase}gate = gaussian\ntau = 2\n"
 cfg_err 'e.conf:1: truth: experts: missing' 'truth = {"gmoe_model": 1, "gate": "softmax"}\nk = 2\nn = 300\n'
 expect_err 1 "gmoe: nosuch.conf: cannot open: No such file or directory" "$GMOE" sweep nosuch.conf
 
@@ -269,18 +311,28 @@ expect_err 2 "gmoe: sweep: -o must name a file: the results are appended to it a
 expect_ok "$GMOE" sweep --help
 grep -q '^Usage: gmoe sweep' out || fail "sweep --help: no usage line"
 
-# ---------------------------------------------------------------- a published experiment
-# The quick softmax experiment (exact-specified, k = k* = 2) with its seed: the bootstrap
-# interval of the Hellinger slope holds the theoretical -0.5.
-sed -e "s|^truth .*|truth    = $TRUTH|" -e 's|^output .*|output   = quick.csv|' \
-    "$EXPERIMENTS/softmax-exact-k2-quick.conf" >quick.conf
-expect_ok "$GMOE" sweep --quiet --threads 2 quick.conf
-[ "$(rows quick.csv | wc -l)" -eq 96 ] || fail "quick experiment: $(rows quick.csv | wc -l) rows"
-expect_ok "$GMOE" rate --json --metric hellinger quick.csv
-lo=$(sed -n 's/^  "hellinger".*"ci": \[\([^,]*\),.*/\1/p' out)
-hi=$(sed -n 's/^  "hellinger".*"ci": \[[^,]*, \([^]]*\)\].*/\1/p' out)
-awk -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(lo != "" && hi != "" && lo + 0 <= -0.5 && -0.5 <= hi + 0) }' ||
-    fail "quick experiment: hellinger slope interval [$lo, $hi] does not hold -0.5"
-grep -q '"theory": -0.5' out || fail "quick experiment: no theory slope -0.5 for hellinger"
+# ---------------------------------------------------------------- published experiments
+# quick_experiment NAME ROWS: the quick experiment NAME (its truth from the data directory)
+# with its seed gives ROWS rows, and the bootstrap interval of its Hellinger slope holds the
+# theoretical -0.5 (its theory line says so).
+quick_experiment()
+{
+    truth=$(sed -n 's|^truth *= *\.\./data/\([^ ]*\).*|\1|p' "$EXPERIMENTS/$1-quick.conf")
+    sed -e "s|^truth .*|truth    = $GMOE_DATA/$truth|" -e "s|^output .*|output   = $1.csv|" \
+        "$EXPERIMENTS/$1-quick.conf" >"$1.conf"
+    expect_ok "$GMOE" sweep --quiet --threads 2 "$1.conf"
+    [ "$(rows "$1.csv" | wc -l)" -eq "$2" ] || fail "$1: $(rows "$1.csv" | wc -l) rows"
+    expect_ok "$GMOE" rate --json --metric hellinger "$1.csv"
+    lo=$(sed -n 's/^  "hellinger".*"ci": \[\([^,]*\),.*/\1/p' out)
+    hi=$(sed -n 's/^  "hellinger".*"ci": \[[^,]*, \([^]]*\)\].*/\1/p' out)
+    awk -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(lo != "" && hi != "" && lo + 0 <= -0.5 && -0.5 <= hi + 0) }' ||
+        fail "$1: hellinger slope interval [$lo, $hi] does not hold -0.5"
+    grep -q '"theory": -0.5' out || fail "$1: no theory slope -0.5 for hellinger"
+}
+# Softmax gating, exact-specified (k = k* = 2), as published; then the sigmoid gate and the
+# Gaussian gate with x from its own mixture (design = gate).
+quick_experiment softmax-exact-k2 96
+quick_experiment sigmoid-exact 36
+quick_experiment gaussian-exact 36
 
 finish

@@ -129,7 +129,7 @@ static inline gmoe_model *em_poor_start(int f, size_t k)
 static inline gmoe_data *em_simulate(const gmoe_model *m, size_t n, double lo, double hi,
                                      unsigned long seed)
 {
-    gmoe_design des = {GMOE_DESIGN_UNIFORM, lo, hi};
+    gmoe_design des = {GMOE_DESIGN_UNIFORM, lo, hi, NULL};
     gmoe_data *data = NULL;
     if (gmoe_model_gate(m) != GMOE_GATE_GAUSSIAN) {
         gmoe_sim_data(m, &des, n, seed, &data, NULL);

@@ -1,19 +1,12 @@
 /* Evaluation: Voronoi cells and losses, the translation infimum, the pinned variant,
- * per-parameter errors, density distances. Every expected value is computed independently
+ * per-parameter errors, and the distances of every gate family end to end (the density
+ * distances themselves: test_distance.c). Every expected value is computed independently
  * (by hand, in closed form, or by brute force), never taken from the library's own output. */
 #include <math.h>
 #include <string.h>
-#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
-#include "testutil.h"
-
-#define EV_CLOSE(got, want, atol, rtol)                                                            \
-    do {                                                                                           \
-        double ev_g_ = (got), ev_w_ = (want);                                                      \
-        ck_assert_msg(fabs(ev_g_ - ev_w_) <= (atol) + (rtol)*fabs(ev_w_),                          \
-                      "%s = %.17g, expected %.17g", #got, ev_g_, ev_w_);                           \
-    } while (0)
+#include "evaltest.h"
 
 static const gmoe_gate families[] = {GMOE_GATE_SOFTMAX,    GMOE_GATE_TOPK,    GMOE_GATE_TEMPERATURE,
                                      GMOE_GATE_ACTIVATION, GMOE_GATE_SIGMOID, GMOE_GATE_GAUSSIAN};
@@ -39,39 +32,6 @@ static gmoe_model *truth3(gmoe_gate gate, size_t d)
     }
     gmoe_model_set_tau(m, 0.7);
     if (gate == GMOE_GATE_TOPK) gmoe_model_set_topk(m, 2, GMOE_TOPK_SLOPE);
-    return m;
-}
-
-/* A fit with k experts near the truth: fitted j copies true expert j mod k* (its mass split
- * evenly among the copies), every parameter moved by N(0, eps^2). */
-static gmoe_model *near_fit(const gmoe_model *truth, size_t k, double eps, unsigned long seed)
-{
-    size_t ks = gmoe_model_k(truth), d = gmoe_model_d(truth);
-    gmoe_model *m = gmoe_model_alloc(k, d, gmoe_model_gate(truth));
-    ck_assert_ptr_nonnull(m);
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, seed);
-    gmoe_model_set_tau(m, gmoe_model_tau(truth) * (1 + eps * gsl_ran_gaussian(rng, 1)));
-    gmoe_model_set_act(m, gmoe_model_act(truth));
-    if (gmoe_model_gate(truth) == GMOE_GATE_TOPK) gmoe_model_set_topk(m, 2, GMOE_TOPK_SLOPE);
-    for (size_t j = 0; j < k; j++) {
-        size_t l = j % ks, copies = k / ks + (l < k % ks);
-        double beta0, beta1[4], a[4], b, var, pi, c[4], G[16];
-        gmoe_model_get_expert(truth, l, &beta0, beta1, a, &b, &var);
-        gmoe_model_get_gauss(truth, l, &pi, c, G);
-        for (size_t t = 0; t < d; t++) {
-            beta1[t] += eps * gsl_ran_gaussian(rng, 1);
-            a[t] += eps * gsl_ran_gaussian(rng, 1);
-            c[t] += eps * gsl_ran_gaussian(rng, 1);
-            G[t * d + t] *= 1 + eps * gsl_ran_gaussian(rng, 1);
-        }
-        beta0 += -log((double)copies) + eps * gsl_ran_gaussian(rng, 1);
-        b += eps * gsl_ran_gaussian(rng, 1);
-        var *= exp(eps * gsl_ran_gaussian(rng, 1));
-        gmoe_model_set_expert(m, j, beta0, beta1, a, b, var);
-        gmoe_model_set_gauss(m, j, pi / (double)copies * exp(eps * gsl_ran_gaussian(rng, 1)), c, G);
-    }
-    gsl_rng_free(rng);
     return m;
 }
 
@@ -663,219 +623,6 @@ START_TEST(test_errors)
 }
 END_TEST
 
-/* ---------------------------------------------------------------- density distances */
-
-static gmoe_model *single(double b, double var)
-{
-    gmoe_model *m = gmoe_model_alloc(1, 1, GMOE_GATE_SOFTMAX);
-    double z = 0;
-    gmoe_model_set_expert(m, 0, 0, &z, &z, b, var);
-    return m;
-}
-
-/* TV of two Gaussians with different variances: the densities cross at the roots of a
- * quadratic; between crossings the sign of p - q is fixed, so TV is half the sum over the
- * three pieces of |P(piece) - Q(piece)|, from normal CDFs. */
-static double tv_two_normals(double m1, double s1, double m2, double s2)
-{
-    double A = 1 / (2 * s2 * s2) - 1 / (2 * s1 * s1), B = m1 / (s1 * s1) - m2 / (s2 * s2);
-    double C = m2 * m2 / (2 * s2 * s2) - m1 * m1 / (2 * s1 * s1) + log(s2 / s1);
-    double disc = sqrt(B * B - 4 * A * C);
-    double r1 = (-B - disc) / (2 * A), r2 = (-B + disc) / (2 * A);
-    if (r1 > r2) {
-        double t = r1;
-        r1 = r2;
-        r2 = t;
-    }
-    double P1 = gsl_cdf_gaussian_P(r1 - m1, s1), P2 = gsl_cdf_gaussian_P(r2 - m1, s1);
-    double Q1 = gsl_cdf_gaussian_P(r1 - m2, s2), Q2 = gsl_cdf_gaussian_P(r2 - m2, s2);
-    return 0.5 * (fabs(P1 - Q1) + fabs((P2 - P1) - (Q2 - Q1)) + fabs((1 - P2) - (1 - Q2)));
-}
-
-/* Two single Gaussians: h^2 = 1 - sqrt(2 s1 s2 / (s1^2 + s2^2)) exp(-dmu^2 / (4 (s1^2 +
- * s2^2))); with equal variances TV = 2 Phi(|dmu| / (2 s)) - 1, else tv_two_normals. */
-START_TEST(test_hellinger_closed_form)
-{
-    const double cases[][4] = {
-        {0, 1, 0.5, 1}, {0, 1, 0, 4}, {-1, 0.09, 2, 0.16}, {3, 2, 3.001, 2}, {0, 0.01, 1, 0.01}};
-    gmoe_eval_params par = gmoe_eval_default_params();
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        gmoe_model *p = single(cases[i][0], cases[i][1]), *q = single(cases[i][2], cases[i][3]);
-        double s1 = sqrt(cases[i][1]), s2 = sqrt(cases[i][3]), dm = cases[i][2] - cases[i][0];
-        double ss = s1 * s1 + s2 * s2;
-        /* 1 - BC loses digits when BC is near 1: use -expm1 of the log instead */
-        double h2 = -expm1(0.5 * log(2 * s1 * s2 / ss) - dm * dm / (4 * ss));
-        gmoe_eval_result *r = gmoe_eval_result_alloc(1, 1, 1);
-        gmoe_error err;
-        ck_assert_int_eq(gmoe_eval_distances(NULL, p, q, &par, r, &err), 0);
-        EV_CLOSE(r->hellinger, sqrt(h2), 1e-9, 1e-8);
-        ck_assert(r->hellinger_err < 1e-8);
-        ck_assert(r->distances_converged);
-        double tv = cases[i][1] == cases[i][3] ? 2 * gsl_cdf_ugaussian_P(fabs(dm) / (2 * s1)) - 1
-                                               : tv_two_normals(cases[i][0], s1, cases[i][2], s2);
-        EV_CLOSE(r->tv, tv, 1e-9, 1e-8);
-        gmoe_eval_result_free(r);
-        gmoe_model_free(p);
-        gmoe_model_free(q);
-    }
-}
-END_TEST
-
-START_TEST(test_identical_and_far)
-{
-    gmoe_model *truth = test_softmax_truth();
-    gmoe_eval_params par = gmoe_eval_default_params();
-    gmoe_eval_result *r = gmoe_eval_result_alloc(2, 2, 1);
-    gmoe_error err;
-    ck_assert_int_eq(gmoe_eval_distances(NULL, truth, truth, &par, r, &err), 0);
-    ck_assert(r->hellinger == 0 && r->tv == 0);
-    gmoe_model *far = gmoe_model_clone(truth);
-    for (size_t j = 0; j < 2; j++) {
-        double beta0, beta1, a, b, var;
-        gmoe_model_get_expert(far, j, &beta0, &beta1, &a, &b, &var);
-        gmoe_model_set_expert(far, j, beta0, &beta1, &a, b + 200, var);
-    }
-    ck_assert_int_eq(gmoe_eval_distances(NULL, truth, far, &par, r, &err), 0);
-    EV_CLOSE(r->hellinger, 1, 1e-9, 0);
-    EV_CLOSE(r->tv, 1, 1e-9, 0);
-    gmoe_eval_result_free(r);
-    gmoe_model_free(far);
-    gmoe_model_free(truth);
-}
-END_TEST
-
-/* h^2 <= TV <= sqrt(2) h, pointwise and in expectation, on random pairs. */
-START_TEST(test_h_tv_inequalities)
-{
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, 2024);
-    gmoe_eval_params par = gmoe_eval_default_params();
-    par.design.p1 = -2;
-    par.design.p2 = 2;
-    for (int rep = 0; rep < 12; rep++) {
-        size_t k1 = 1 + gsl_rng_uniform_int(rng, 3), k2 = 1 + gsl_rng_uniform_int(rng, 3);
-        gmoe_model *m[2] = {gmoe_model_alloc(k1, 1, GMOE_GATE_SOFTMAX),
-                            gmoe_model_alloc(k2, 1, GMOE_GATE_SOFTMAX)};
-        for (int s = 0; s < 2; s++)
-            for (size_t j = 0; j < gmoe_model_k(m[s]); j++) {
-                double beta1 = gsl_ran_gaussian(rng, 3), a = gsl_ran_gaussian(rng, 2);
-                gmoe_model_set_expert(m[s], j, gsl_ran_gaussian(rng, 1), &beta1, &a,
-                                      gsl_ran_gaussian(rng, 2), 0.05 + gsl_rng_uniform(rng));
-            }
-        for (int i = 0; i < 5; i++) {
-            double x = -2 + 4 * gsl_rng_uniform(rng), h, tv;
-            gmoe_error err;
-            ck_assert_int_eq(
-                gmoe_eval_distances_at(NULL, m[0], m[1], &par, &x, &h, &tv, NULL, NULL, &err), 0);
-            ck_assert(h * h <= tv + 1e-12 && tv <= sqrt(2) * h + 1e-12);
-        }
-        gmoe_eval_result *r = gmoe_eval_result_alloc(k1, k2, 1);
-        gmoe_error err;
-        ck_assert_int_eq(gmoe_eval_distances(NULL, m[1], m[0], &par, r, &err), 0);
-        ck_assert(r->hellinger * r->hellinger <= r->tv + 1e-9);
-        ck_assert(r->tv <= sqrt(2) * r->hellinger + 1e-9);
-        gmoe_eval_result_free(r);
-        gmoe_model_free(m[0]);
-        gmoe_model_free(m[1]);
-    }
-    gsl_rng_free(rng);
-}
-END_TEST
-
-/* The expected Hellinger distance for d = 1 against a plain Riemann sum: midpoints in x and
- * y, densities written out here from MODELS.md (softmax gate, Gaussian experts). */
-static double naive_pdf(const double *beta0, const double *beta1, const double *a, const double *b,
-                        const double *v, size_t k, double x, double y)
-{
-    double z = 0, p = 0;
-    for (size_t j = 0; j < k; j++)
-        z += exp(beta0[j] + beta1[j] * x);
-    for (size_t j = 0; j < k; j++) {
-        double r = y - a[j] * x - b[j];
-        p += exp(beta0[j] + beta1[j] * x) / z * exp(-r * r / (2 * v[j])) / sqrt(2 * M_PI * v[j]);
-    }
-    return p;
-}
-
-START_TEST(test_brute_force_riemann)
-{
-    const double tb0[2] = {-8, 0}, tb1[2] = {25, 0}, ta[2] = {-20, 20}, tb[2] = {15, -5},
-                 tv[2] = {0.09, 0.16};
-    const double fb0[3] = {-7.5, -0.7, -0.7}, fb1[3] = {24, 0.5, -0.3}, fa[3] = {-19.5, 20.3, 19.8},
-                 fb[3] = {14.8, -5.2, -4.9}, fv[3] = {0.1, 0.15, 0.2};
-    gmoe_model *truth = test_softmax_truth();
-    gmoe_model *fit = gmoe_model_alloc(3, 1, GMOE_GATE_SOFTMAX);
-    for (size_t j = 0; j < 3; j++)
-        gmoe_model_set_expert(fit, j, fb0[j], fb1 + j, fa + j, fb[j], fv[j]);
-    gmoe_eval_params par = gmoe_eval_default_params();
-    gmoe_eval_result *r = gmoe_eval_result_alloc(2, 3, 1);
-    gmoe_error err;
-    ck_assert_int_eq(gmoe_eval_distances(NULL, truth, fit, &par, r, &err), 0);
-    /* Riemann sums: x on 1000 midpoints of [0, 1]; y on midpoints of step 4e-3 over
-     * [-10, 22], which holds every component to beyond 15 sd. */
-    size_t nx = 1000, ny = 8000;
-    double hx = 1.0 / (double)nx, hy = 32.0 / (double)ny, eh = 0, etv = 0;
-    for (size_t i = 0; i < nx; i++) {
-        double x = ((double)i + 0.5) * hx, h2 = 0, tvx = 0;
-        for (size_t t = 0; t < ny; t++) {
-            double y = -10 + ((double)t + 0.5) * hy;
-            double p = naive_pdf(fb0, fb1, fa, fb, fv, 3, x, y);
-            double q = naive_pdf(tb0, tb1, ta, tb, tv, 2, x, y);
-            h2 += 0.5 * (sqrt(p) - sqrt(q)) * (sqrt(p) - sqrt(q)) * hy;
-            tvx += 0.5 * fabs(p - q) * hy;
-        }
-        eh += sqrt(h2) * hx;
-        etv += tvx * hx;
-    }
-    EV_CLOSE(r->hellinger, eh, 2e-5, 0);
-    EV_CLOSE(r->tv, etv, 2e-5, 0);
-    ck_assert(r->hellinger_err < 1e-5 && r->tv_err < 1e-5);
-    /* Monte Carlo over the same design agrees within a few standard errors. */
-    par.outer = GMOE_OUTER_MONTECARLO;
-    par.mc_samples = 2000;
-    gmoe_eval_result *mc = gmoe_eval_result_alloc(2, 3, 1);
-    ck_assert_int_eq(gmoe_eval_distances(NULL, truth, fit, &par, mc, &err), 0);
-    ck_assert_msg(fabs(mc->hellinger - eh) < 4 * mc->hellinger_err, "MC %g +- %g vs %g",
-                  mc->hellinger, mc->hellinger_err, eh);
-    ck_assert(fabs(mc->tv - etv) < 4 * mc->tv_err);
-    gmoe_eval_result_free(mc);
-    gmoe_eval_result_free(r);
-    gmoe_model_free(fit);
-    gmoe_model_free(truth);
-}
-END_TEST
-
-/* The normal design: the outer integral against the normal density, checked against a
- * Riemann sum over x (inner integrals by the library at each x). */
-START_TEST(test_normal_design)
-{
-    gmoe_model *truth = test_softmax_truth();
-    gmoe_model *fit = near_fit(truth, 2, 0.05, 3);
-    gmoe_eval_params par = gmoe_eval_default_params();
-    par.design.kind = GMOE_DESIGN_NORMAL;
-    par.design.p1 = 0.3;
-    par.design.p2 = 0.5;
-    gmoe_eval_result *r = gmoe_eval_result_alloc(2, 2, 1);
-    gmoe_error err;
-    ck_assert_int_eq(gmoe_eval_distances(NULL, truth, fit, &par, r, &err), 0);
-    gmoe_eval *w = gmoe_eval_alloc(2, 2, 1);
-    double s = 0, stv = 0, hx = 1e-3;
-    for (double z = -8 + hx / 2; z < 8; z += hx) {
-        double x = 0.3 + 0.5 * z, h, tv;
-        ck_assert_int_eq(gmoe_eval_distances_at(w, truth, fit, &par, &x, &h, &tv, NULL, NULL, &err),
-                         0);
-        s += h * gsl_ran_ugaussian_pdf(z) * hx;
-        stv += tv * gsl_ran_ugaussian_pdf(z) * hx;
-    }
-    EV_CLOSE(r->hellinger, s, 1e-6, 0);
-    EV_CLOSE(r->tv, stv, 1e-6, 0);
-    gmoe_eval_free(w);
-    gmoe_eval_result_free(r);
-    gmoe_model_free(fit);
-    gmoe_model_free(truth);
-}
-END_TEST
-
 static Suite *eval_suite(void)
 {
     Suite *s = suite_create("eval");
@@ -898,11 +645,6 @@ static Suite *eval_suite(void)
     TCase *td = tcase_create("distances");
     tcase_set_timeout(td, 120);
     tcase_add_loop_test(td, test_family_runs, 0, NFAM);
-    tcase_add_test(td, test_hellinger_closed_form);
-    tcase_add_test(td, test_identical_and_far);
-    tcase_add_test(td, test_h_tv_inequalities);
-    tcase_add_test(td, test_brute_force_riemann);
-    tcase_add_test(td, test_normal_design);
     suite_add_tcase(s, td);
     return s;
 }

@@ -175,7 +175,7 @@ END_TEST
 START_TEST(test_near_true_published)
 {
     gmoe_model *truth = test_softmax_truth();
-    gmoe_design des = {GMOE_DESIGN_GRID, 0, 1};
+    gmoe_design des = {GMOE_DESIGN_GRID, 0, 1, NULL};
     gmoe_data *data = NULL;
     gmoe_error err;
     ck_assert_int_eq(gmoe_sim_data(truth, &des, 5000, 77, &data, &err), GMOE_SUCCESS);

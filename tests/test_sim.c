@@ -85,6 +85,22 @@ static double mix_cdf(double y, const void *ctx)
     return F;
 }
 
+/* A sample v (sorted in place) of a one-dimensional normal mixture: mean and variance within
+ * 4 standard errors, KS on the CDF. */
+static void check_mix_sample(double *v, size_t n, const mix *mx, const char *what)
+{
+    double mean = 0, var = 0, mu4 = 0;
+    for (size_t j = 0; j < mx->k; j++)
+        mean += mx->w[j] * mx->mu[j];
+    for (size_t j = 0; j < mx->k; j++) {
+        double dl = mx->mu[j] - mean, s2 = mx->sd[j] * mx->sd[j];
+        var += mx->w[j] * (s2 + dl * dl);
+        mu4 += mx->w[j] * (dl * dl * dl * dl + 6 * dl * dl * s2 + 3 * s2 * s2);
+    }
+    check_moments(v, n, mean, var, mu4, what);
+    check_ks(v, n, mix_cdf, mx, what);
+}
+
 /* Draw n values of y at a fixed x with gmoe_sim_y and test them against the mixture: KS on
  * the CDF, mean and variance within 4 standard errors. */
 static void check_y_at(const gmoe_model *m, const test_params *p, const double *x, size_t n,
@@ -100,16 +116,7 @@ static void check_y_at(const gmoe_model *m, const test_params *p, const double *
     gmoe_error err = {0};
     ck_assert_msg(gmoe_sim_y(m, rng, data, &err) == GMOE_SUCCESS, "%s: %s", what, err.msg);
     mix mx = mix_at(p, x);
-    double mean = 0, var = 0, mu4 = 0;
-    for (size_t j = 0; j < p->k; j++)
-        mean += mx.w[j] * mx.mu[j];
-    for (size_t j = 0; j < p->k; j++) {
-        double dl = mx.mu[j] - mean, v = p->var[j];
-        var += mx.w[j] * (v + dl * dl);
-        mu4 += mx.w[j] * (dl * dl * dl * dl + 6 * dl * dl * v + 3 * v * v);
-    }
-    check_moments(data->y, n, mean, var, mu4, what);
-    check_ks(data->y, n, mix_cdf, &mx, what);
+    check_mix_sample(data->y, n, &mx, what);
     gsl_rng_free(rng);
     gmoe_data_free(data);
 }
@@ -209,7 +216,7 @@ START_TEST(test_sim_data_pit)
     test_params p;
     truth_params(&p);
     gmoe_model *m = test_softmax_truth();
-    gmoe_design grid = {GMOE_DESIGN_GRID, 0, 1}, unif = gmoe_design_default();
+    gmoe_design grid = {GMOE_DESIGN_GRID, 0, 1, NULL}, unif = gmoe_design_default();
     gmoe_data *data;
     gmoe_error err = {0};
     ck_assert_int_eq(gmoe_sim_data(m, &grid, 50001, 5, &data, &err), GMOE_SUCCESS);
@@ -225,7 +232,7 @@ START_TEST(test_sim_data_pit)
     gsl_rng_set(rng, 7);
     test_params_random(&p, &test_families[TEST_NFAM - 1], 3, 2, rng);
     m = test_params_model(&p);
-    gmoe_design norm = {GMOE_DESIGN_NORMAL, 0.2, 1.1};
+    gmoe_design norm = {GMOE_DESIGN_NORMAL, 0.2, 1.1, NULL};
     ck_assert_int_eq(gmoe_sim_data(m, &norm, 50000, 8, &data, &err), GMOE_SUCCESS);
     check_pit(data, &p, "gaussian gate, normal design");
     gmoe_data_free(data);
@@ -250,7 +257,7 @@ START_TEST(test_sim_reproducible)
     test_params p;
     test_params_random(&p, fam, 3, 2, rng);
     gmoe_model *m = test_params_model(&p);
-    gmoe_design des = {GMOE_DESIGN_NORMAL, 0, 1};
+    gmoe_design des = {GMOE_DESIGN_NORMAL, 0, 1, NULL};
     gmoe_data *d1, *d2, *d3;
     gmoe_error err = {0};
     size_t n = 1000;
@@ -313,7 +320,7 @@ START_TEST(test_sim_grid)
         size_t n = ns[in];
         for (size_t ie = 0; ie < sizeof ends / sizeof ends[0]; ie++) {
             double lo = ends[ie][0], hi = ends[ie][1];
-            gmoe_design des = {GMOE_DESIGN_GRID, lo, hi};
+            gmoe_design des = {GMOE_DESIGN_GRID, lo, hi, NULL};
             gmoe_data *data = gmoe_data_alloc(n, 1, 0);
             ck_assert_int_eq(gmoe_sim_x(&des, rng, data, NULL), GMOE_SUCCESS);
             ck_assert_msg(data->x[0] == lo, "grid [%g, %g] n=%zu: x_1 = %.17g", lo, hi, n,
@@ -335,7 +342,7 @@ START_TEST(test_sim_grid)
         }
     }
     /* n = 1: the midpoint; d = 2: refused */
-    gmoe_design des = {GMOE_DESIGN_GRID, -1, 3};
+    gmoe_design des = {GMOE_DESIGN_GRID, -1, 3, NULL};
     gmoe_data *one = gmoe_data_alloc(1, 1, 0), *two = gmoe_data_alloc(5, 2, 0);
     ck_assert_int_eq(gmoe_sim_x(&des, rng, one, NULL), GMOE_SUCCESS);
     ck_assert_double_eq(one->x[0], 1.0);
@@ -373,7 +380,7 @@ START_TEST(test_sim_design_moments)
     gsl_rng_set(rng, 61);
     for (int kind = 0; kind < 2; kind++) {
         double p1 = kind ? 1.5 : -2, p2 = kind ? 0.7 : 5;
-        gmoe_design des = {kind ? GMOE_DESIGN_NORMAL : GMOE_DESIGN_UNIFORM, p1, p2};
+        gmoe_design des = {kind ? GMOE_DESIGN_NORMAL : GMOE_DESIGN_UNIFORM, p1, p2, NULL};
         gmoe_data *data = gmoe_data_alloc(n, d, 0);
         ck_assert_int_eq(gmoe_sim_x(&des, rng, data, NULL), GMOE_SUCCESS);
         double mean, var, mu4;
@@ -407,9 +414,104 @@ START_TEST(test_sim_design_moments)
 }
 END_TEST
 
+/* The gate design, k = 1..3 components in d = 1..3: every projection u'x on the axes and on
+ * the diagonals (e_s +- e_t) / sqrt 2 is the normal mixture with weights pi (normalised),
+ * means u'c_j and variances u'Gamma_j u; the diagonals check the covariances. */
+START_TEST(test_sim_design_gate)
+{
+    size_t n = 50000;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    for (size_t k = 1; k <= 3; k++)
+        for (size_t d = 1; d <= 3; d++) {
+            test_params p;
+            gsl_rng_set(rng, 70 + 10 * k + d);
+            test_params_random(&p, &test_families[TEST_NFAM - 1], k, d, rng);
+            gmoe_model *m = test_params_model(&p);
+            gmoe_design des = {GMOE_DESIGN_GATE, 0, 0, m};
+            gmoe_data *data = gmoe_data_alloc(n, d, 0);
+            gmoe_error err = {0};
+            ck_assert_msg(gmoe_sim_x(&des, rng, data, &err) == GMOE_SUCCESS, "%s", err.msg);
+            double *proj = malloc(n * sizeof(double)), tot = 0;
+            for (size_t j = 0; j < k; j++)
+                tot += p.pi[j];
+            for (size_t s = 0; s < d; s++)
+                for (size_t t = s; t < d; t++)
+                    for (int sign = 1; sign >= (t > s ? -1 : 1); sign -= 2) {
+                        double u[TEST_DMAX] = {0};
+                        u[s] = t > s ? M_SQRT1_2 : 1;
+                        if (t > s) u[t] = sign * M_SQRT1_2;
+                        mix mx = {.k = k};
+                        for (size_t j = 0; j < k; j++) {
+                            double q = 0;
+                            for (size_t a = 0; a < d; a++)
+                                for (size_t b = 0; b < d; b++)
+                                    q += u[a] * p.Gamma[j][a * d + b] * u[b];
+                            mx.w[j] = p.pi[j] / tot;
+                            mx.mu[j] = test_dot(u, p.c[j], d);
+                            mx.sd[j] = sqrt(q);
+                        }
+                        for (size_t i = 0; i < n; i++) {
+                            double x[TEST_DMAX];
+                            gmoe_data_row(data, i, x);
+                            proj[i] = test_dot(u, x, d);
+                        }
+                        char what[96];
+                        snprintf(what, sizeof what, "gate design k=%zu d=%zu, u on (%zu, %zu, %+d)",
+                                 k, d, s, t, sign);
+                        check_mix_sample(proj, n, &mx, what);
+                    }
+            free(proj);
+            gmoe_data_free(data);
+            gmoe_model_free(m);
+        }
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* gmoe_sim_data with the gate design and no model draws x from the simulated model's gate,
+ * in the documented order (all of x, then all of y, one generator). */
+START_TEST(test_sim_design_gate_data)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 91);
+    test_params p;
+    test_params_random(&p, &test_families[TEST_NFAM - 1], 3, 2, rng);
+    gmoe_model *m = test_params_model(&p);
+    gmoe_design own = {GMOE_DESIGN_GATE, 0, 0, NULL}, set = {GMOE_DESIGN_GATE, 0, 0, m};
+    gmoe_data *d1, *d2 = gmoe_data_alloc(2000, 2, 1);
+    gmoe_error err = {0};
+    ck_assert_int_eq(gmoe_sim_data(m, &own, 2000, 42, &d1, &err), GMOE_SUCCESS);
+    gsl_rng_set(rng, 42);
+    ck_assert_int_eq(gmoe_sim_x(&set, rng, d2, &err), GMOE_SUCCESS);
+    ck_assert_int_eq(gmoe_sim_y(m, rng, d2, &err), GMOE_SUCCESS);
+    ck_assert_msg(same_data(d1, d2), "sim_data differs from sim_x + sim_y");
+    check_pit(d1, &p, "gaussian gate, gate design");
+    gmoe_data_free(d1);
+    gmoe_data_free(d2);
+
+    /* refused: no model for gmoe_sim_x, a model of another family, another d */
+    gmoe_data *x1 = gmoe_data_alloc(10, 1, 0), *x2 = gmoe_data_alloc(10, 2, 0);
+    ck_assert_int_eq(gmoe_sim_x(&own, rng, x2, &err), GMOE_EINVAL);
+    ck_assert_str_eq(err.msg, "design gate: no model to draw x from");
+    ck_assert_int_eq(gmoe_sim_x(&set, rng, x1, &err), GMOE_EINVAL);
+    ck_assert_str_eq(err.msg, "design gate: the gate's model has d = 2, the data d = 1");
+    gmoe_model *sm = test_softmax_truth();
+    d1 = NULL;
+    ck_assert_int_eq(gmoe_sim_data(sm, &own, 10, 1, &d1, &err), GMOE_EINVAL);
+    ck_assert_str_eq(err.msg, "design gate: x is drawn from a Gaussian gate's mixture, but the "
+                              "model has a softmax gate");
+    ck_assert_ptr_null(d1);
+    gmoe_data_free(x1);
+    gmoe_data_free(x2);
+    gmoe_model_free(sm);
+    gmoe_model_free(m);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 START_TEST(test_sim_design_names)
 {
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         gmoe_design_kind out;
         ck_assert_int_eq(gmoe_design_parse(gmoe_design_name((gmoe_design_kind)k), &out),
                          GMOE_SUCCESS);
@@ -434,9 +536,10 @@ START_TEST(test_sim_errors)
     ck_assert_ptr_null(data);
 
     static const gmoe_design bad[] = {
-        {GMOE_DESIGN_UNIFORM, 1, 1}, {GMOE_DESIGN_UNIFORM, 2, 1}, {GMOE_DESIGN_GRID, 0, NAN},
-        {GMOE_DESIGN_NORMAL, 0, 0},  {GMOE_DESIGN_NORMAL, 0, -1}, {GMOE_DESIGN_NORMAL, INFINITY, 1},
-        {(gmoe_design_kind)7, 0, 1}};
+        {GMOE_DESIGN_UNIFORM, 1, 1, NULL}, {GMOE_DESIGN_UNIFORM, 2, 1, NULL},
+        {GMOE_DESIGN_GRID, 0, NAN, NULL},  {GMOE_DESIGN_NORMAL, 0, 0, NULL},
+        {GMOE_DESIGN_NORMAL, 0, -1, NULL}, {GMOE_DESIGN_NORMAL, INFINITY, 1, NULL},
+        {(gmoe_design_kind)7, 0, 1, NULL}};
     for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
         ck_assert_int_eq(gmoe_design_validate(&bad[b], 1, &err), GMOE_EINVAL);
         ck_assert_int_eq(gmoe_sim_data(m, &bad[b], 10, 1, &data, &err), GMOE_EINVAL);
@@ -521,6 +624,8 @@ static Suite *sim_suite(void)
     tc = tcase_create("design");
     tcase_add_test(tc, test_sim_grid);
     tcase_add_test(tc, test_sim_design_moments);
+    tcase_add_test(tc, test_sim_design_gate);
+    tcase_add_test(tc, test_sim_design_gate_data);
     tcase_add_test(tc, test_sim_design_names);
     tcase_add_test(tc, test_sim_errors);
     suite_add_tcase(s, tc);
