@@ -26,6 +26,13 @@ static gmoe_model *truth_model(size_t k, size_t d, gmoe_gate gate)
         }
         gmoe_model_set_expert(m, j, 0.2 * (double)j, b1, a, (double)j - 1.0,
                               0.1 + 0.05 * (double)j);
+        double c[16], G[256];
+        for (size_t t = 0; t < d; t++) {
+            c[t] = 0.8 * cos((double)(j + 1) * (double)(t + 1));
+            for (size_t u = 0; u < d; u++)
+                G[t * d + u] = t == u ? 0.2 : 0.02;
+        }
+        gmoe_model_set_gauss(m, j, 1.0 / (double)k, c, G);
     }
     gmoe_model_set_topk(m, k > 2 ? 2 : k, GMOE_TOPK_SLOPE);
     gmoe_model_set_tau(m, 0.7);
@@ -116,10 +123,10 @@ int main(int argc, char **argv)
     printf("# gmoe %s EM benchmark (one core unless OMP_NUM_THREADS says otherwise)\n",
            gmoe_version());
     printf("# one plain EM iteration (E-step, expert and gate M-steps), start at the truth\n");
-    const gmoe_gate gates[] = {GMOE_GATE_SOFTMAX, GMOE_GATE_TOPK, GMOE_GATE_TEMPERATURE,
-                               GMOE_GATE_ACTIVATION};
+    const gmoe_gate gates[] = {GMOE_GATE_SOFTMAX,    GMOE_GATE_TOPK,    GMOE_GATE_TEMPERATURE,
+                               GMOE_GATE_ACTIVATION, GMOE_GATE_SIGMOID, GMOE_GATE_GAUSSIAN};
     size_t ns[] = {10000, 100000};
-    for (size_t gi = 0; gi < 4; gi++)
+    for (size_t gi = 0; gi < sizeof gates / sizeof gates[0]; gi++)
         for (size_t ni = quick ? 1 : 0; ni < 2; ni++)
             for (size_t k = 2; k <= 4; k += 2)
                 for (size_t d = 1; d <= (quick ? 1 : 3); d += 2)
