@@ -46,12 +46,14 @@ typedef struct gmoe_sweep gmoe_sweep;
 int gmoe_sweep_load(const char *path, gmoe_sweep **out, gmoe_error *err);
 void gmoe_sweep_free(gmoe_sweep *sw);
 
-/* The output path (resolved), the number of tasks, the sizes of the grid. */
+/* The output path (resolved), the number of tasks, the sizes of the grid, the config's
+ * threads (0 when it does not say). */
 const char *gmoe_sweep_output(const gmoe_sweep *sw);
 size_t gmoe_sweep_ntasks(const gmoe_sweep *sw);
 const size_t *gmoe_sweep_sizes(const gmoe_sweep *sw, size_t *count);
 size_t gmoe_sweep_reps(const gmoe_sweep *sw);
 const gmoe_model *gmoe_sweep_truth(const gmoe_sweep *sw);
+int gmoe_sweep_threads(const gmoe_sweep *sw);
 
 typedef struct gmoe_sweep_options {
     int threads;           /* 0: the config's `threads`, which defaults to every core */
