@@ -48,11 +48,6 @@ same_as_single()
         fail "$2: a task written twice"
 }
 
-summary()
-{
-    echo "^gmoe sweep: $1 tasks ($2 resumed, $3 run, $4 failed) in [0-9]*\.[0-9] s -> $5\$"
-}
-
 # Built with MPI, gmoe says so; run alone it is a single process (every other test).
 expect_ok "$GMOE" --version
 [ "$(sed -n 2p out)" = "built with MPI: mpirun -n P gmoe sweep CONFIG runs on P processes" ] ||
@@ -60,15 +55,8 @@ expect_ok "$GMOE" --version
 
 # ---------------------------------------------------------------- the same file as one process
 # 4 sizes x 6 replicates (24 tasks).
-cat >small.conf <<EOF
-truth  = $TRUTH
-design = grid 0 1
-k      = 2
-n      = log:300:3000:4
-reps   = 6
-seed   = 11
-output = small.csv
-EOF
+printf 'truth = %s\ndesign = grid 0 1\nk = 2\nn = log:300:3000:4\nreps = 6\nseed = 11\noutput = small.csv\n' \
+    "$TRUTH" >small.conf
 expect_ok "$GMOE" sweep --quiet --threads 2 -o single.csv small.conf
 cp out single.out
 canon single.csv >want.canon
@@ -140,19 +128,12 @@ for victim in 1 0; do
     rm -f big.csv
     "$GMOE_MPIRUN" $MPIRUN_FLAGS -n 3 "$GMOE" sweep --quiet --threads 1 big.conf >/dev/null 2>mpirun.err &
     mp=$!
-    # Wait for 20 rows (at most 10 s), then kill.
-    i=0
-    while [ "$i" -lt 100 ] && kill -0 "$mp" 2>/dev/null &&
-        [ "$(grep -v '^#' big.csv 2>/dev/null | tail -n +2 | wc -l)" -lt 20 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    wait_rows big.csv 20 "$mp"
     pid=$(rank_pid "$mp" "$victim")
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
     wait "$mp"
     status=$?
-    rows=$(grep -v '^#' big.csv | tail -n +2 | wc -l)
-    if [ "$status" -ne 0 ] && [ "$rows" -lt 240 ]; then
+    if [ "$status" -ne 0 ] && [ "$(result_rows big.csv)" -lt 240 ]; then
         partial=$((partial + 1))
     fi
     mpi 3 "$GMOE" sweep --threads 1 big.conf
@@ -164,18 +145,7 @@ done
 
 # SIGINT to mpirun: the running tasks are written, rank 0 says how far it got.
 rm -f big.csv
-"$GMOE_MPIRUN" $MPIRUN_FLAGS -n 3 "$GMOE" sweep --threads 1 big.conf >out 2>err &
-mp=$!
-sleep 1
-kill -INT "$mp" 2>/dev/null
-wait "$mp"
-status=$?
-checks=$((checks + 1))
-if [ "$status" -ne 0 ]; then
-    n=$(sed -n 's/^gmoe: sweep: interrupted after \([0-9]*\) of 240 tasks; big.csv keeps them: run the same command again to resume$/\1/p' err)
-    [ -z "$n" ] || [ "$(grep -v '^#' big.csv | tail -n +2 | wc -l)" -eq "$n" ] ||
-        fail "SIGINT: not $n rows in big.csv"
-fi
+interrupt 20 big.csv 240 "$GMOE_MPIRUN" $MPIRUN_FLAGS -n 3 "$GMOE" sweep --threads 1 big.conf
 mpi 3 "$GMOE" sweep --quiet big.conf
 [ "$status" -eq 0 ] || fail "SIGINT, rerun: exit $status ($(cat err))"
 same_as_single big.csv "interrupted (SIGINT) and rerun"

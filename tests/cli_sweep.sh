@@ -23,12 +23,6 @@ same_rows()
     fi
 }
 
-# summary TASKS RESUMED RUN FAILED OUTPUT: the line gmoe sweep ends with, as a pattern.
-summary()
-{
-    echo "^gmoe sweep: $1 tasks ($2 resumed, $3 run, $4 failed) in [0-9]*\.[0-9] s -> $5\$"
-}
-
 # ---------------------------------------------------------------- a small sweep
 # 4 sizes (300, 646, 1392, 3000) x 4 replicates.
 cat >small.conf <<EOF
@@ -159,21 +153,7 @@ done
 
 # SIGINT: the running tasks are written, exit 1 with a message; the same command resumes.
 rm -f big.csv
-"$GMOE" sweep --threads 2 big.conf >out 2>err &
-pid=$!
-sleep 0.5
-kill -INT "$pid" 2>/dev/null
-wait "$pid"
-status=$?
-checks=$((checks + 1))
-if [ "$status" -eq 1 ]; then
-    grep -q '^gmoe: sweep: interrupted after [0-9]* of 240 tasks; big.csv keeps them: run the same command again to resume$' err ||
-        fail "SIGINT: stderr: $(cat err)"
-    n=$(sed -n 's/^gmoe: sweep: interrupted after \([0-9]*\) of.*/\1/p' err)
-    [ "$(grep -v '^#' big.csv | tail -n +2 | wc -l)" -eq "$n" ] || fail "SIGINT: not $n rows in big.csv"
-elif [ "$status" -ne 0 ]; then
-    fail "SIGINT: exit $status ($(cat err))"
-fi
+interrupt 20 big.csv 240 "$GMOE" sweep --threads 2 big.conf
 expect_ok "$GMOE" sweep --quiet big.conf
 rows big.csv >rk
 same_rows rref rk "interrupted (SIGINT) and resumed"
