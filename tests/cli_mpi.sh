@@ -5,7 +5,7 @@
 # 2 threads; only rank 0 prints; a partial file is resumed; a rank killed with SIGKILL (a
 # worker, or rank 0, the writer) loses only its running task and the rerun completes the
 # file; SIGINT stops after the running tasks; ranks that cannot load the config, or load
-# another sweep, stop with one message.
+# another sweep, stop with one message; scripts/slurm-sweep-mpi.sh runs a sweep.
 . "${srcdir:-.}/tests/testlib.sh"
 
 if [ -z "${GMOE_MPIRUN:-}" ]; then
@@ -86,6 +86,16 @@ mpi 2 "$GMOE" sweep --quiet --shard 1/2 -o s1.csv small.conf
 mpi 3 "$GMOE" sweep --quiet --shard 2/2 -o s2.csv small.conf
 expect_ok "$GMOE" merge --quiet --config small.conf -o merged.csv s1.csv s2.csv
 same_as_single merged.csv "MPI shards merged"
+# scripts/slurm-sweep-mpi.sh as Slurm runs it in the allocation (2 tasks of 1 CPU).
+SLURM_SWEEP_MPI=$GMOE_DATA/../scripts/slurm-sweep-mpi.sh
+run env SLURM_CPUS_PER_TASK=1 GMOE="$GMOE" LAUNCHER="$GMOE_MPIRUN" \
+    LAUNCHER_OPTIONS="$MPIRUN_FLAGS -n 2" sh "$SLURM_SWEEP_MPI" -o script.csv small.conf
+[ "$status" -eq 0 ] || fail "slurm-sweep-mpi.sh: exit $status ($(cat err))"
+same_as_single script.csv "slurm-sweep-mpi.sh"
+grep -q '^loss ' out && grep -q '^gmoe sweep: 24/24 tasks' err ||
+    fail "slurm-sweep-mpi.sh: no rate table or progress: $(cat out err)"
+run sh "$SLURM_SWEEP_MPI"
+[ "$status" -eq 2 ] && grep -q '^usage: sbatch' err || fail "slurm-sweep-mpi.sh without CONFIG: exit $status"
 
 # ---------------------------------------------------------------- resume
 # Nothing left to do.
