@@ -59,7 +59,7 @@ typedef struct rank_run {
 /* Waiting threads poll with a pause that grows while nothing happens: the communication
  * thread watches its slots and MPI at once, and MPI's blocking calls would spin on a core
  * that the compute threads need. */
-enum { PAUSE_MIN_NS = 10000, PAUSE_MAX_NS = 200000 };
+enum { PAUSE_MIN_NS = 10000, PAUSE_MAX_NS = 1000000 };
 
 static void pause_for(long *ns, int did)
 {
