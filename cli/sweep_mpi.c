@@ -76,15 +76,10 @@ int cli_mpi_start(cli_mpi *m)
 {
     /* Without a launcher MPI_Init would start a singleton, which with Open MPI spawns a
      * daemon (and fails where none can run): a process started alone stays out of MPI. */
-    static const char *const launched[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
-                                           "PMI_SIZE"};
+    int rank, size, provided;
     m->rank = m->started = 0;
     m->size = 1;
-    size_t i = 0;
-    while (i < sizeof launched / sizeof *launched && !getenv(launched[i]))
-        i++;
-    if (i == sizeof launched / sizeof *launched) return 0;
-    int provided;
+    if (!cli_mpi_launched(&rank, &size)) return 0;
     if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         cli_error("sweep: MPI_Init_thread failed");
         return CLI_EXIT_ERROR;

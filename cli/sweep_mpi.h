@@ -16,6 +16,7 @@
 #ifndef CLI_SWEEP_MPI_H
 #define CLI_SWEEP_MPI_H
 
+#include <stdlib.h>
 #include "gmoe.h"
 #include "common.h"
 
@@ -24,9 +25,32 @@ typedef struct cli_mpi {
     int started;    /* MPI_Init was called (cli_mpi_stop ends it) */
 } cli_mpi;
 
+/* Whether a launcher started this process, as its environment says: Open MPI's mpirun sets
+ * OMPI_COMM_WORLD_RANK and _SIZE, PMI launchers (MPICH's mpiexec, srun --mpi=pmi2) PMI_RANK
+ * and PMI_SIZE, PMIx ones (srun --mpi=pmix) PMIX_RANK. *rank and *size are what it says, or
+ * 0 and 1. */
+static inline int cli_mpi_launched(int *rank, int *size)
+{
+    static const char *const var[][2] = {
+        {"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
+        {"PMI_RANK", "PMI_SIZE"},
+        {"PMIX_RANK", NULL},
+    };
+    *rank = 0, *size = 1;
+    for (size_t i = 0; i < sizeof var / sizeof *var; i++) {
+        const char *r = getenv(var[i][0]), *s = var[i][1] ? getenv(var[i][1]) : NULL;
+        if (!r && !s) continue;
+        *rank = r ? atoi(r) : 0;
+        *size = s ? atoi(s) : 1;
+        return 1;
+    }
+    return 0;
+}
+
 #ifdef HAVE_MPI
 /* Start MPI if a launcher started this process. Returns 0, or CLI_EXIT_ERROR after printing
- * a message. */
+ * a message. (Without MPI: refuse to run as one of several processes, each of which would
+ * run the whole sweep into the same file.) */
 int cli_mpi_start(cli_mpi *m);
 
 /* Whether every rank loaded the same sweep: sw is this rank's (NULL if loading failed with
@@ -46,9 +70,15 @@ void cli_mpi_stop(cli_mpi *m);
 #else
 static inline int cli_mpi_start(cli_mpi *m)
 {
+    int rank, size;
     m->rank = m->started = 0;
     m->size = 1;
-    return 0;
+    if (!cli_mpi_launched(&rank, &size) || (rank <= 0 && size <= 1)) return 0;
+    if (rank == 0)
+        cli_error("sweep: this gmoe was built without MPI (./configure --with-mpi): each of the "
+                  "%d processes would run the whole sweep",
+                  size);
+    return CLI_EXIT_ERROR;
 }
 static inline int cli_mpi_agree(const cli_mpi *m, const gmoe_sweep *sw, const gmoe_error *err)
 {

@@ -236,6 +236,18 @@ cfg_err 'e.conf:4: design: normal: sd must be > 0 (got 0)' "${base}design = norm
 cfg_err 'e.conf:1: truth: experts: missing' 'truth = {"gmoe_model": 1, "gate": "softmax"}\nk = 2\nn = 300\n'
 expect_err 1 "gmoe: nosuch.conf: cannot open: No such file or directory" "$GMOE" sweep nosuch.conf
 
+# ---------------------------------------------------------------- under a launcher
+# Started by mpirun (its environment says so) but built without MPI: rank 0 says why, and no
+# process runs the sweep (tests/cli_mpi.sh tests a build with MPI).
+if [ -z "${GMOE_MPIRUN:-}" ]; then
+    rm -f mpi.csv
+    expect_err 1 "gmoe: sweep: this gmoe was built without MPI (./configure --with-mpi): each of the 3 processes would run the whole sweep" \
+        env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=3 "$GMOE" sweep -o mpi.csv small.conf
+    run env PMI_RANK=2 PMI_SIZE=3 "$GMOE" sweep -o mpi.csv small.conf
+    [ "$status" -eq 1 ] && [ ! -s err ] || fail "rank 2 without MPI: exit $status, stderr $(cat err)"
+    [ ! -e mpi.csv ] || fail "a sweep ran under a launcher without MPI"
+fi
+
 # ---------------------------------------------------------------- usage errors
 expect_err 2 "gmoe: sweep: missing config file (CONFIG) (see 'gmoe help sweep')" "$GMOE" sweep
 expect_err 2 "gmoe: sweep: --shard must be I/N with 1 <= I <= N (got \"0/2\")" \
