@@ -7,6 +7,7 @@
 #include <time.h>
 #include "common.h"
 #include "commands.h"
+#include "sweep_mpi.h"
 
 enum { OPT_THREADS = CLI_OPT_FIRST_LOCAL, OPT_SHARD };
 
@@ -22,6 +23,10 @@ static void usage(FILE *fp)
         "the number of threads. Running the same command again after an interruption (Ctrl-C,\n"
         "a kill, a crash) resumes: finished rows are kept and only the missing tasks run.\n"
         "At the end (unless --shard) it prints the convergence rates as `gmoe rate` does.\n"
+#ifdef HAVE_MPI
+        "Under MPI (`mpirun -n P gmoe sweep CONFIG`) the tasks are spread over P processes,\n"
+        "each with its threads; rank 0 writes the results file (gmoe-sweep(1)).\n"
+#endif
         "\n"
         "Options:\n"
         "      --threads N      worker threads (default: the config's threads, else every core)\n"
@@ -116,6 +121,7 @@ int main_sweep(int argc, char **argv)
     gmoe_error_clear(&err);
     int rc = CLI_EXIT_OK, c;
     char *cmdline = NULL;
+    cli_mpi mpi = {0, 1, 0};
 
     while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
         if (c == 'h') {
@@ -156,25 +162,26 @@ int main_sweep(int argc, char **argv)
             strcat(strcat(cmdline, " "), argv[i]);
         opt.command = cmdline;
     }
-    if (gmoe_sweep_load(argv[optind], &sw, &err)) {
-        rc = cli_lib_error(&err);
-        goto out;
-    }
+    if ((rc = cli_mpi_start(&mpi))) goto out;
+    int lrc = gmoe_sweep_load(argv[optind], &sw, &err);
+    if ((rc = cli_mpi_agree(&mpi, lrc ? NULL : sw, &err))) goto out;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    progress pr = {cli_progress_enabled(&co), cli_isatty(stderr), 0, 0, now()};
+    /* Under MPI rank 0 speaks for the run. */
+    progress pr = {mpi.rank == 0 && cli_progress_enabled(&co), cli_isatty(stderr), 0, 0, now()};
     gmoe_sweep_summary sum;
     const char *out = opt.output ? opt.output : gmoe_sweep_output(sw);
-    int failed = gmoe_sweep_run(sw, &opt, progress_cb, &pr, &sum, &err);
+    int failed = cli_mpi_sweep_run(&mpi, sw, &opt, progress_cb, &pr, &sum, &err);
     if (pr.open) fputc('\n', stderr); /* end the bar before a message */
     if (failed) {
         rc = cli_lib_error(&err);
         goto out;
     }
+    if (mpi.rank != 0) goto out;
     if (interrupted) {
         cli_error("sweep: interrupted after %zu of %zu tasks; %s keeps them: run the same "
                   "command again to resume",
@@ -195,6 +202,7 @@ int main_sweep(int argc, char **argv)
         rc = main_rate(2, rargv);
     }
 out:
+    cli_mpi_stop(&mpi);
     free(cmdline);
     gmoe_sweep_free(sw);
     cli_common_free(&co);

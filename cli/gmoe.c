@@ -109,6 +109,9 @@ static int dispatch(int argc, char **argv)
     }
     if (strcmp(name, "--version") == 0) {
         printf("gmoe %s\n", PACKAGE_VERSION);
+#ifdef HAVE_MPI
+        printf("built with MPI: mpirun -n P gmoe sweep CONFIG runs on P processes\n");
+#endif
         return CLI_EXIT_OK;
     }
     if (strcmp(name, "help") == 0) return help(argc - 1, argv + 1);

@@ -48,12 +48,14 @@ typedef struct gmoe_sweep gmoe_sweep;
 int gmoe_sweep_load(const char *path, gmoe_sweep **out, gmoe_error *err);
 void gmoe_sweep_free(gmoe_sweep *sw);
 
-/* The output path (resolved), the number of tasks, the sizes of the grid. */
+/* The output path (resolved), the number of tasks, the sizes of the grid, the config's
+ * threads (0 when it does not say). */
 const char *gmoe_sweep_output(const gmoe_sweep *sw);
 size_t gmoe_sweep_ntasks(const gmoe_sweep *sw);
 const size_t *gmoe_sweep_sizes(const gmoe_sweep *sw, size_t *count);
 size_t gmoe_sweep_reps(const gmoe_sweep *sw);
 const gmoe_model *gmoe_sweep_truth(const gmoe_sweep *sw);
+int gmoe_sweep_threads(const gmoe_sweep *sw);
 
 typedef struct gmoe_sweep_options {
     int threads;           /* 0: the config's `threads`, which defaults to every core */
@@ -78,6 +80,56 @@ typedef int (*gmoe_sweep_progress)(size_t done, size_t total, void *data);
 
 int gmoe_sweep_run(gmoe_sweep *sw, const gmoe_sweep_options *opt, gmoe_sweep_progress cb,
                    void *cbdata, gmoe_sweep_summary *sum, gmoe_error *err);
+
+/* ------------------------------------------------------------------ task by task
+ *
+ * gmoe_sweep_run is built from the parts below, which a driver that spreads the tasks itself
+ * (the MPI driver of `gmoe sweep`, where one process writes the file and others compute) uses
+ * the same way, so that its rows are the same:
+ *
+ *   gmoe_sweep_out_open     in the process that writes: check and resume the output (as
+ *                           gmoe_sweep_run does) and list the tasks still to run
+ *   gmoe_sweep_worker_run   in any thread of any process: one task -> its row
+ *   gmoe_sweep_out_append   in the writing process, one row at a time, in any order
+ *   gmoe_sweep_out_close    sync, close, summarise */
+
+typedef struct gmoe_sweep_task {
+    size_t n, rep; /* rep from 1 */
+} gmoe_sweep_task;
+
+typedef struct gmoe_sweep_out gmoe_sweep_out;
+
+/* Open opt's output (NULL: the defaults) for appending: an existing file is checked and
+ * resumed (a torn last line cut off), a missing one created with its header; errors as for
+ * gmoe_sweep_run. *out is owned by the caller (gmoe_sweep_out_close); sw must outlive it. */
+int gmoe_sweep_out_open(const gmoe_sweep *sw, const gmoe_sweep_options *opt, gmoe_sweep_out **out,
+                        gmoe_error *err);
+
+/* The tasks still to run, largest n first (then by rep), borrowed from out. */
+size_t gmoe_sweep_out_tasks(const gmoe_sweep_out *out, const gmoe_sweep_task **tasks);
+
+/* Append one row (as gmoe_sweep_worker_run returns it: one line ending in a newline) and
+ * flush it. Not thread-safe. Errors: "PATH: write failed: REASON" (GMOE_EIO); a text that is
+ * not one line (GMOE_EINVAL). */
+int gmoe_sweep_out_append(gmoe_sweep_out *out, const char *row, gmoe_error *err);
+
+/* Sync and close the output, fill *sum (may be NULL) and free out (NULL: a no-op). */
+int gmoe_sweep_out_close(gmoe_sweep_out *out, gmoe_sweep_summary *sum, gmoe_error *err);
+
+/* A workspace for running tasks of sw, one per thread; NULL when out of memory. sw must
+ * outlive it. gmoe_sweep_worker_free(NULL) is a no-op. */
+typedef struct gmoe_sweep_worker gmoe_sweep_worker;
+gmoe_sweep_worker *gmoe_sweep_worker_alloc(const gmoe_sweep *sw);
+void gmoe_sweep_worker_free(gmoe_sweep_worker *w);
+
+/* Simulate, fit and evaluate task t; its row, borrowed from w until the next call, or NULL
+ * when out of memory. A task that cannot run gives a row with status "failed". */
+const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t);
+
+/* The header lines that identify sw's results (gmoe version, truth hash, seed, config,
+ * theory) and the column line, as one malloc'ed text (the caller frees it). Two processes
+ * whose signatures are equal compute the same row for every task. */
+int gmoe_sweep_signature(const gmoe_sweep *sw, char **text, gmoe_error *err);
 
 /* ------------------------------------------------------------------ merging results
  *

@@ -21,10 +21,6 @@ gmoe_sweep_options gmoe_sweep_default_options(void)
     return o;
 }
 
-typedef struct task {
-    size_t n, rep;
-} task;
-
 /* Growable text buffer for the header and the rows. */
 typedef struct sbuf {
     char *s;
@@ -156,16 +152,64 @@ int gmoe__sweep_header(const gmoe_sweep *sw, char **ident, char **columns, gmoe_
     return GMOE_SUCCESS;
 }
 
+int gmoe_sweep_signature(const gmoe_sweep *sw, char **text, gmoe_error *err)
+{
+    sbuf b = {0};
+    identity_lines(sw, &b);
+    column_names(sw, &b);
+    if (b.oom) {
+        free(b.s);
+        *text = NULL;
+        return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    }
+    *text = b.s;
+    return GMOE_SUCCESS;
+}
+
 /* ------------------------------------------------------------------ one task */
 
-typedef struct task_ws {
+struct gmoe_sweep_worker {
+    const gmoe_sweep *sw;
     gmoe_eval *ev;
     gmoe_eval_result *res;
     gmoe_eval_params evp;
-} task_ws;
+    sbuf row;
+};
 
-static void run_task(const gmoe_sweep *sw, task t, task_ws *ws, sbuf *row)
+gmoe_sweep_worker *gmoe_sweep_worker_alloc(const gmoe_sweep *sw)
 {
+    gmoe_sweep_worker *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    size_t ks = gmoe_model_k(sw->truth), d = gmoe_model_d(sw->truth);
+    w->sw = sw;
+    w->ev = gmoe_eval_alloc(ks, sw->k, d);
+    w->res = gmoe_eval_result_alloc(ks, sw->k, d);
+    w->evp = gmoe_eval_default_params();
+    w->evp.loss = (gmoe_loss_kind)sw->loss_kind;
+    w->evp.design = sw->design;
+    /* A rate is read off log(mean) over replicates whose spread is tens of percent: four or
+     * five correct digits of each distance are plenty, and far cheaper. */
+    w->evp.outer_epsrel = 1e-5;
+    w->evp.inner_epsrel = 1e-7;
+    if (!w->ev || !w->res) {
+        gmoe_sweep_worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void gmoe_sweep_worker_free(gmoe_sweep_worker *w)
+{
+    if (!w) return;
+    gmoe_eval_free(w->ev);
+    gmoe_eval_result_free(w->res);
+    free(w->row.s);
+    free(w);
+}
+
+const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
+{
+    const gmoe_sweep *sw = w->sw;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     size_t ks = gmoe_model_k(sw->truth);
@@ -184,14 +228,15 @@ static void run_task(const gmoe_sweep *sw, task t, task_ws *ws, sbuf *row)
     }
     int eval_ok = 0, dist_ok = 0;
     if (ok && (sw->metrics & (GMOE_METRIC_LOSS | GMOE_METRIC_LOSS_PINNED | GMOE_METRIC_PARAMS)))
-        eval_ok = gmoe_eval_loss(ws->ev, sw->truth, fit, &ws->evp, ws->res, &err) == GMOE_SUCCESS;
+        eval_ok = gmoe_eval_loss(w->ev, sw->truth, fit, &w->evp, w->res, &err) == GMOE_SUCCESS;
     if (ok && (sw->metrics & (GMOE_METRIC_HELLINGER | GMOE_METRIC_TV)))
-        dist_ok =
-            gmoe_eval_distances(ws->ev, sw->truth, fit, &ws->evp, ws->res, &err) == GMOE_SUCCESS;
+        dist_ok = gmoe_eval_distances(w->ev, sw->truth, fit, &w->evp, w->res, &err) == GMOE_SUCCESS;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    const gmoe_eval_result *r = ws->res;
+    const gmoe_eval_result *r = w->res;
+    sbuf *row = &w->row;
     row->len = 0;
+    row->oom = 0;
     sb_printf(row, "%zu,%zu", t.n, t.rep);
     sb_num(row, ok ? fr.info.loglik : NAN);
     sb_num(row, llt);
@@ -217,6 +262,7 @@ static void run_task(const gmoe_sweep *sw, task t, task_ws *ws, sbuf *row)
     sb_printf(row, "\n");
     gmoe_model_free(fit);
     gmoe_data_free(data);
+    return row->oom ? NULL : row->s;
 }
 
 /* ------------------------------------------------------------------ output and resume */
@@ -302,117 +348,156 @@ static int write_new(const char *path, const gmoe_sweep *sw, const gmoe_sweep_op
 
 static int cmp_task(const void *a, const void *b)
 {
-    const task *x = a, *y = b;
+    const gmoe_sweep_task *x = a, *y = b;
     if (x->n != y->n) return x->n > y->n ? -1 : 1; /* largest n first */
     return x->rep < y->rep ? -1 : x->rep > y->rep;
 }
 
-int gmoe_sweep_run(gmoe_sweep *sw, const gmoe_sweep_options *optp, gmoe_sweep_progress cb,
-                   void *cbdata, gmoe_sweep_summary *sum, gmoe_error *err)
+struct gmoe_sweep_out {
+    const char *path; /* borrowed from the options or the sweep */
+    FILE *fp;
+    gmoe_sweep_task *tasks;
+    size_t ntasks, skipped, written, failed;
+    struct timespec t0;
+};
+
+int gmoe_sweep_out_open(const gmoe_sweep *sw, const gmoe_sweep_options *optp, gmoe_sweep_out **outp,
+                        gmoe_error *err)
 {
     gmoe_sweep_options opt = optp ? *optp : gmoe_sweep_default_options();
-    const char *path = opt.output ? opt.output : sw->output;
     size_t total = sw->nn * sw->reps, nsh = opt.nshards > 1 ? opt.nshards : 1;
+    *outp = NULL;
     if (opt.shard >= nsh)
         return gmoe_error_set(err, GMOE_EINVAL, "shard %zu of %zu does not exist", opt.shard, nsh);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    gmoe_sweep_out *o = calloc(1, sizeof *o);
     sbuf ident = {0}, columns = {0};
     identity_lines(sw, &ident);
     column_names(sw, &columns);
     unsigned char *done = calloc(total ? total : 1, 1);
-    task *tasks = malloc((total ? total : 1) * sizeof(task));
     int rc = GMOE_SUCCESS, exists = 0;
-    if (!done || !tasks || ident.oom || columns.oom)
+    if (o) {
+        clock_gettime(CLOCK_MONOTONIC, &o->t0);
+        o->path = opt.output ? opt.output : sw->output;
+        o->tasks = malloc((total ? total : 1) * sizeof *o->tasks);
+    }
+    if (!o || !o->tasks || !done || ident.oom || columns.oom)
         rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
-    if (!rc) rc = resume_scan(sw, path, ident.s, columns.s, done, &exists, err);
-    if (!rc && !exists) rc = write_new(path, sw, &opt, ident.s, columns.s, err);
-    size_t nt = 0, skipped = 0;
+    if (!rc) rc = resume_scan(sw, o->path, ident.s, columns.s, done, &exists, err);
+    if (!rc && !exists) rc = write_new(o->path, sw, &opt, ident.s, columns.s, err);
     for (size_t i = 0; !rc && i < sw->nn; i++)
         for (size_t r = 0; r < sw->reps; r++) {
             size_t id = i * sw->reps + r;
             if (id % nsh != opt.shard) continue;
             if (done[id]) {
-                skipped++;
+                o->skipped++;
                 continue;
             }
-            tasks[nt].n = sw->ns[i];
-            tasks[nt++].rep = r + 1;
+            o->tasks[o->ntasks].n = sw->ns[i];
+            o->tasks[o->ntasks++].rep = r + 1;
         }
-    qsort(tasks, nt, sizeof(task), cmp_task);
-    FILE *out = NULL;
-    if (!rc && !(out = fopen(path, "a")))
-        rc = gmoe_error_set(err, GMOE_EIO, "%s: cannot append: %s", path, strerror(errno));
-    size_t finished = 0, failed = 0;
-    int stop = 0, werr = 0;
-    int threads = opt.threads > 0 ? opt.threads : sw->threads;
-    size_t ks = gmoe_model_k(sw->truth), d = gmoe_model_d(sw->truth);
-    if (!rc) {
-#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
-        {
-            task_ws ws;
-            ws.ev = gmoe_eval_alloc(ks, sw->k, d);
-            ws.res = gmoe_eval_result_alloc(ks, sw->k, d);
-            ws.evp = gmoe_eval_default_params();
-            ws.evp.loss = (gmoe_loss_kind)sw->loss_kind;
-            ws.evp.design = sw->design;
-            /* A rate is read off log(mean) over replicates whose spread is tens of percent:
-             * four or five correct digits of each distance are plenty, and far cheaper. */
-            ws.evp.outer_epsrel = 1e-5;
-            ws.evp.inner_epsrel = 1e-7;
-            sbuf row = {0};
-            int ok = ws.ev && ws.res;
-#pragma omp for schedule(dynamic, 1)
-            for (size_t t = 0; t < nt; t++) {
-                int halt;
-#pragma omp atomic read
-                halt = stop;
-                if (halt || !ok) continue;
-                run_task(sw, tasks[t], &ws, &row);
-#pragma omp critical(gmoe_sweep_out)
-                {
-                    if (!werr && !row.oom) {
-                        if (fwrite(row.s, 1, row.len, out) != row.len || fflush(out) != 0)
-                            werr = errno ? errno : EIO;
-                        finished++;
-                        failed += strstr(row.s, ",failed,") != NULL;
-                        if (werr || (cb && cb(finished, nt, cbdata))) {
-#pragma omp atomic write
-                            stop = 1;
-                        }
-                    }
-                }
-            }
-            if (!ok) {
-#pragma omp atomic write
-                stop = 1;
-            }
-            free(row.s);
-            gmoe_eval_free(ws.ev);
-            gmoe_eval_result_free(ws.res);
-        }
-        if (werr)
-            rc = gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", path, strerror(werr));
-        else if (finished < nt && !cb)
-            rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
-    }
-    if (out) {
-        if (fsync(fileno(out)) != 0 && !rc && errno != EINVAL)
-            rc = gmoe_error_set(err, GMOE_EIO, "%s: sync failed: %s", path, strerror(errno));
-        if (fclose(out) != 0 && !rc)
-            rc = gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", path, strerror(errno));
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (sum) {
-        sum->tasks = nt + skipped;
-        sum->skipped = skipped;
-        sum->done = finished;
-        sum->failed = failed;
-        sum->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    }
+    if (!rc) qsort(o->tasks, o->ntasks, sizeof *o->tasks, cmp_task);
+    if (!rc && !(o->fp = fopen(o->path, "a")))
+        rc = gmoe_error_set(err, GMOE_EIO, "%s: cannot append: %s", o->path, strerror(errno));
     free(ident.s);
     free(columns.s);
     free(done);
-    free(tasks);
+    if (rc) {
+        gmoe_sweep_out_close(o, NULL, NULL);
+        return rc;
+    }
+    *outp = o;
+    return GMOE_SUCCESS;
+}
+
+size_t gmoe_sweep_out_tasks(const gmoe_sweep_out *o, const gmoe_sweep_task **tasks)
+{
+    *tasks = o->tasks;
+    return o->ntasks;
+}
+
+int gmoe_sweep_out_append(gmoe_sweep_out *o, const char *row, gmoe_error *err)
+{
+    size_t len = strlen(row);
+    if (!len || row[len - 1] != '\n' || memchr(row, '\n', len - 1))
+        return gmoe_error_set(err, GMOE_EINVAL, "%s: a results row must be one line", o->path);
+    errno = 0;
+    if (fwrite(row, 1, len, o->fp) != len || fflush(o->fp) != 0)
+        return gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", o->path,
+                              strerror(errno ? errno : EIO));
+    o->written++;
+    o->failed += strstr(row, ",failed,") != NULL;
+    return GMOE_SUCCESS;
+}
+
+int gmoe_sweep_out_close(gmoe_sweep_out *o, gmoe_sweep_summary *sum, gmoe_error *err)
+{
+    if (!o) return GMOE_SUCCESS;
+    int rc = GMOE_SUCCESS;
+    if (o->fp) {
+        if (fsync(fileno(o->fp)) != 0 && errno != EINVAL)
+            rc = gmoe_error_set(err, GMOE_EIO, "%s: sync failed: %s", o->path, strerror(errno));
+        if (fclose(o->fp) != 0 && !rc)
+            rc = gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", o->path, strerror(errno));
+    }
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (sum) {
+        sum->tasks = o->ntasks + o->skipped;
+        sum->skipped = o->skipped;
+        sum->done = o->written;
+        sum->failed = o->failed;
+        sum->seconds =
+            (double)(t1.tv_sec - o->t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - o->t0.tv_nsec);
+    }
+    free(o->tasks);
+    free(o);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ the whole run */
+
+int gmoe_sweep_run(gmoe_sweep *sw, const gmoe_sweep_options *opt, gmoe_sweep_progress cb,
+                   void *cbdata, gmoe_sweep_summary *sum, gmoe_error *err)
+{
+    gmoe_sweep_out *out;
+    int rc = gmoe_sweep_out_open(sw, opt, &out, err);
+    if (rc) return rc;
+    const gmoe_sweep_task *tasks;
+    size_t nt = gmoe_sweep_out_tasks(out, &tasks), finished = 0;
+    int stop = 0, threads = opt && opt->threads > 0 ? opt->threads : sw->threads;
+#pragma omp parallel num_threads(threads > 0 ? threads : omp_get_max_threads())
+    {
+        gmoe_sweep_worker *w = gmoe_sweep_worker_alloc(sw);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t t = 0; t < nt; t++) {
+            int halt;
+#pragma omp atomic read
+            halt = stop;
+            if (halt || !w) continue;
+            const char *row = gmoe_sweep_worker_run(w, tasks[t]);
+#pragma omp critical(gmoe_sweep_out)
+            if (row && !rc) {
+                rc = gmoe_sweep_out_append(out, row, err);
+                finished++;
+                if (rc || (cb && cb(finished, nt, cbdata))) {
+#pragma omp atomic write
+                    stop = 1;
+                }
+            }
+        }
+        if (!w) {
+#pragma omp atomic write
+            stop = 1;
+        }
+        gmoe_sweep_worker_free(w);
+    }
+    /* Without a callback nothing asks to stop: a task left out ran out of memory. */
+    if (!rc && finished < nt && !cb) rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    gmoe_error cerr;
+    int crc = gmoe_sweep_out_close(out, sum, &cerr);
+    if (!rc && crc) {
+        rc = crc;
+        if (err) *err = cerr;
+    }
     return rc;
 }

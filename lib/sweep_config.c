@@ -699,6 +699,10 @@ const gmoe_model *gmoe_sweep_truth(const gmoe_sweep *sw)
 {
     return sw->truth;
 }
+int gmoe_sweep_threads(const gmoe_sweep *sw)
+{
+    return sw->threads;
+}
 
 const size_t *gmoe_sweep_sizes(const gmoe_sweep *sw, size_t *count)
 {

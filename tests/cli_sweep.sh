@@ -24,12 +24,6 @@ same_rows()
     fi
 }
 
-# summary TASKS RESUMED RUN FAILED OUTPUT: the line gmoe sweep ends with, as a pattern.
-summary()
-{
-    echo "^gmoe sweep: $1 tasks ($2 resumed, $3 run, $4 failed) in [0-9]*\.[0-9] s -> $5\$"
-}
-
 # ---------------------------------------------------------------- a small sweep
 # 4 sizes (300, 646, 1392, 3000) x 4 replicates.
 cat >small.conf <<EOF
@@ -190,21 +184,7 @@ done
 
 # SIGINT: the running tasks are written, exit 1 with a message; the same command resumes.
 rm -f big.csv
-"$GMOE" sweep --threads 2 big.conf >out 2>err &
-pid=$!
-sleep 0.5
-kill -INT "$pid" 2>/dev/null
-wait "$pid"
-status=$?
-checks=$((checks + 1))
-if [ "$status" -eq 1 ]; then
-    grep -q '^gmoe: sweep: interrupted after [0-9]* of 240 tasks; big.csv keeps them: run the same command again to resume$' err ||
-        fail "SIGINT: stderr: $(cat err)"
-    n=$(sed -n 's/^gmoe: sweep: interrupted after \([0-9]*\) of.*/\1/p' err)
-    [ "$(grep -v '^#' big.csv | tail -n +2 | wc -l)" -eq "$n" ] || fail "SIGINT: not $n rows in big.csv"
-elif [ "$status" -ne 0 ]; then
-    fail "SIGINT: exit $status ($(cat err))"
-fi
+interrupt 20 big.csv 240 "$GMOE" sweep --threads 2 big.conf
 expect_ok "$GMOE" sweep --quiet big.conf
 rows big.csv >rk
 same_rows rref rk "interrupted (SIGINT) and resumed"
@@ -297,6 +277,18 @@ cfg_err 'e.conf:5: tau: only for gate = temperature or activation (got "2")' \
     "${gbase}gate = gaussian\ntau = 2\n"
 cfg_err 'e.conf:1: truth: experts: missing' 'truth = {"gmoe_model": 1, "gate": "softmax"}\nk = 2\nn = 300\n'
 expect_err 1 "gmoe: nosuch.conf: cannot open: No such file or directory" "$GMOE" sweep nosuch.conf
+
+# ---------------------------------------------------------------- under a launcher
+# Started by mpirun (its environment says so) but built without MPI: rank 0 says why, and no
+# process runs the sweep (tests/cli_mpi.sh tests a build with MPI).
+if [ -z "${GMOE_MPIRUN:-}" ]; then
+    rm -f mpi.csv
+    expect_err 1 "gmoe: sweep: this gmoe was built without MPI (./configure --with-mpi): each of the 3 processes would run the whole sweep" \
+        env OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=3 "$GMOE" sweep -o mpi.csv small.conf
+    run env PMI_RANK=2 PMI_SIZE=3 "$GMOE" sweep -o mpi.csv small.conf
+    [ "$status" -eq 1 ] && [ ! -s err ] || fail "rank 2 without MPI: exit $status, stderr $(cat err)"
+    [ ! -e mpi.csv ] || fail "a sweep ran under a launcher without MPI"
+fi
 
 # ---------------------------------------------------------------- usage errors
 expect_err 2 "gmoe: sweep: missing config file (CONFIG) (see 'gmoe help sweep')" "$GMOE" sweep

@@ -66,6 +66,59 @@ same_number()
     }'
 }
 
+# summary TASKS RESUMED RUN FAILED OUTPUT: the line gmoe sweep ends with, as a pattern.
+summary()
+{
+    echo "^gmoe sweep: $1 tasks ($2 resumed, $3 run, $4 failed) in [0-9]*\.[0-9] s -> $5\$"
+}
+
+# result_rows FILE: the number of result rows in FILE (0 if there is no FILE).
+result_rows()
+{
+    if [ -f "$1" ]; then grep -v '^#' "$1" | tail -n +2 | wc -l; else echo 0; fi
+}
+
+# wait_rows FILE ROWS PID: wait until FILE holds ROWS result rows, or process PID has ended, or
+# 10 s have passed.
+wait_rows()
+{
+    i=0
+    while [ "$i" -lt 100 ] && kill -0 "$3" 2>/dev/null && [ "$(result_rows "$1")" -lt "$2" ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
+# interrupt ROWS RESULTS TOTAL CMD...: run the sweep CMD in the background (stdout in out,
+# stderr in err, the exit status in $status) and send it SIGINT once RESULTS holds ROWS rows:
+# it has finished all TOTAL tasks, or it exits 1 with its message and the rows of the tasks
+# it says it has in RESULTS.
+interrupt()
+{
+    rows=$1 results=$2 total=$3
+    shift 3
+    checks=$((checks + 1))
+    "$@" >out 2>err &
+    pid=$!
+    wait_rows "$results" "$rows" "$pid"
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    status=$?
+    # (mpirun may report the signal after a sweep that has finished)
+    if grep -q "^gmoe sweep: $total tasks (" err; then
+        [ "$(result_rows "$results")" -eq "$total" ] || fail "SIGINT: $results is not complete"
+    elif [ "$status" -eq 1 ]; then
+        n=$(sed -n "s/^gmoe: sweep: interrupted after \([0-9]*\) of $total tasks; $results keeps them: run the same command again to resume\$/\1/p" err)
+        if [ -z "$n" ]; then
+            fail "SIGINT: stderr: $(cat err)"
+        elif [ "$(result_rows "$results")" -ne "$n" ]; then
+            fail "SIGINT: not $n rows in $results"
+        fi
+    elif [ "$status" -ne 0 ]; then
+        fail "SIGINT: exit $status ($(cat err))"
+    fi
+}
+
 finish()
 {
     if [ "$failures" -gt 0 ]; then
