@@ -23,8 +23,9 @@ struct gmoe_model {
 };
 
 /* Hot kernels get an AVX2/FMA clone chosen at load time where the toolchain supports it.
- * GMOE_NO_TARGET_CLONES turns them off: the fuzz build (`make fuzz`) compiles with clang,
- * which refuses clones of functions declared earlier without the attribute. */
+ * clang refuses clones of functions declared earlier without the attribute, so configure
+ * leaves HAVE_TARGET_CLONES undefined for CC=clang; the fuzz build (`make fuzz`) compiles
+ * with clang against the main build's config.h and turns them off with GMOE_NO_TARGET_CLONES. */
 #if defined(HAVE_TARGET_CLONES) && !defined(GMOE_NO_TARGET_CLONES)
 #define GMOE_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
