@@ -566,6 +566,7 @@ int main_fit(int argc, char **argv)
 
     gmoe_csv_spec spec;
     cli_csv_spec(&co, &spec);
+    spec.max_abs = GMOE_FIT_MAX_ABS; /* named with its line here, rather than by gmoe_fit */
     if (gmoe_csv_read(path, &spec, &data, &err)) goto liberr;
     if (fo.k > data->n) {
         cli_error("%s: -k %zu exceeds the number of observations (n = %zu)", path, fo.k, data->n);
@@ -589,7 +590,10 @@ int main_fit(int argc, char **argv)
     if (file && (rc = cli_outfile_open(&mof, file))) goto out;
     if (fo.trace && (rc = cli_outfile_open(&tof, fo.trace))) goto out;
     gmoe_fit_result res;
-    if (gmoe_fit(data, templ, &fo.par, &best, &res, &err)) goto liberr;
+    if (gmoe_fit(data, templ, &fo.par, &best, &res, &err)) {
+        rc = cli_data_error(path, &err);
+        goto out;
+    }
     if (fo.trace) {
         if ((rc = write_trace(tof.fp, data, templ, &fo.par, res.best_start))) goto out;
         if ((rc = cli_outfile_commit(&tof))) goto out;

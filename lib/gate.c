@@ -208,6 +208,25 @@ GMOE_KERNEL int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, siz
     return GMOE_SUCCESS;
 }
 
+int gmoe__gate_error(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows, int rc,
+                     gmoe_error *err)
+{
+    if (rc != GMOE_ENUMERIC)
+        return gmoe_error_set(err, rc, "gate evaluation failed (%s)", gmoe_strerror(rc));
+    /* Row by row: the error path may be slow, the blocks stay free of bookkeeping. */
+    double *work = malloc((gmoe__gate_work_size(m) + m->k) * sizeof(double));
+    size_t r = 0;
+    if (work)
+        while (r < mrows && gmoe__gate_log_block(m, data, i0 + r, 1, work + gmoe__gate_work_size(m),
+                                                 1, work) == GMOE_SUCCESS)
+            r++;
+    free(work);
+    if (!work) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    return gmoe_error_set_obs(err, rc, i0 + (r < mrows ? r : 0),
+                              "the gate scores overflow (covariates too large for the gate "
+                              "parameters)");
+}
+
 GMOE_KERNEL void gmoe__lse_rows(const double *v, size_t ld, size_t k, size_t mrows, double *mx,
                                 double *out, double *prob)
 {
@@ -393,8 +412,9 @@ int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik
     double *lw = work + gmoe__gate_work_size(m);
     double total = 0;
     int rc = GMOE_SUCCESS;
-    for (size_t i0 = 0; i0 < n && !rc; i0 += GMOE_BLOCK) {
-        size_t mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
+    size_t i0, mr = 0;
+    for (i0 = 0; i0 < n; i0 += GMOE_BLOCK) {
+        mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
         rc = gmoe__gate_log_block(m, data, i0, mr, lw, GMOE_BLOCK, work);
         if (rc) break;
         for (size_t j = 0; j < k; j++) {
@@ -420,7 +440,7 @@ int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik
         }
     }
     free(work);
-    if (rc) return gmoe_error_set(err, rc, "gate evaluation failed (%s)", gmoe_strerror(rc));
+    if (rc) return gmoe__gate_error(m, data, i0, mr, rc, err);
     *loglik = total;
     return GMOE_SUCCESS;
 }

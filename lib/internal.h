@@ -55,10 +55,15 @@ void gmoe__topk_ranks(const double *keys, size_t ld, size_t k, size_t mrows, dou
 int gmoe__gate_block(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows,
                      double *lw, double *gw, size_t ld, double *work);
 
+/* The error for a failed gmoe__gate_block call rc on rows [i0, i0 + mrows) of data: for a
+ * valid model GMOE_ENUMERIC means that the scores of some row overflowed (covariates too large
+ * for the gate parameters), and the message names the first such observation. */
+int gmoe__gate_error(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows, int rc,
+                     gmoe_error *err);
+
 /* Activation function and its derivative. */
 double gmoe__act(gmoe_act act, double t);
 double gmoe__act_deriv(gmoe_act act, double t);
-
 
 /* The model file format version this library reads and writes (key "gmoe_model"). */
 #define GMOE__MODEL_FORMAT 1
