@@ -238,21 +238,6 @@ typedef struct summary {
     const double *share; /* sum of the posteriors per expert / n, or NULL */
 } summary;
 
-/* The variance floor in the units of y, as lib/em.c sets it: var_floor * var(y), var(y)
- * with divisor n; a constant y falls back to its square, or 1. */
-static double abs_var_floor(const gmoe_data *data, double rel)
-{
-    size_t n = data->n;
-    double s = 0, ss = 0;
-    for (size_t i = 0; i < n; i++)
-        s += data->y[i];
-    double mean = s / (double)n;
-    for (size_t i = 0; i < n; i++)
-        ss += (data->y[i] - mean) * (data->y[i] - mean);
-    double v = ss / (double)n;
-    return rel * (v > 0 ? v : (mean != 0 ? mean * mean : 1.0));
-}
-
 static const char *covariate_name(const summary *s, size_t t, char *buf, size_t size)
 {
     if (s->co->x) return s->co->x[t];
@@ -405,7 +390,7 @@ static int print_summary(const summary *s)
     const gmoe_fit_result *res = s->res;
     const gmoe_em_params *em = &s->par->em;
     gmoe_gate gate = gmoe_model_gate(s->m);
-    double floor_abs = abs_var_floor(s->data, em->var_floor);
+    double floor_abs = gmoe_em_var_floor(s->data, em->var_floor);
     print_header(s);
     printf("%-16s %.6f\n", "log-likelihood", res->info.loglik);
     printf("%-16s %.4f   (-2 loglik + 2p, p = %zu free parameters)\n", "AIC", res->aic,
