@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -224,6 +226,14 @@ static int resume_scan(const gmoe_sweep *sw, const char *path, const char *ident
         return gmoe_error_set(err, GMOE_EIO, "%s: cannot open: %s", path, strerror(errno));
     }
     *exists = 1;
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return gmoe_error_set(err, GMOE_EIO,
+                              "%s: not a regular file (a sweep appends its rows to the file and "
+                              "reads them back to resume)",
+                              path);
+    }
     sbuf id = {0};
     char *line = NULL;
     size_t cap = 0, lineno = 0;
@@ -291,6 +301,27 @@ static int write_new(const char *path, const gmoe_sweep *sw, const gmoe_sweep_op
     return gmoe_outfile_commit(&of, err);
 }
 
+/* Append len bytes to fd (opened O_APPEND), whose whole rows end at *good. Returns 0, or the
+ * errno of a failed write after cutting the file back to *good. */
+static int append_row(int fd, const char *s, size_t len, off_t *good)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, s + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            /* Should the cut fail too, the torn row stays, and a resume cuts it off. */
+            int cut = ftruncate(fd, *good);
+            (void)cut;
+            return e;
+        }
+        done += (size_t)w;
+    }
+    *good += (off_t)len;
+    return 0;
+}
+
 static int cmp_task(const void *a, const void *b)
 {
     const task *x = a, *y = b;
@@ -331,9 +362,15 @@ int gmoe_sweep_run(gmoe_sweep *sw, const gmoe_sweep_options *optp, gmoe_sweep_pr
             tasks[nt++].rep = r + 1;
         }
     qsort(tasks, nt, sizeof(task), cmp_task);
-    FILE *out = NULL;
-    if (!rc && !(out = fopen(path, "a")))
+    /* Rows are appended with write(2), whole, and `good` is where the last whole row ends: a
+     * write that fails part way (a full disk) is cut back to it, so that the file keeps its
+     * earlier rows and nothing else, and a later run resumes from them. */
+    int out = -1;
+    struct stat st;
+    off_t good = 0;
+    if (!rc && ((out = open(path, O_WRONLY | O_APPEND)) < 0 || fstat(out, &st) != 0))
         rc = gmoe_error_set(err, GMOE_EIO, "%s: cannot append: %s", path, strerror(errno));
+    if (!rc) good = st.st_size;
     size_t finished = 0, failed = 0;
     int stop = 0, werr = 0;
     int threads = opt.threads > 0 ? opt.threads : sw->threads;
@@ -363,10 +400,11 @@ int gmoe_sweep_run(gmoe_sweep *sw, const gmoe_sweep_options *optp, gmoe_sweep_pr
 #pragma omp critical(gmoe_sweep_out)
                 {
                     if (!werr && !row.oom) {
-                        if (fwrite(row.s, 1, row.len, out) != row.len || fflush(out) != 0)
-                            werr = errno ? errno : EIO;
-                        finished++;
-                        failed += strstr(row.s, ",failed,") != NULL;
+                        werr = append_row(out, row.s, row.len, &good);
+                        if (!werr) {
+                            finished++;
+                            failed += strstr(row.s, ",failed,") != NULL;
+                        }
                         if (werr || (cb && cb(finished, nt, cbdata))) {
 #pragma omp atomic write
                             stop = 1;
@@ -383,14 +421,17 @@ int gmoe_sweep_run(gmoe_sweep *sw, const gmoe_sweep_options *optp, gmoe_sweep_pr
             gmoe_eval_result_free(ws.res);
         }
         if (werr)
-            rc = gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", path, strerror(werr));
+            rc = gmoe_error_set(err, GMOE_EIO,
+                                "%s: write failed: %s; the %zu rows written before are intact: "
+                                "run the sweep again to resume",
+                                path, strerror(werr), skipped + finished);
         else if (finished < nt && !cb)
             rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     }
-    if (out) {
-        if (fsync(fileno(out)) != 0 && !rc && errno != EINVAL)
+    if (out >= 0) {
+        if (fsync(out) != 0 && !rc && errno != EINVAL)
             rc = gmoe_error_set(err, GMOE_EIO, "%s: sync failed: %s", path, strerror(errno));
-        if (fclose(out) != 0 && !rc)
+        if (close(out) != 0 && !rc)
             rc = gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", path, strerror(errno));
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
