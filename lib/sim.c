@@ -43,11 +43,21 @@ int gmoe_design_validate(const gmoe_design *des, size_t d, gmoe_error *err)
         if (!(des->p1 < des->p2))
             return gmoe_error_set(err, GMOE_EINVAL, "design %s: lo (%g) must be below hi (%g)",
                                   gmoe_design_name(des->kind), des->p1, des->p2);
+        /* Draws are lo + (hi - lo) u: the width must be a finite double. */
+        if (!isfinite(des->p2 - des->p1))
+            return gmoe_error_set(err, GMOE_EINVAL, "design %s: hi - lo (%g - %g) overflows",
+                                  gmoe_design_name(des->kind), des->p2, des->p1);
         return GMOE_SUCCESS;
     case GMOE_DESIGN_NORMAL:
         if (!(des->p2 > 0))
             return gmoe_error_set(err, GMOE_EINVAL, "design normal: sd must be > 0 (got %g)",
                                   des->p2);
+        /* Draws are mean + sd z with |z| below 40 for any generator's output. */
+        if (!isfinite(fabs(des->p1) + 40 * des->p2))
+            return gmoe_error_set(err, GMOE_EINVAL,
+                                  "design normal: mean %g and sd %g are so large that draws "
+                                  "overflow",
+                                  des->p1, des->p2);
         return GMOE_SUCCESS;
     }
     return gmoe_error_set(err, GMOE_EINVAL, "unknown design");

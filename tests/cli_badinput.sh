@@ -69,6 +69,11 @@ printf '{"gmoe_model": 1, "gate": "softmax", "experts": [{"beta0": 0, "beta1": [
 expect_err 1 "gmoe: huge.json: simulated observation 1: y = inf (expert 1's mean or variance too large for the covariates)" \
     "$GMOE" simulate --model huge.json -n 3 --lo 1 --hi 2 -o sim.csv
 [ ! -e sim.csv ] || fail "simulate huge.json: wrote sim.csv"
+# Designs whose draws would overflow are usage errors.
+expect_err 2 "gmoe: simulate: design uniform: hi - lo (1e+308 - -1e+308) overflows" \
+    "$GMOE" simulate --model flat.json -n 3 --lo -1e308 --hi 1e308
+expect_err 2 "gmoe: simulate: design normal: mean 1e+308 and sd 1e+307 are so large that draws overflow" \
+    "$GMOE" simulate --model flat.json -n 3 --design normal --mean 1e308 --sd 1e307
 
 # --- model files
 printf 'x,y\n0,0\n' >one.csv
