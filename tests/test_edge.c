@@ -43,6 +43,24 @@ static int fit(int f, const gmoe_data *data, size_t k, gmoe_model **best, gmoe_f
     return rc;
 }
 
+/* EM of family f with k experts started from the responsibilities resp (n*k values) and run
+ * to its end (at most max_iter iterations), which must come without an error. The caller
+ * frees the workspace, which holds the final model. */
+static gmoe_em *em_from_resp(int f, const gmoe_data *data, size_t k, const double *resp,
+                             size_t max_iter, gmoe_em_info *info)
+{
+    gmoe_model *gs = em_template(f, k, data->d);
+    gmoe_em_params par = em_params(f);
+    par.max_iter = max_iter;
+    gmoe_em *w = gmoe_em_alloc(data->n, data->d, k, em_families[f].gate);
+    gmoe_error err;
+    int rc = gmoe_em_init_resp(w, data, gs, resp, &par, &err);
+    if (rc == GMOE_SUCCESS) rc = gmoe_em_driver(w, NULL, NULL, info, &err);
+    gmoe_model_free(gs);
+    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    return w;
+}
+
 /* k = 3 experts, but x takes only two distinct values. */
 START_TEST(test_k_above_distinct_x)
 {
@@ -183,15 +201,8 @@ START_TEST(test_vanishing_expert)
     double *resp = calloc(n * k, sizeof(double));
     for (size_t i = 0; i < n; i++)
         resp[(data->x[i] < 0 ? 0 : 1) * n + i] = 1.0;
-    gmoe_model *gs = em_template(f, k, 1);
-    gmoe_em_params par = em_params(f);
-    par.max_iter = 500;
-    gmoe_em *w = gmoe_em_alloc(n, 1, k, em_families[f].gate);
-    gmoe_error err;
     gmoe_em_info info;
-    int rc = gmoe_em_init_resp(w, data, gs, resp, &par, &err);
-    if (rc == GMOE_SUCCESS) rc = gmoe_em_driver(w, NULL, NULL, &info, &err);
-    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    gmoe_em *w = em_from_resp(f, data, k, resp, 500, &info);
     const gmoe_model *m = gmoe_em_model(w);
     check_sane(f, "vanishing expert", data, m, info.loglik, info.status);
     /* The expert's gate mass at the end: if it stayed (numerically) empty, the status says so. */
@@ -207,7 +218,6 @@ START_TEST(test_vanishing_expert)
                       gmoe_fit_status_name(info.status));
     free(g);
     gmoe_em_free(w);
-    gmoe_model_free(gs);
     free(resp);
     gmoe_data_free(data);
     gmoe_model_free(truth);
@@ -235,25 +245,17 @@ START_TEST(test_variance_floor)
     }
     for (size_t i = 0; i < n; i++)
         sumsq += (data->y[i] - sum / (double)n) * (data->y[i] - sum / (double)n);
-    gmoe_model *gs = em_template(f, k, 1);
-    gmoe_em_params par = em_params(f);
-    par.max_iter = 300;
-    gmoe_em *w = gmoe_em_alloc(n, 1, k, em_families[f].gate);
-    gmoe_error err;
     gmoe_em_info info;
-    int rc = gmoe_em_init_resp(w, data, gs, resp, &par, &err);
-    if (rc == GMOE_SUCCESS) rc = gmoe_em_driver(w, NULL, NULL, &info, &err);
-    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    gmoe_em *w = em_from_resp(f, data, k, resp, 300, &info);
     const gmoe_model *m = gmoe_em_model(w);
     check_sane(f, "variance floor", data, m, info.loglik, info.status);
-    double v, floor_abs = par.var_floor * sumsq / (double)n;
+    double v, floor_abs = em_params(f).var_floor * sumsq / (double)n;
     gmoe_model_get_expert(m, 0, NULL, NULL, NULL, NULL, &v);
     ck_assert_msg(v <= floor_abs * (1 + 1e-6), "%s: var %g above the floor %g", em_families[f].name,
                   v, floor_abs);
     ck_assert_msg(info.status == GMOE_FIT_DEGENERATE, "%s: a variance on the floor, status %s",
                   em_families[f].name, gmoe_fit_status_name(info.status));
     gmoe_em_free(w);
-    gmoe_model_free(gs);
     free(resp);
     gmoe_data_free(data);
     gsl_rng_free(rng);
