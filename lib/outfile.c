@@ -82,6 +82,10 @@ int gmoe_outfile_commit(gmoe_outfile *of, gmoe_error *err)
         return bad ? GMOE_EIO : GMOE_SUCCESS;
     }
     if (fflush(of->fp) != 0 || (!bad && fsync(fileno(of->fp)) != 0)) bad = 1, e = errno;
+    /* stdio may have dropped what it failed to write, so that the flush succeeds and the
+     * reason is lost; one more byte in the doomed temporary file finds it again (a full
+     * disk, a file-size limit). */
+    if (bad && e == 0 && write(fileno(of->fp), "\n", 1) < 0) e = errno;
     if (fclose(of->fp) != 0 && !bad) bad = 1, e = errno;
     of->fp = NULL;
     if (!bad && rename(of->tmp, of->path) != 0) bad = 1, e = errno;
