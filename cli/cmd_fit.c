@@ -248,21 +248,6 @@ typedef struct summary {
     const double *share; /* sum of the posteriors per expert / n, or NULL */
 } summary;
 
-/* The variance floor in the units of y, as lib/em.c sets it: var_floor * var(y), var(y)
- * with divisor n; a constant y falls back to its square, or 1. */
-static double abs_var_floor(const gmoe_data *data, double rel)
-{
-    size_t n = data->n;
-    double s = 0, ss = 0;
-    for (size_t i = 0; i < n; i++)
-        s += data->y[i];
-    double mean = s / (double)n;
-    for (size_t i = 0; i < n; i++)
-        ss += (data->y[i] - mean) * (data->y[i] - mean);
-    double v = ss / (double)n;
-    return rel * (v > 0 ? v : (mean != 0 ? mean * mean : 1.0));
-}
-
 static const char *covariate_name(const summary *s, size_t t, char *buf, size_t size)
 {
     if (s->co->x) return s->co->x[t];
@@ -455,7 +440,7 @@ static int print_summary(const summary *s)
     const gmoe_fit_result *res = s->res;
     const gmoe_em_params *em = &s->par->em;
     gmoe_gate gate = gmoe_model_gate(s->m);
-    double floor_abs = abs_var_floor(s->data, em->var_floor);
+    double floor_abs = gmoe_em_var_floor(s->data, em->var_floor);
     print_header(s);
     printf("%-16s %.6f\n", "log-likelihood", res->info.loglik);
     if (joint_objective(s->m))
@@ -625,6 +610,7 @@ int main_fit(int argc, char **argv)
 
     gmoe_csv_spec spec;
     cli_csv_spec(&co, &spec);
+    spec.max_abs = GMOE_FIT_MAX_ABS; /* named with its line here, rather than by gmoe_fit */
     if (gmoe_csv_read(path, &spec, &data, &err)) goto liberr;
     if (fo.k > data->n) {
         cli_error("%s: -k %zu exceeds the number of observations (n = %zu)", path, fo.k, data->n);
@@ -648,7 +634,10 @@ int main_fit(int argc, char **argv)
     if (file && (rc = cli_outfile_open(&mof, file))) goto out;
     if (fo.trace && (rc = cli_outfile_open(&tof, fo.trace))) goto out;
     gmoe_fit_result res;
-    if (gmoe_fit(data, templ, &fo.par, &best, &res, &err)) goto liberr;
+    if (gmoe_fit(data, templ, &fo.par, &best, &res, &err)) {
+        rc = cli_data_error(path, &err);
+        goto out;
+    }
     if (fo.trace) {
         if ((rc = write_trace(tof.fp, data, templ, &fo.par, res.best_start))) goto out;
         if ((rc = cli_outfile_commit(&tof))) goto out;

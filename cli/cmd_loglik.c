@@ -79,7 +79,7 @@ int main_loglik(int argc, char **argv)
     }
     double ll;
     if (gmoe_model_loglik(model, data, &ll, &err)) {
-        rc = cli_lib_error(&err);
+        rc = cli_data_error(path, &err);
         goto out;
     }
     if (co.json) {

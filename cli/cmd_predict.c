@@ -112,7 +112,10 @@ int main_predict(int argc, char **argv)
         gmoe_error_set(&err, GMOE_ENOMEM, "out of memory (n = %zu, k = %zu)", n, k);
         goto liberr;
     }
-    if (gmoe_model_predict(model, data, gate, post, mean, logdens, &err)) goto liberr;
+    if (gmoe_model_predict(model, data, gate, post, mean, logdens, &err)) {
+        rc = cli_data_error(path, &err);
+        goto out;
+    }
     if ((rc = cli_outfile_open(&of, co.output))) goto out;
     write_rows(of.fp, data, k, gate, post, mean, logdens);
     rc = cli_outfile_commit(&of);

@@ -98,8 +98,16 @@ int main_simulate(int argc, char **argv)
         rc = CLI_EXIT_ERROR;
         goto out;
     }
-    if (gmoe_sim_data(model, &des, n, co.seed, &data, &err) ||
-        gmoe_csv_write(co.output, data, &err)) {
+    if (gmoe_sim_data(model, &des, n, co.seed, &data, &err)) {
+        /* An observation that overflows: the model's parameters are too large for the design. */
+        if (err.obs)
+            cli_error("%s: simulated %s", co.model, err.msg);
+        else
+            cli_lib_error(&err);
+        rc = CLI_EXIT_ERROR;
+        goto out;
+    }
+    if (gmoe_csv_write(co.output, data, &err)) {
         rc = cli_lib_error(&err);
         goto out;
     }

@@ -36,6 +36,20 @@ int cli_lib_error(const gmoe_error *err)
     return CLI_EXIT_ERROR;
 }
 
+int cli_data_error(const char *path, const gmoe_error *err)
+{
+    if (!err->obs) return cli_lib_error(err);
+    /* The message starts "observation N: " (gmoe_error_set_obs); the line replaces it. */
+    const char *rest = strstr(err->msg, ": ");
+    size_t line;
+    gmoe_error lerr;
+    if (rest && gmoe_csv_row_line(path, err->obs - 1, &line, &lerr) == GMOE_SUCCESS)
+        cli_error("%s:%zu: %s", path, line, rest + 2);
+    else
+        cli_error("%s: %s", strcmp(path, "-") == 0 ? "<stdin>" : path, err->msg);
+    return CLI_EXIT_ERROR;
+}
+
 int cli_usage_error(const char *fmt, ...)
 {
     va_list ap;

@@ -29,6 +29,9 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_ERROR = 1, CLI_EXIT_USAGE = 2 };
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* Print a library error and return CLI_EXIT_ERROR. */
 int cli_lib_error(const gmoe_error *err);
+/* cli_lib_error for an error about the data read from the CSV file path: an error at one
+ * observation (err->obs) names the file and the observation's line instead. */
+int cli_data_error(const char *path, const gmoe_error *err);
 /* Print a usage error and return CLI_EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 

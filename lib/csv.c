@@ -18,9 +18,9 @@
 #ifndef CSV_CHUNK /* the fuzz build makes it tiny, to reach the refill code with small inputs */
 #define CSV_CHUNK (1u << 20) /* bytes per fread: large enough to amortise the calls */
 #endif
-#define CSV_ROWS0 1024       /* initial rows per column */
-#define CSV_SHOW 64          /* bytes of a field or name quoted in a message */
-#define CSV_WBUF (1u << 16)  /* writer: bytes formatted before each fwrite */
+#define CSV_ROWS0 1024      /* initial rows per column */
+#define CSV_SHOW 64         /* bytes of a field or name quoted in a message */
+#define CSV_WBUF (1u << 16) /* writer: bytes formatted before each fwrite */
 
 typedef struct csv_reader {
     const char *name; /* the file as messages name it */
@@ -44,12 +44,13 @@ typedef struct csv_reader {
     long *role;
     size_t d;
     int has_y;
-    double **col; /* d + has_y arrays of cap_rows values */
+    double **col;   /* d + has_y arrays of cap_rows values */
+    double max_abs; /* spec->max_abs, or 0 */
     size_t nrows, cap_rows;
 } csv_reader;
 
 enum { FIELD_OK, FIELD_UNTERMINATED, FIELD_AFTER_QUOTE };
-enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_NONFINITE, NUM_RANGE };
+enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_NONFINITE, NUM_RANGE, NUM_TOOBIG };
 
 static int is_blank(char c)
 {
@@ -278,8 +279,8 @@ static int field_error(csv_reader *r, int rc, size_t line, size_t f, int header)
                                                    : "text after closing quote");
 }
 
-/* s[n] must be writable: the field is NUL-terminated for strtod. */
-static int parse_number(char *s, size_t n, double *out)
+/* s[n] must be writable: the field is NUL-terminated for strtod. max_abs > 0 bounds |value|. */
+static int parse_number(char *s, size_t n, double max_abs, double *out)
 {
     if (n == 0) return NUM_EMPTY;
     s[n] = '\0';
@@ -291,6 +292,7 @@ static int parse_number(char *s, size_t n, double *out)
     if (end != s + n) return NUM_BAD;
     if (errno == ERANGE && fabs(v) > 1) return NUM_RANGE; /* underflow is fine */
     if (!isfinite(v)) return NUM_NONFINITE;
+    if (max_abs > 0 && fabs(v) > max_abs) return NUM_TOOBIG;
     *out = v;
     return NUM_OK;
 }
@@ -425,7 +427,7 @@ static int read_row(csv_reader *r, size_t s, size_t e, size_t line)
         if (rc) return field_error(r, rc, fline, f, 0);
         long slot = f < r->ncol ? r->role[f] : -1;
         if (slot < 0 || bad) continue;
-        bad = parse_number(r->buf + fs, fe - fs, &r->col[slot][r->nrows]);
+        bad = parse_number(r->buf + fs, fe - fs, r->max_abs, &r->col[slot][r->nrows]);
         if (bad) {
             bad_f = f;
             bad_line = fline;
@@ -443,6 +445,10 @@ static int read_row(csv_reader *r, size_t s, size_t e, size_t line)
         if (bad == NUM_EMPTY)
             return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: %s: empty field", r->name, bad_line,
                                   label);
+        if (bad == NUM_TOOBIG)
+            return gmoe_error_set(r->err, GMOE_EPARSE,
+                                  "%s:%zu: %s: too large to fit: %s (|value| > %g)", r->name,
+                                  bad_line, label, text, r->max_abs);
         return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: %s: %s: %s", r->name, bad_line, label,
                               bad == NUM_BAD         ? "not a number"
                               : bad == NUM_NONFINITE ? "not finite"
@@ -519,32 +525,35 @@ static int check_spec(const char *name, const gmoe_csv_spec *spec, gmoe_error *e
     return GMOE_SUCCESS;
 }
 
+/* Open path (r->name and r->err set) and read the first chunk, past a byte order mark. */
+static int reader_open(csv_reader *r, const char *path)
+{
+    r->fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!r->fp)
+        return gmoe_error_set(r->err, GMOE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(r->fp), &st) == 0 && S_ISDIR(st.st_mode))
+        return gmoe_error_set(r->err, GMOE_EIO, "%s: is a directory", r->name);
+    r->line = 1;
+    r->cap = CSV_CHUNK;
+    if (!(r->buf = malloc(r->cap + 1))) return oom(r);
+    int rc = fill(r);
+    if (rc) return rc;
+    if (r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
+    return GMOE_SUCCESS;
+}
+
 int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, gmoe_error *err)
 {
     if (out) *out = NULL;
     if (!path || !out) return gmoe_error_set(err, GMOE_EINVAL, "gmoe_csv_read: NULL argument");
-    int from_stdin = strcmp(path, "-") == 0;
     csv_reader r = {0};
-    r.name = from_stdin ? "<stdin>" : path;
+    r.name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     r.err = err;
-    r.line = 1;
+    r.max_abs = spec ? spec->max_abs : 0;
     int rc = check_spec(r.name, spec, err);
     if (rc) return rc;
-
-    r.fp = from_stdin ? stdin : fopen(path, "rb");
-    if (!r.fp) return gmoe_error_set(err, GMOE_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(r.fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-        rc = gmoe_error_set(err, GMOE_EIO, "%s: is a directory", r.name);
-        goto done;
-    }
-    r.cap = CSV_CHUNK;
-    if (!(r.buf = malloc(r.cap + 1))) {
-        rc = oom(&r);
-        goto done;
-    }
-    if ((rc = fill(&r))) goto done;
-    if (r.len >= 3 && memcmp(r.buf, "\xEF\xBB\xBF", 3) == 0) r.pos = 3;
+    if ((rc = reader_open(&r, path))) goto done;
 
     size_t hline = 0, s, e, line;
     if ((rc = read_header(&r, &hline)) || (rc = select_columns(&r, spec, hline))) goto done;
@@ -561,6 +570,25 @@ int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, 
     }
     rc = take_data(&r, out);
 done:
+    reader_free(&r);
+    return rc;
+}
+
+int gmoe_csv_row_line(const char *path, size_t row, size_t *line, gmoe_error *err)
+{
+    if (strcmp(path, "-") == 0)
+        return gmoe_error_set(err, GMOE_EINVAL, "<stdin>: cannot be read again");
+    csv_reader r = {0};
+    r.name = path;
+    r.err = err;
+    size_t s, e;
+    int rc = reader_open(&r, path), got = 1;
+    /* The header, then rows 0..row: records as gmoe_csv_read counts them. */
+    for (size_t i = 0; !rc && got > 0 && i <= row + 1; i++)
+        got = next_record(&r, &s, &e, line);
+    if (!rc && got < 0) rc = -got;
+    if (!rc && got == 0)
+        rc = gmoe_error_set(err, GMOE_EINVAL, "%s: no data row %zu", path, row + 1);
     reader_free(&r);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* EM control: workspace, init / iterate / test, SQUAREM acceleration, stopping and status. */
 #include <config.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -168,6 +169,23 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     return w;
 }
 
+double gmoe_em_var_floor(const gmoe_data *data, double rel)
+{
+    size_t n = data->n;
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        s += data->y[i];
+    double mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (data->y[i] - mean) * (data->y[i] - mean);
+    /* The scale of y: its variance; for a constant y (or one whose variance underflows, as
+     * with subnormal values) its magnitude; for zeros 1. Below DBL_MIN log(var) and 1/var,
+     * which every density needs, would lose their meaning. */
+    double v = ss / (double)n, m2 = mean * mean;
+    double f = rel * (v >= DBL_MIN ? v : (m2 >= DBL_MIN ? m2 : 1.0));
+    return f > DBL_MIN ? f : DBL_MIN;
+}
+
 static void data_moments(gmoe_em *w)
 {
     const gmoe_data *data = w->data;
@@ -217,15 +235,13 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     gmoe_model_canonicalize(w->m);
     data_moments(w);
     /* The Gaussian gate's covariance floor, var_floor var(x_t) per covariate (a constant
-     * covariate falls back to its square, or 1, as y does below; var_floor 0: no floor). */
+     * covariate falls back to its square, or 1, as y does; var_floor 0: no floor). */
     for (size_t t = 0; t < w->d; t++) {
         double v = w->xsd[t] * w->xsd[t], mt = w->xbar[t];
         w->gfloor[t] = w->par.var_floor * (v > 0 ? v : (mt != 0 ? mt * mt : 1.0));
     }
     w->gamma_floored = 0;
-    /* The floor is relative to the scale of y; a constant y falls back to its magnitude. */
-    double scale = w->yvar > 0 ? w->yvar : (w->ybar != 0 ? w->ybar * w->ybar : 1.0);
-    w->var_floor = w->par.var_floor * scale;
+    w->var_floor = gmoe_em_var_floor(data, w->par.var_floor);
     for (size_t j = 0; j < w->k; j++)
         if (w->m->var[j] < w->var_floor) w->m->var[j] = w->var_floor;
     w->iter = 0;

@@ -33,7 +33,23 @@ int gmoe_error_set(gmoe_error *err, int code, const char *fmt, ...)
         va_list ap;
         va_start(ap, fmt);
         err->code = code;
+        err->obs = 0;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int gmoe_error_set_obs(gmoe_error *err, int code, size_t obs, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        err->obs = obs + 1;
+        int len = snprintf(err->msg, sizeof err->msg, "observation %zu: ", obs + 1);
+        if (len > 0 && (size_t)len < sizeof err->msg)
+            vsnprintf(err->msg + len, sizeof err->msg - (size_t)len, fmt, ap);
         va_end(ap);
     }
     return code;
@@ -43,6 +59,7 @@ void gmoe_error_clear(gmoe_error *err)
 {
     if (err) {
         err->code = 0;
+        err->obs = 0;
         err->msg[0] = '\0';
     }
 }

@@ -26,6 +26,7 @@
  *   data.csv:12: column "x" (field 1): empty field
  *   data.csv:12: column "x" (field 1): not finite: "nan"           (also "inf", "-Infinity")
  *   data.csv:12: column "x" (field 1): out of range: "1e999"
+ *   data.csv:12: column "x" (field 1): too large to fit: "1e308" (|value| > 1e+150)  (max_abs)
  *   data.csv:12: column "x" (field 1): unterminated quoted field
  *   data.csv:12: column "x" (field 1): text after closing quote    ("1"2)
  *   data.csv: column "y" selected as both y and x                  (GMOE_EINVAL)
@@ -49,6 +50,8 @@ typedef struct gmoe_csv_spec {
                              file order */
     size_t nx;            /* number of names in x (ignored when x is NULL) */
     int y_optional;       /* nonzero: a file without the y column is read with y = NULL */
+    double max_abs;       /* > 0: a selected value with |value| > max_abs is an error that
+                             names it (gmoe fit passes GMOE_FIT_MAX_ABS); 0: no limit */
 } gmoe_csv_spec;
 
 /* Read the selected columns of a CSV file into a new data set (owned by the caller; *out is
@@ -58,6 +61,12 @@ typedef struct gmoe_csv_spec {
  * column but y, gives d = 0. spec NULL means all defaults. path "-" reads standard input,
  * named "<stdin>" in messages. */
 int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, gmoe_error *err);
+
+/* The physical line (1-based) on which data row `row` (0-based: observation row + 1 of the
+ * data set gmoe_csv_read makes of the file) starts, for a message about that observation
+ * (gmoe_error.obs). Reads the file again, so it must not have changed; standard input ("-")
+ * cannot be read again and is GMOE_EINVAL. */
+int gmoe_csv_row_line(const char *path, size_t row, size_t *line, gmoe_error *err);
 
 /* Write data as CSV with columns x1..xd,y (y omitted when data->y is NULL), each number
  * exactly as printf("%.17g") writes it in the C locale, so a round trip is bit-exact (-0

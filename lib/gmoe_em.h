@@ -94,6 +94,12 @@ typedef struct gmoe_em_params {
 
 gmoe_em_params gmoe_em_default_params(void);
 
+/* The variance floor in the units of y for the relative floor rel (gmoe_em_params.var_floor):
+ * rel var(y), var(y) with divisor n. A y whose variance is 0 (a constant) or underflows falls
+ * back to its mean squared, a y of zeros to 1; the floor is never below DBL_MIN, the
+ * smallest normal double. */
+double gmoe_em_var_floor(const gmoe_data *data, double rel);
+
 typedef struct gmoe_em_info {
     double loglik;     /* conditional log-likelihood sum_i log p(y_i | x_i) */
     double objective;  /* what EM maximised: loglik, or the Gaussian gate's joint one */

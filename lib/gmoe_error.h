@@ -8,6 +8,8 @@
 #ifndef GMOE_ERROR_H
 #define GMOE_ERROR_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -27,6 +29,10 @@ enum {
 
 typedef struct gmoe_error {
     int code;
+    /* An error that one observation of a data set causes (a gate score that overflows at its
+     * covariates) names it: obs is its 1-based index and msg starts "observation OBS: ", so
+     * that a caller that read the data from a file can name the line instead. 0 otherwise. */
+    size_t obs;
     char msg[GMOE_ERRMSG_MAX];
 } gmoe_error;
 
@@ -38,6 +44,14 @@ const char *gmoe_strerror(int code);
 int gmoe_error_set(gmoe_error *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* gmoe_error_set for an error at observation obs (0-based): the message gets the prefix
+ * "observation OBS: " (1-based) and err->obs is set to obs + 1. */
+int gmoe_error_set_obs(gmoe_error *err, int code, size_t obs, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
 #endif
     ;
 

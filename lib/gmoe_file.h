@@ -4,8 +4,9 @@
  * writes through a file or link that is already there); the caller writes to of->fp;
  * gmoe_outfile_commit flushes, fsyncs, closes and renames it over the target, so that a crash,
  * a full disk or a kill leaves either the previous file or the complete new one. Path "-" is
- * standard output, written directly (commit only flushes it). Every gmoe writer of model,
- * data and result files goes through these functions. */
+ * standard output, written directly (commit only flushes it); so is a target that exists and
+ * is not a regular file (/dev/null, a FIFO), which a rename would replace. Every gmoe writer
+ * of model, data and result files goes through these functions. */
 #ifndef GMOE_FILE_H
 #define GMOE_FILE_H
 
@@ -19,10 +20,11 @@ extern "C" {
 typedef struct gmoe_outfile {
     FILE *fp;   /* where to write */
     char *path; /* the target (owned copy), or NULL for standard output */
-    char *tmp;  /* the temporary file (owned), or NULL for standard output */
+    char *tmp;  /* the temporary file (owned), or NULL when written directly */
 } gmoe_outfile;
 
-/* Open. Errors: "PATH: cannot write: REASON" (GMOE_EIO), out of memory (GMOE_ENOMEM). */
+/* Open. Errors: "PATH: cannot write: REASON" (GMOE_EIO; "Is a directory" for a directory),
+ * out of memory (GMOE_ENOMEM). */
 int gmoe_outfile_open(gmoe_outfile *of, const char *path, gmoe_error *err);
 
 /* Finish: flush, fsync, close, rename over the target ("-": flush). On a write error

@@ -65,8 +65,19 @@ typedef struct gmoe_fit_result {
     double seconds;    /* wall time of all starts */
 } gmoe_fit_result;
 
+/* The largest |value| of a covariate or response that gmoe_fit accepts. The fit sums squares
+ * and cross products of the data over the observations (least squares, variances, the gate's
+ * Newton steps); below 1e150 a square stays below 1e300, which leaves room for 1e8
+ * observations before a sum overflows to inf. Standardising the data inside would hide the
+ * problem in the reported parameters instead; values this large are a unit mistake or a
+ * sentinel far more often than data. */
+#define GMOE_FIT_MAX_ABS 1e150
+
 /* Fit a model with the size, gate family and family parameters of templ (K, tau start
- * value, activation) to data. *best is owned by the caller; it is in canonical form. */
+ * value, activation) to data. *best is owned by the caller; it is in canonical form.
+ * Data with a value beyond GMOE_FIT_MAX_ABS are GMOE_EINVAL, naming the first observation
+ * (1-based) that holds one: "observation 6: x1 = 1e+308 is too large to fit (|value| >
+ * 1e+150)" (x2, ... for further covariates, y for the response). */
 int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
              gmoe_model **best, gmoe_fit_result *res, gmoe_error *err);
 

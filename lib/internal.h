@@ -24,9 +24,10 @@ struct gmoe_model {
 
 /* Hot kernels get AVX-512 and AVX2/FMA clones chosen at load time where the toolchain
  * supports them (on an AVX-512 EPYC the v4 clone makes a whole fit 1.5x faster than v3:
- * twice the lanes for the polynomial exp and log).
- * GMOE_NO_TARGET_CLONES turns them off: the fuzz build (`make fuzz`) compiles with clang,
- * which refuses clones of functions declared earlier without the attribute. */
+ * twice the lanes for the polynomial exp and log). clang refuses clones of functions declared
+ * earlier without the attribute, so configure leaves HAVE_TARGET_CLONES undefined for
+ * CC=clang; the fuzz build (`make fuzz`) compiles with clang against the main build's config.h
+ * and turns them off with GMOE_NO_TARGET_CLONES. */
 #if defined(HAVE_TARGET_CLONES) && !defined(GMOE_NO_TARGET_CLONES)
 #define GMOE_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
@@ -72,6 +73,12 @@ size_t gmoe__gatemix_size(const gmoe_model *m);
 int gmoe__gatemix_prepare(const gmoe_model *m, double *work);
 void gmoe__gatemix_draw(const gmoe_model *m, const double *work, gsl_rng *rng, double *x,
                         size_t stride);
+
+/* The error for a failed gmoe__gate_block call rc on rows [i0, i0 + mrows) of data: for a
+ * valid model GMOE_ENUMERIC means that the scores of some row overflowed (covariates too large
+ * for the gate parameters), and the message names the first such observation. */
+int gmoe__gate_error(const gmoe_model *m, const gmoe_data *data, size_t i0, size_t mrows, int rc,
+                     gmoe_error *err);
 
 /* Activation function and its derivative. */
 double gmoe__act(gmoe_act act, double t);

@@ -6,8 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "gmoe_file.h"
+
+static int open_fail(gmoe_outfile *of, const char *path, int e, gmoe_error *err)
+{
+    free(of->path);
+    free(of->tmp);
+    memset(of, 0, sizeof *of);
+    return gmoe_error_set(err, GMOE_EIO, "%s: cannot write: %s", path, strerror(e));
+}
 
 int gmoe_outfile_open(gmoe_outfile *of, const char *path, gmoe_error *err)
 {
@@ -24,6 +33,17 @@ int gmoe_outfile_open(gmoe_outfile *of, const char *path, gmoe_error *err)
         return gmoe_error_set(err, GMOE_ENOMEM, "%s: out of memory", path);
     }
     memcpy(of->path, path, len + 1);
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) return open_fail(of, path, EISDIR, err);
+    if (exists && !S_ISREG(st.st_mode)) {
+        /* A device or a pipe (/dev/null, /dev/stdout, a FIFO): written in place. Renaming a
+         * temporary file over it would replace the device node itself. */
+        free(of->tmp);
+        of->tmp = NULL;
+        if (!(of->fp = fopen(path, "w"))) return open_fail(of, path, errno, err);
+        return GMOE_SUCCESS;
+    }
     /* O_EXCL: never write through a file (or a symbolic link) that is already there. The
      * mode leaves the permissions to the umask, as fopen would. */
     int fd = -1;
@@ -38,13 +58,7 @@ int gmoe_outfile_open(gmoe_outfile *of, const char *path, gmoe_error *err)
         remove(of->tmp);
         errno = e;
     }
-    if (!of->fp) {
-        int e = errno;
-        free(of->path);
-        free(of->tmp);
-        memset(of, 0, sizeof *of);
-        return gmoe_error_set(err, GMOE_EIO, "%s: cannot write: %s", path, strerror(e));
-    }
+    if (!of->fp) return open_fail(of, path, errno, err);
     return GMOE_SUCCESS;
 }
 
@@ -55,13 +69,23 @@ int gmoe_outfile_commit(gmoe_outfile *of, gmoe_error *err)
      * unknown); a flush of what is still buffered usually fails again and says why. */
     int bad = ferror(of->fp) != 0, e = 0;
     if (!of->tmp) {
+        /* Standard output, or a device written in place. */
         if (fflush(of->fp) != 0) bad = 1, e = errno;
+        if (of->path && fclose(of->fp) != 0 && !bad) bad = 1, e = errno;
         of->fp = NULL;
-        if (!bad) return GMOE_SUCCESS;
-        return gmoe_error_set(err, GMOE_EIO, "standard output: write error%s%s", e ? ": " : "",
-                              e ? strerror(e) : "");
+        if (bad)
+            gmoe_error_set(err, GMOE_EIO, "%s: write %s%s%s",
+                           of->path ? of->path : "standard output", of->path ? "failed" : "error",
+                           e ? ": " : "", e ? strerror(e) : "");
+        free(of->path);
+        memset(of, 0, sizeof *of);
+        return bad ? GMOE_EIO : GMOE_SUCCESS;
     }
     if (fflush(of->fp) != 0 || (!bad && fsync(fileno(of->fp)) != 0)) bad = 1, e = errno;
+    /* stdio may have dropped what it failed to write, so that the flush succeeds and the
+     * reason is lost; one more byte in the doomed temporary file finds it again (a full
+     * disk, a file-size limit). */
+    if (bad && e == 0 && write(fileno(of->fp), "\n", 1) < 0) e = errno;
     if (fclose(of->fp) != 0 && !bad) bad = 1, e = errno;
     of->fp = NULL;
     if (!bad && rename(of->tmp, of->path) != 0) bad = 1, e = errno;
@@ -79,7 +103,7 @@ int gmoe_outfile_commit(gmoe_outfile *of, gmoe_error *err)
 
 void gmoe_outfile_abort(gmoe_outfile *of)
 {
-    if (of->fp && of->tmp) fclose(of->fp);
+    if (of->fp && of->fp != stdout) fclose(of->fp);
     if (of->tmp) remove(of->tmp);
     free(of->path);
     free(of->tmp);

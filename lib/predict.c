@@ -36,8 +36,9 @@ int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate,
     if (!work) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     double *lw = work + gws, *gw = lw + B * k, *u = gw + B * k, *mx = u + B * k, *ls = mx + B;
     int rc = GMOE_SUCCESS;
-    for (size_t i0 = 0; i0 < n && !rc; i0 += B) {
-        size_t mr = n - i0 < B ? n - i0 : B;
+    size_t i0, mr = 0;
+    for (i0 = 0; i0 < n; i0 += B) {
+        mr = n - i0 < B ? n - i0 : B;
         rc = gmoe__gate_block(m, data, i0, mr, lw, gw, B, work);
         if (rc) break;
         /* Expert means of the block: a_j'x + b_j. */
@@ -84,6 +85,6 @@ int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate,
         }
     }
     free(work);
-    if (rc) return gmoe_error_set(err, rc, "gate evaluation failed (%s)", gmoe_strerror(rc));
+    if (rc) return gmoe__gate_error(m, data, i0, mr, rc, err);
     return GMOE_SUCCESS;
 }

@@ -59,11 +59,21 @@ int gmoe_design_validate(const gmoe_design *des, size_t d, gmoe_error *err)
         if (!(des->p1 < des->p2))
             return gmoe_error_set(err, GMOE_EINVAL, "design %s: lo (%g) must be below hi (%g)",
                                   gmoe_design_name(des->kind), des->p1, des->p2);
+        /* Draws are lo + (hi - lo) u: the width must be a finite double. */
+        if (!isfinite(des->p2 - des->p1))
+            return gmoe_error_set(err, GMOE_EINVAL, "design %s: hi - lo (%g - %g) overflows",
+                                  gmoe_design_name(des->kind), des->p2, des->p1);
         return GMOE_SUCCESS;
     case GMOE_DESIGN_NORMAL:
         if (!(des->p2 > 0))
             return gmoe_error_set(err, GMOE_EINVAL, "design normal: sd must be > 0 (got %g)",
                                   des->p2);
+        /* Draws are mean + sd z with |z| below 40 for any generator's output. */
+        if (!isfinite(fabs(des->p1) + 40 * des->p2))
+            return gmoe_error_set(err, GMOE_EINVAL,
+                                  "design normal: mean %g and sd %g are so large that draws "
+                                  "overflow",
+                                  des->p1, des->p2);
         return GMOE_SUCCESS;
     case GMOE_DESIGN_GATE:
         return des->model ? gate_model_check(des->model, d, err) : GMOE_SUCCESS;
@@ -171,10 +181,12 @@ int gmoe_sim_y(const gmoe_model *m, gsl_rng *rng, gmoe_data *data, gmoe_error *e
     double *lw = work + gmoe__gate_work_size(m), *sd = lw + GMOE_BLOCK * k;
     for (size_t j = 0; j < k; j++)
         sd[j] = sqrt(m->var[j]);
-    for (size_t i0 = 0; i0 < n && !rc; i0 += GMOE_BLOCK) {
-        size_t mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
+    size_t i0, mr = 0;
+    for (i0 = 0; i0 < n; i0 += GMOE_BLOCK) {
+        mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
         rc = gmoe__gate_log_block(m, data, i0, mr, lw, GMOE_BLOCK, work);
-        for (size_t r = 0; r < mr && !rc; r++) {
+        if (rc) break;
+        for (size_t r = 0; r < mr; r++) {
             /* Inverse-CDF choice of the expert: one uniform per observation. */
             double u = gsl_rng_uniform(rng), acc = 0;
             size_t j = 0, last = 0;
@@ -188,11 +200,19 @@ int gmoe_sim_y(const gmoe_model *m, gsl_rng *rng, gmoe_data *data, gmoe_error *e
             double mu = m->b[j];
             for (size_t t = 0; t < d; t++)
                 mu += m->a[j * d + t] * data->x[t * n + i0 + r];
-            data->y[i0 + r] = mu + gsl_ran_gaussian_ziggurat(rng, sd[j]);
+            double y = mu + gsl_ran_gaussian_ziggurat(rng, sd[j]);
+            if (!isfinite(y)) {
+                free(work);
+                return gmoe_error_set_obs(err, GMOE_ENUMERIC, i0 + r,
+                                          "y = %g (expert %zu's mean or variance too large for "
+                                          "the covariates)",
+                                          y, j + 1);
+            }
+            data->y[i0 + r] = y;
         }
     }
     free(work);
-    if (rc) return gmoe_error_set(err, rc, "gate evaluation failed (%s)", gmoe_strerror(rc));
+    if (rc) return gmoe__gate_error(m, data, i0, mr, rc, err);
     return GMOE_SUCCESS;
 }
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -279,6 +281,14 @@ static int resume_scan(const gmoe_sweep *sw, const char *path, const char *ident
         return gmoe_error_set(err, GMOE_EIO, "%s: cannot open: %s", path, strerror(errno));
     }
     *exists = 1;
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+        fclose(fp);
+        return gmoe_error_set(err, GMOE_EIO,
+                              "%s: not a regular file (a sweep appends its rows to the file and "
+                              "reads them back to resume)",
+                              path);
+    }
     sbuf id = {0};
     char *line = NULL;
     size_t cap = 0, lineno = 0;
@@ -346,6 +356,27 @@ static int write_new(const char *path, const gmoe_sweep *sw, const gmoe_sweep_op
     return gmoe_outfile_commit(&of, err);
 }
 
+/* Append len bytes to fd (opened O_APPEND), whose whole rows end at *good. Returns 0, or the
+ * errno of a failed write after cutting the file back to *good. */
+static int append_row(int fd, const char *s, size_t len, off_t *good)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, s + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            /* Should the cut fail too, the torn row stays, and a resume cuts it off. */
+            int cut = ftruncate(fd, *good);
+            (void)cut;
+            return e;
+        }
+        done += (size_t)w;
+    }
+    *good += (off_t)len;
+    return 0;
+}
+
 static int cmp_task(const void *a, const void *b)
 {
     const gmoe_sweep_task *x = a, *y = b;
@@ -355,7 +386,8 @@ static int cmp_task(const void *a, const void *b)
 
 struct gmoe_sweep_out {
     const char *path; /* borrowed from the options or the sweep */
-    FILE *fp;
+    int fd;           /* appended to with write(2); -1 when not open */
+    off_t good;       /* where the last whole row ends */
     gmoe_sweep_task *tasks;
     size_t ntasks, skipped, written, failed;
     struct timespec t0;
@@ -376,6 +408,7 @@ int gmoe_sweep_out_open(const gmoe_sweep *sw, const gmoe_sweep_options *optp, gm
     unsigned char *done = calloc(total ? total : 1, 1);
     int rc = GMOE_SUCCESS, exists = 0;
     if (o) {
+        o->fd = -1;
         clock_gettime(CLOCK_MONOTONIC, &o->t0);
         o->path = opt.output ? opt.output : sw->output;
         o->tasks = malloc((total ? total : 1) * sizeof *o->tasks);
@@ -396,8 +429,10 @@ int gmoe_sweep_out_open(const gmoe_sweep *sw, const gmoe_sweep_options *optp, gm
             o->tasks[o->ntasks++].rep = r + 1;
         }
     if (!rc) qsort(o->tasks, o->ntasks, sizeof *o->tasks, cmp_task);
-    if (!rc && !(o->fp = fopen(o->path, "a")))
+    struct stat st;
+    if (!rc && ((o->fd = open(o->path, O_WRONLY | O_APPEND)) < 0 || fstat(o->fd, &st) != 0))
         rc = gmoe_error_set(err, GMOE_EIO, "%s: cannot append: %s", o->path, strerror(errno));
+    if (!rc) o->good = st.st_size;
     free(ident.s);
     free(columns.s);
     free(done);
@@ -420,10 +455,15 @@ int gmoe_sweep_out_append(gmoe_sweep_out *o, const char *row, gmoe_error *err)
     size_t len = strlen(row);
     if (!len || row[len - 1] != '\n' || memchr(row, '\n', len - 1))
         return gmoe_error_set(err, GMOE_EINVAL, "%s: a results row must be one line", o->path);
-    errno = 0;
-    if (fwrite(row, 1, len, o->fp) != len || fflush(o->fp) != 0)
-        return gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", o->path,
-                              strerror(errno ? errno : EIO));
+    /* Rows are appended whole, and a write that fails part way (a full disk) is cut back to
+     * the end of the last whole row: the file keeps its earlier rows and nothing else, and a
+     * later run resumes from them. */
+    int e = append_row(o->fd, row, len, &o->good);
+    if (e)
+        return gmoe_error_set(err, GMOE_EIO,
+                              "%s: write failed: %s; the %zu rows written before are intact: "
+                              "run the sweep again to resume",
+                              o->path, strerror(e), o->skipped + o->written);
     o->written++;
     o->failed += strstr(row, ",failed,") != NULL;
     return GMOE_SUCCESS;
@@ -433,10 +473,10 @@ int gmoe_sweep_out_close(gmoe_sweep_out *o, gmoe_sweep_summary *sum, gmoe_error 
 {
     if (!o) return GMOE_SUCCESS;
     int rc = GMOE_SUCCESS;
-    if (o->fp) {
-        if (fsync(fileno(o->fp)) != 0 && errno != EINVAL)
+    if (o->fd >= 0) {
+        if (fsync(o->fd) != 0 && errno != EINVAL)
             rc = gmoe_error_set(err, GMOE_EIO, "%s: sync failed: %s", o->path, strerror(errno));
-        if (fclose(o->fp) != 0 && !rc)
+        if (close(o->fd) != 0 && !rc)
             rc = gmoe_error_set(err, GMOE_EIO, "%s: write failed: %s", o->path, strerror(errno));
     }
     struct timespec t1;

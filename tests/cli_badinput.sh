@@ -50,6 +50,31 @@ expect_ok "$GMOE" loglik --model flat.json bom.csv
 same_number "$(cat out)" "$(awk -v h="$half_log_2pi" 'BEGIN { printf "%.17g", -3 * h }')" ||
     fail "loglik of bom.csv: $(cat out), expected -3 log(2 pi)/2"
 
+# Values that overflow what a command computes from them. gmoe fit refuses |value| > 1e150
+# while reading (its sums of squares would overflow); gmoe loglik and predict name the line
+# whose gate scores overflow under the model (25 x 1e308 = inf), past comments and blanks;
+# gmoe simulate names the observation whose y overflows.
+printf 'x,y\n0,1\n1,2\n2,3\n3,1\n4,7\n1e308,3\n6,2\n' >fitbig.csv
+expect_err 1 "gmoe: fitbig.csv:7: column \"x\" (field 1): too large to fit: \"1e308\" (|value| > 1e+150)" \
+    "$GMOE" fit -k 2 fitbig.csv
+printf 'x,y\n0,1\n1,-2e151\n' >fitbigy.csv
+expect_err 1 "gmoe: fitbigy.csv:3: column \"y\" (field 2): too large to fit: \"-2e151\" (|value| > 1e+150)" \
+    "$GMOE" fit -k 1 fitbigy.csv
+printf 'x,y\n# a comment\n0,1\n\n1e308,2\n' >gatebig.csv
+msg="the gate scores overflow (covariates too large for the gate parameters)"
+expect_err 1 "gmoe: gatebig.csv:5: $msg" "$GMOE" loglik --model "$TRUTH" gatebig.csv
+expect_err 1 "gmoe: gatebig.csv:5: $msg" "$GMOE" predict "$TRUTH" gatebig.csv
+expect_err 1 "gmoe: <stdin>: observation 2: $msg" "$GMOE" predict "$TRUTH" - <gatebig.csv
+printf '{"gmoe_model": 1, "gate": "softmax", "experts": [{"beta0": 0, "beta1": [0], "a": [1e308], "b": 1e308, "var": 1}]}\n' >huge.json
+expect_err 1 "gmoe: huge.json: simulated observation 1: y = inf (expert 1's mean or variance too large for the covariates)" \
+    "$GMOE" simulate --model huge.json -n 3 --lo 1 --hi 2 -o sim.csv
+[ ! -e sim.csv ] || fail "simulate huge.json: wrote sim.csv"
+# Designs whose draws would overflow are usage errors.
+expect_err 2 "gmoe: simulate: design uniform: hi - lo (1e+308 - -1e+308) overflows" \
+    "$GMOE" simulate --model flat.json -n 3 --lo -1e308 --hi 1e308
+expect_err 2 "gmoe: simulate: design normal: mean 1e+308 and sd 1e+307 are so large that draws overflow" \
+    "$GMOE" simulate --model flat.json -n 3 --design normal --mean 1e308 --sd 1e307
+
 # --- model files
 printf 'x,y\n0,0\n' >one.csv
 printf '{"gmoe_model": 1, "gate": "softmax", "topk_selct": "score", "experts": [{"beta0": 0, "beta1": [0], "a": [0], "b": 0, "var": 1}]}\n' >extra.json

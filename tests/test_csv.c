@@ -311,6 +311,49 @@ START_TEST(test_err_values)
 }
 END_TEST
 
+/* A magnitude limit (gmoe fit's) is checked on the selected columns only. */
+START_TEST(test_err_max_abs)
+{
+    gmoe_csv_spec lim = {.max_abs = 1e150};
+    bad("x,y\n1,2\n1e151,3\n", &lim,
+        ":3: column \"x\" (field 1): too large to fit: \"1e151\" (|value| > 1e+150)");
+    bad("x,y\n1,-2e200\n", &lim,
+        ":2: column \"y\" (field 2): too large to fit: \"-2e200\" (|value| > 1e+150)");
+    gmoe_data *d = read_ok("x,y\n1e150,-1e150\n", &lim);
+    assert_col(d->x, (double[]){1e150}, 1);
+    assert_col(d->y, (double[]){-1e150}, 1);
+    gmoe_data_free(d);
+    const char *xs[] = {"x"};
+    gmoe_csv_spec only = {.x = xs, .nx = 1, .max_abs = 1e150};
+    d = read_ok("x,big,y\n1,1e300,2\n", &only);
+    ck_assert_uint_eq(d->d, 1);
+    gmoe_data_free(d);
+}
+END_TEST
+
+/* The line of a data row, past comments, blank lines and quoted line breaks. */
+START_TEST(test_row_line)
+{
+    const char *path =
+        fixture("lines.csv", "\xEF\xBB\xBF# c\nx,note,y\n1,\"a\nb\",2\n\n3,,4\r\n5,,6");
+    char p[1024];
+    snprintf(p, sizeof p, "%s", path);
+    size_t line = 0;
+    gmoe_error err = {0};
+    static const size_t want[] = {3, 6, 7};
+    for (size_t row = 0; row < 3; row++) {
+        ck_assert_int_eq(gmoe_csv_row_line(p, row, &line, &err), GMOE_SUCCESS);
+        ck_assert_uint_eq(line, want[row]);
+    }
+    ck_assert_int_eq(gmoe_csv_row_line(p, 3, &line, &err), GMOE_EINVAL);
+    char msg[1100];
+    snprintf(msg, sizeof msg, "%s: no data row 4", p);
+    ck_assert_str_eq(err.msg, msg);
+    ck_assert_int_eq(gmoe_csv_row_line("-", 0, &line, &err), GMOE_EINVAL);
+    ck_assert_int_eq(gmoe_csv_row_line(tmppath("none.csv"), 0, &line, &err), GMOE_EIO);
+}
+END_TEST
+
 START_TEST(test_err_header)
 {
     bad("x,y,x\n1,2,3\n", NULL, ":1: duplicate column name \"x\"");
@@ -556,6 +599,9 @@ START_TEST(test_large_file)
     ck_assert_msg(gmoe_csv_read(p, &only_x, &d, &err) == GMOE_SUCCESS, "%s", err.msg);
     ck_assert_uint_eq(d->n, n);
     ck_assert_uint_eq(d->d, 1);
+    size_t last = 0;
+    ck_assert_int_eq(gmoe_csv_row_line(p, n - 1, &last, &err), GMOE_SUCCESS);
+    ck_assert_uint_eq(last, line + big_lines - 1);
     for (size_t i = 0; i < n; i++) {
         ck_assert_double_eq(d->y[i], (double)i + 0.25);
         ck_assert_double_eq(d->x[i], -((double)i + 0.5));
@@ -586,6 +632,8 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_err_empty);
     tcase_add_test(tc, test_err_ragged);
     tcase_add_test(tc, test_err_values);
+    tcase_add_test(tc, test_err_max_abs);
+    tcase_add_test(tc, test_row_line);
     tcase_add_test(tc, test_err_header);
     tcase_add_test(tc, test_err_quotes);
     tcase_add_test(tc, test_err_spec);

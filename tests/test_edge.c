@@ -43,6 +43,24 @@ static int fit(int f, const gmoe_data *data, size_t k, gmoe_model **best, gmoe_f
     return rc;
 }
 
+/* EM of family f with k experts started from the responsibilities resp (n*k values) and run
+ * to its end (at most max_iter iterations), which must come without an error. The caller
+ * frees the workspace, which holds the final model. */
+static gmoe_em *em_from_resp(int f, const gmoe_data *data, size_t k, const double *resp,
+                             size_t max_iter, gmoe_em_info *info)
+{
+    gmoe_model *gs = em_template(f, k, data->d);
+    gmoe_em_params par = em_params(f);
+    par.max_iter = max_iter;
+    gmoe_em *w = gmoe_em_alloc(data->n, data->d, k, em_families[f].gate);
+    gmoe_error err;
+    int rc = gmoe_em_init_resp(w, data, gs, resp, &par, &err);
+    if (rc == GMOE_SUCCESS) rc = gmoe_em_driver(w, NULL, NULL, info, &err);
+    gmoe_model_free(gs);
+    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    return w;
+}
+
 /* k = 3 experts, but x takes only two distinct values. */
 START_TEST(test_k_above_distinct_x)
 {
@@ -183,15 +201,8 @@ START_TEST(test_vanishing_expert)
     double *resp = calloc(n * k, sizeof(double));
     for (size_t i = 0; i < n; i++)
         resp[(data->x[i] < 0 ? 0 : 1) * n + i] = 1.0;
-    gmoe_model *gs = em_template(f, k, 1);
-    gmoe_em_params par = em_params(f);
-    par.max_iter = 500;
-    gmoe_em *w = gmoe_em_alloc(n, 1, k, em_families[f].gate);
-    gmoe_error err;
     gmoe_em_info info;
-    int rc = gmoe_em_init_resp(w, data, gs, resp, &par, &err);
-    if (rc == GMOE_SUCCESS) rc = gmoe_em_driver(w, NULL, NULL, &info, &err);
-    ck_assert_msg(rc == GMOE_SUCCESS, "%s: %s", em_families[f].name, err.msg);
+    gmoe_em *w = em_from_resp(f, data, k, resp, 500, &info);
     const gmoe_model *m = gmoe_em_model(w);
     check_sane(f, "vanishing expert", data, m, info.loglik, info.status);
     /* The expert's posterior mass at the end (sum_i P(expert | x_i, y_i), the quantity
@@ -199,6 +210,7 @@ START_TEST(test_vanishing_expert)
      * Its gate mass can be smaller still (a sigmoid gate drifting off keeps posterior mass
      * above 1e-8 n where its gate mass is below). */
     double *post = malloc(n * k * sizeof(double)), mass = 0;
+    gmoe_error err;
     ck_assert_int_eq(gmoe_model_predict(m, data, NULL, post, NULL, NULL, &err), GMOE_SUCCESS);
     for (size_t i = 0; i < n; i++)
         mass += post[i * k + k - 1];
@@ -208,10 +220,102 @@ START_TEST(test_vanishing_expert)
                       mass, gmoe_fit_status_name(info.status));
     free(post);
     gmoe_em_free(w);
-    gmoe_model_free(gs);
     free(resp);
     gmoe_data_free(data);
     gmoe_model_free(truth);
+}
+END_TEST
+
+/* A third of the observations lie exactly on a line: EM started with those on expert 1 puts
+ * its variance on the floor (var_floor var(y), var(y) with divisor n), and says so. */
+START_TEST(test_variance_floor)
+{
+    int f = _i;
+    size_t n = 150, k = 2;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 6);
+    gmoe_data *data = gmoe_data_alloc(n, 1, 1);
+    double *resp = calloc(n * k, sizeof(double));
+    double sum = 0, sumsq = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = gsl_ran_flat(rng, -2, 2);
+        int exact = i % 3 == 0;
+        data->x[i] = x;
+        data->y[i] = exact ? 1 + 2 * x : -x + gsl_ran_gaussian(rng, 0.5);
+        resp[(exact ? 0 : 1) * n + i] = 1.0;
+        sum += data->y[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        sumsq += (data->y[i] - sum / (double)n) * (data->y[i] - sum / (double)n);
+    gmoe_em_info info;
+    gmoe_em *w = em_from_resp(f, data, k, resp, 300, &info);
+    const gmoe_model *m = gmoe_em_model(w);
+    check_sane(f, "variance floor", data, m, info.loglik, info.status);
+    double v, floor_abs = em_params(f).var_floor * sumsq / (double)n;
+    gmoe_model_get_expert(m, 0, NULL, NULL, NULL, NULL, &v);
+    ck_assert_msg(v <= floor_abs * (1 + 1e-6), "%s: var %g above the floor %g", em_families[f].name,
+                  v, floor_abs);
+    ck_assert_msg(info.status == GMOE_FIT_DEGENERATE, "%s: a variance on the floor, status %s",
+                  em_families[f].name, gmoe_fit_status_name(info.status));
+    gmoe_em_free(w);
+    free(resp);
+    gmoe_data_free(data);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* A value beyond GMOE_FIT_MAX_ABS is refused before fitting, naming its observation. */
+START_TEST(test_too_large)
+{
+    gmoe_data *data = gmoe_data_alloc(6, 2, 1);
+    for (size_t i = 0; i < 6; i++) {
+        data->x[i] = data->x[6 + i] = (double)i;
+        data->y[i] = (double)(i % 2);
+    }
+    data->x[6 + 4] = -2e150; /* x2 of observation 5 */
+    data->y[5] = 1e300;
+    gmoe_model *templ = em_template(EM_SOFTMAX, 2, 2);
+    gmoe_fit_params par = gmoe_fit_default_params();
+    gmoe_model *best = NULL;
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_fit(data, templ, &par, &best, NULL, &err), GMOE_EINVAL);
+    ck_assert_ptr_null(best);
+    ck_assert_uint_eq(err.obs, 5);
+    ck_assert_str_eq(err.msg, "observation 5: x2 = -2e+150 is too large to fit (|value| > 1e+150)");
+    data->x[6 + 4] = 1e150; /* the limit itself is accepted: now y of observation 6 */
+    ck_assert_int_eq(gmoe_fit(data, templ, &par, &best, NULL, &err), GMOE_EINVAL);
+    ck_assert_str_eq(err.msg, "observation 6: y = 1e+300 is too large to fit (|value| > 1e+150)");
+    gmoe_model_free(templ);
+    gmoe_data_free(data);
+}
+END_TEST
+
+/* Gate scores that overflow (25 x 1e308) are an error at their observation, in every
+ * function that evaluates the gate over a data set. */
+START_TEST(test_gate_overflow)
+{
+    gmoe_model *m = test_softmax_truth();
+    size_t n = 300, k = gmoe_model_k(m);
+    gmoe_data *data = gmoe_data_alloc(n, 1, 1);
+    for (size_t i = 0; i < n; i++)
+        data->x[i] = (double)i / (double)n;
+    data->x[260] = 1e308; /* in the second block of 256 */
+    double ll, *g = malloc(n * k * sizeof(double));
+    gmoe_error err;
+    const char *want = "observation 261: the gate scores overflow (covariates too large for the "
+                       "gate parameters)";
+    ck_assert_int_eq(gmoe_model_loglik(m, data, &ll, &err), GMOE_ENUMERIC);
+    ck_assert_uint_eq(err.obs, 261);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_eq(gmoe_model_predict(m, data, g, NULL, NULL, NULL, &err), GMOE_ENUMERIC);
+    ck_assert_str_eq(err.msg, want);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    ck_assert_int_eq(gmoe_sim_y(m, rng, data, &err), GMOE_ENUMERIC);
+    ck_assert_str_eq(err.msg, want);
+    gsl_rng_free(rng);
+    free(g);
+    gmoe_data_free(data);
+    gmoe_model_free(m);
 }
 END_TEST
 
@@ -226,6 +330,9 @@ static Suite *edge_suite(void)
     tcase_add_loop_test(tc, test_k_above_n, 0, EM_NFAMILIES);
     tcase_add_loop_test(tc, test_separable, 0, EM_NFAMILIES);
     tcase_add_loop_test(tc, test_vanishing_expert, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_variance_floor, 0, EM_NFAMILIES);
+    tcase_add_test(tc, test_too_large);
+    tcase_add_test(tc, test_gate_overflow);
     suite_add_tcase(s, tc);
     return s;
 }

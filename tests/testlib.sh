@@ -10,8 +10,20 @@ case $GMOE_DATA in /*) ;; *) GMOE_DATA=$(pwd)/$GMOE_DATA ;; esac
 TRUTH=$GMOE_DATA/softmax-truth.json
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gmoe-test.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "$tmp.vg"' EXIT
 cd "$tmp" || exit 99
+
+# make check-valgrind sets GMOE_VALGRIND (the valgrind command and its options) and
+# GMOE_LIBTOOL: every gmoe run then goes through memcheck, the libtool wrapper replaced by
+# libtool --mode=execute so that memcheck sees gmoe rather than the shell. The script lives
+# outside the test directory, which some tests check for stray files.
+if [ -n "${GMOE_VALGRIND:-}" ]; then
+    mkdir "$tmp.vg" || exit 99
+    printf '#!/bin/sh\nexec %s --mode=execute %s "%s" "$@"\n' \
+        "${GMOE_LIBTOOL:?GMOE_LIBTOOL must name libtool}" "$GMOE_VALGRIND" "$GMOE" >"$tmp.vg/gmoe"
+    chmod +x "$tmp.vg/gmoe"
+    GMOE=$tmp.vg/gmoe
+fi
 
 failures=0
 checks=0
