@@ -82,8 +82,6 @@ const gmoe_criteria *gmoe_select_criteria(const gmoe_select *s, size_t k);
 const gmoe_dendrogram *gmoe_select_dendrogram(const gmoe_select *s);
 /* The k that criterion c chooses. */
 size_t gmoe_select_chosen(const gmoe_select *s, gmoe_criterion c);
-/* The DSC's choice among levels kmin..K of a dendrogram (levels >= 2). */
-size_t gmoe_select_dsc_choice(const gmoe_dendrogram *dg, size_t kmin);
 
 /* EM started from the model start (its family and size), with the EM settings em: used to
  * refit the merged model that the DSC chooses. *out (owned) is canonical; res gets the fit's

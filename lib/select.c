@@ -99,17 +99,6 @@ static void progress_cb(size_t done, size_t total, void *data)
     ps->outer->progress(ps->done, ps->total, ps->outer->progress_data);
 }
 
-size_t gmoe_select_dsc_choice(const gmoe_dendrogram *dg, size_t kmin)
-{
-    size_t K = gmoe_dendrogram_k(dg), best = K < 2 ? K : 0;
-    double bv = INFINITY;
-    for (size_t kappa = kmin > 2 ? kmin : 2; kappa <= K; kappa++) {
-        double v = gmoe_dendrogram_dsc(dg, kappa);
-        if (v < bv || best == 0) bv = v, best = kappa;
-    }
-    return best;
-}
-
 /* The smallest value of criterion c over the fits, degenerate fits only if all are. */
 static size_t choose(const gmoe_select *s, gmoe_criterion c)
 {
@@ -173,7 +162,8 @@ int gmoe_select_run(const gmoe_data *data, const gmoe_model *templ, const gmoe_s
         gmoe_select_free(s);
         return rc;
     }
-    s->chosen[GMOE_CRIT_DSC] = gmoe_select_dsc_choice(s->dg, s->kmin);
+    s->chosen[GMOE_CRIT_DSC] =
+        gmoe_dendrogram_choose_form(s->dg, gmoe_dendrogram_form(s->dg), s->kmin);
     for (int c = GMOE_CRIT_AIC; c < GMOE_NCRIT; c++)
         s->chosen[c] = choose(s, (gmoe_criterion)c);
     *out = s;

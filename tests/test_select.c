@@ -173,38 +173,6 @@ START_TEST(test_select_run)
 }
 END_TEST
 
-/* The DSC's choice honours kmin; a dendrogram of one expert chooses 1. */
-START_TEST(test_dsc_choice_kmin)
-{
-    gmoe_data *data = published_data(300, 6);
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, 3);
-    test_params p;
-    test_params_random(&p, &test_families[0], 5, 1, rng);
-    gmoe_model *m = test_params_model(&p);
-    gmoe_dendrogram *dg;
-    ck_assert_int_eq(gmoe_dendrogram_build(m, data, NULL, &dg, NULL), 0);
-    for (size_t kmin = 1; kmin <= 5; kmin++) {
-        size_t c = gmoe_select_dsc_choice(dg, kmin), want = 0;
-        double v = INFINITY;
-        for (size_t kappa = kmin > 2 ? kmin : 2; kappa <= 5; kappa++)
-            if (gmoe_dendrogram_dsc(dg, kappa) < v)
-                v = gmoe_dendrogram_dsc(dg, kappa), want = kappa;
-        ck_assert_uint_eq(c, want);
-    }
-    ck_assert_uint_eq(gmoe_select_dsc_choice(dg, 1), gmoe_dendrogram_choose(dg));
-    gmoe_dendrogram_free(dg);
-    gmoe_model_free(m);
-    m = gmoe_model_alloc(1, 1, GMOE_GATE_SOFTMAX);
-    ck_assert_int_eq(gmoe_dendrogram_build(m, data, NULL, &dg, NULL), 0);
-    ck_assert_uint_eq(gmoe_select_dsc_choice(dg, 1), 1);
-    gmoe_dendrogram_free(dg);
-    gmoe_model_free(m);
-    gsl_rng_free(rng);
-    gmoe_data_free(data);
-}
-END_TEST
-
 /* EM from the merged model: the log-likelihood does not fall below the merged level's. */
 START_TEST(test_refit)
 {
@@ -274,7 +242,6 @@ static Suite *select_suite(void)
     tcase_add_loop_test(tc, test_criteria_direct, 0, TEST_NFAM);
     tcase_add_test(tc, test_entropy_limits);
     tcase_add_test(tc, test_select_run);
-    tcase_add_test(tc, test_dsc_choice_kmin);
     tcase_add_test(tc, test_refit);
     tcase_add_test(tc, test_errors);
     suite_add_tcase(s, tc);
