@@ -9,7 +9,7 @@
  * '#' lines (anywhere) are kept as header lines; the `# theory:` lines give the theoretical
  * slope of each metric. The first other non-blank line names the columns; it must have `n`
  * and `rep`. The bookkeeping columns are n, rep, loglik, loglik_truth, iterations, maps,
- * status, seconds and start; every other column is a metric. Rows may come in any order: they
+ * status, seconds, start and bound_active; every other column is a metric. Rows may come in any order: they
  * are sorted by (n, rep), ties kept in file order.
  *
  * Values: n must be a finite number > 0 and rep a finite number. A metric value is a number;

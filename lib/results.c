@@ -22,8 +22,9 @@ struct gmoe_results {
     size_t ntheory;
 };
 
-static const char *const bookkeeping[] = {"n",    "rep",    "loglik",  "loglik_truth", "iterations",
-                                          "maps", "status", "seconds", "start"};
+static const char *const bookkeeping[] = {"n",          "rep",         "loglik", "loglik_truth",
+                                          "iterations", "maps",        "status", "seconds",
+                                          "start",      "bound_active"};
 
 /* The state of one read: the line buffer and the rows so far (row-major, grown geometrically). */
 typedef struct reader {

@@ -88,9 +88,16 @@ static int param_shown(const gmoe_sweep *sw, size_t p)
     return p != 2 || gmoe_model_gate(sw->truth) == GMOE_GATE_GAUSSIAN;
 }
 
+/* A bounded fit (config gate_bound) also reports how many gate parameters end on the bound. */
+static int bounded(const gmoe_sweep *sw)
+{
+    return isfinite(sw->fit.em.gate_bound);
+}
+
 static void column_names(const gmoe_sweep *sw, sbuf *b)
 {
     sb_printf(b, "n,rep,loglik,loglik_truth,iterations,maps,status,seconds");
+    if (bounded(sw)) sb_printf(b, ",bound_active");
     if (has(sw, GMOE_METRIC_LOSS)) sb_printf(b, ",loss");
     if (has(sw, GMOE_METRIC_LOSS_PINNED)) sb_printf(b, ",loss_pinned");
     if (has(sw, GMOE_METRIC_HELLINGER)) sb_printf(b, ",hellinger");
@@ -248,6 +255,12 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
     else
         sb_printf(row, ",0,0,failed");
     sb_printf(row, ",%.3f", secs);
+    if (bounded(sw)) {
+        if (ok)
+            sb_printf(row, ",%zu", fr.info.bound_active);
+        else
+            sb_printf(row, ",nan");
+    }
     if (has(sw, GMOE_METRIC_LOSS)) sb_num(row, eval_ok ? r->loss : NAN);
     if (has(sw, GMOE_METRIC_LOSS_PINNED)) sb_num(row, eval_ok ? r->loss_pinned : NAN);
     if (has(sw, GMOE_METRIC_HELLINGER)) sb_num(row, dist_ok ? r->hellinger : NAN);
