@@ -175,8 +175,17 @@ static int key_stop(cfg_ctx *c, char *v)
 
 static int key_metrics(cfg_ctx *c, char *v)
 {
-    static const char *const names[] = {"loss", "loss_pinned", "hellinger",
-                                        "tv",   "params",      "loglik"};
+    /* One line per metric: the name in configs and its flag (gmoe_sweep.h). */
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } known[] = {
+        {"loss", GMOE_METRIC_LOSS},           {"loss_pinned", GMOE_METRIC_LOSS_PINNED},
+        {"hellinger", GMOE_METRIC_HELLINGER}, {"tv", GMOE_METRIC_TV},
+        {"params", GMOE_METRIC_PARAMS},       {"loglik", GMOE_METRIC_LOGLIK},
+        {"cells", GMOE_METRIC_CELLS},
+    };
+    const size_t nk = sizeof known / sizeof *known;
     char copy[MAX_LINE];
     snprintf(copy, sizeof copy, "%s", v);
     char *w[16];
@@ -185,17 +194,19 @@ static int key_metrics(cfg_ctx *c, char *v)
     c->sw->metrics = 0;
     for (size_t i = 0; i < nw; i++) {
         size_t m = 0;
-        while (m < 6 && strcmp(w[i], names[m]))
+        while (m < nk && strcmp(w[i], known[m].name))
             m++;
-        if (m == 6) {
-            char what[200];
-            snprintf(what, sizeof what,
-                     "unknown metric \"%s\" (known: loss, loss_pinned, hellinger, tv, params, "
-                     "loglik)",
-                     w[i]);
+        if (m == nk) {
+            char what[400];
+            int len = snprintf(what, sizeof what, "unknown metric \"%s\" (known:", w[i]);
+            for (size_t q = 0; q < nk && len > 0 && (size_t)len < sizeof what; q++)
+                len += snprintf(what + len, sizeof what - (size_t)len, "%s %s", q ? "," : "",
+                                known[q].name);
+            if (len > 0 && (size_t)len < sizeof what)
+                snprintf(what + len, sizeof what - (size_t)len, ")");
             return fail_at(c, c->line, "metrics", what);
         }
-        c->sw->metrics |= 1u << m;
+        c->sw->metrics |= known[m].flag;
     }
     return GMOE_SUCCESS;
 }
