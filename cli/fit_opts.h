@@ -92,9 +92,5 @@ int cli_fit_opts_check(const cli_fit_opts *fo, const char *cmd);
  * parameters. NULL when out of memory (after a message). */
 gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d);
 
-/* The fit object of a fitted model file: the best start's statistics, n, the stopping rule
- * that ended it, the seed. */
-void cli_fit_record(const gmoe_model *best, const gmoe_fit_result *res, const gmoe_em_params *em,
-                    size_t n, unsigned long seed, gmoe_fit_record *rec);
 
 #endif
