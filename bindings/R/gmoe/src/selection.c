@@ -19,6 +19,16 @@ static void dendrogram_params(SEXP mass, SEXP form, SEXP omega, gmoe_dendrogram_
     if (omega != R_NilValue) par->omega = Rf_asReal(omega);
 }
 
+/* Add count numeric columns of rows values each to cols, named name[], their data into v[]. */
+static void add_columns(rg_list *cols, const char *const *name, int count, size_t rows, double **v)
+{
+    for (int c = 0; c < count; c++) {
+        SEXP col = Rf_allocVector(REALSXP, rows);
+        rg_list_add(cols, name[c], col);
+        v[c] = REAL(col);
+    }
+}
+
 /* The levels K down to 1 as columns k, loglik, height, dsc, dsc_plain, dsc_rescaled,
  * merged_i, merged_j (1-based), added to l with the list of the levels' models. */
 static void add_levels(rg_list *l, const gmoe_dendrogram *dg)
@@ -31,11 +41,7 @@ static void add_levels(rg_list *l, const gmoe_dendrogram *dg)
     const char *name[] = {"k",         "loglik",       "height",   "dsc",
                           "dsc_plain", "dsc_rescaled", "merged_i", "merged_j"};
     double *v[8];
-    for (int c = 0; c < 8; c++) {
-        SEXP col = Rf_allocVector(REALSXP, K);
-        rg_list_add(&cols, name[c], col);
-        v[c] = REAL(col);
-    }
+    add_columns(&cols, name, 8, K, v);
     for (size_t r = 0; r < K; r++) {
         size_t kappa = K - r, i = 0, j = 0;
         int merged = kappa > 1 && gmoe_dendrogram_merged(dg, kappa, &i, &j) == GMOE_SUCCESS;
@@ -121,11 +127,7 @@ SEXP rg_select(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts, SEXP kmin, SEXP mas
     const char *name[] = {"k",       "loglik",  "aic",        "bic",    "icl",
                           "nparams", "entropy", "iterations", "seconds"};
     double *v[9];
-    for (int c = 0; c < 9; c++) {
-        SEXP col = Rf_allocVector(REALSXP, nk);
-        rg_list_add(&fits, name[c], col);
-        v[c] = REAL(col);
-    }
+    add_columns(&fits, name, 9, nk, v);
     SEXP status = Rf_allocVector(STRSXP, nk);
     rg_list_add(&fits, "status", status);
     for (size_t r = 0; r < nk; r++) {
