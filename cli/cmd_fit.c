@@ -6,6 +6,7 @@
 #include <string.h>
 #include "common.h"
 #include "commands.h"
+#include "fit_bound.h"
 
 enum {
     OPT_GATE = CLI_OPT_FIRST_LOCAL,
@@ -23,6 +24,7 @@ enum {
     OPT_MAX_ITER,
     OPT_NO_ACCEL,
     OPT_VAR_FLOOR,
+    OPT_GATE_BOUND,
     OPT_TRACE
 };
 
@@ -57,7 +59,7 @@ static void usage(FILE *fp)
         "      --tol X          tolerance of the stopping rule (default 1e-8)\n"
         "      --max-iter N     iteration limit per start (default 5000)\n"
         "      --no-accel       plain EM instead of SQUAREM\n"
-        "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n"
+        "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n" FIT_BOUND_HELP
         "      --threads N      threads for the starts (default: every core; the result\n"
         "                       does not depend on it)\n" CLI_HELP_SEED "\n"
         "Output:\n"
@@ -148,6 +150,8 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
         return 0;
     case OPT_VAR_FLOOR:
         return cli_parse_positive_double("--var-floor", arg, &em->var_floor);
+    case OPT_GATE_BOUND:
+        return fit_bound_parse(arg, em);
     case OPT_TRACE:
         if (!*arg || strcmp(arg, "-") == 0)
             return cli_usage_error("fit: --trace needs a file name (standard output holds the "
@@ -177,6 +181,7 @@ static int check_opts(const fit_opts *fo, const cli_common *co)
                                fo->tau_set ? "tau" : "fix-tau");
     if (fo->act_set && g != GMOE_GATE_ACTIVATION)
         return cli_usage_error("fit: --act only goes with --gate activation");
+    if (fit_bound_check(&fo->par.em, g)) return CLI_EXIT_USAGE;
     if (fo->par.init == GMOE_INIT_NEAR_TRUE && !fo->truth)
         return cli_usage_error("fit: --init near-true needs --truth FILE");
     if (fo->truth && fo->par.init != GMOE_INIT_NEAR_TRUE)
@@ -451,6 +456,7 @@ static int print_summary(const summary *s)
            res->nparams);
     printf("%-16s %.4f   (-2 loglik + p log n)\n", "BIC", res->bic);
     print_status(s, floor_abs);
+    fit_bound_print(em, res, gate);
     if (em->accel)
         printf("%-16s %zu SQUAREM cycles (%zu EM maps)\n", "iterations", res->info.iterations,
                res->info.maps);
@@ -511,15 +517,6 @@ static double *posterior_share(const gmoe_model *m, const gmoe_data *data)
 
 /* ---------------------------------------------------------------- the command */
 
-/* The stopping rule that ended the best start, for the fit record: the iteration limit, or
- * the convergence rule. */
-static const char *stop_name(const gmoe_fit_result *res, const gmoe_em_params *em)
-{
-    if (res->info.status == GMOE_FIT_MAX_ITER || res->info.iterations >= em->max_iter)
-        return "max-iter";
-    return gmoe_stop_rule_name(res->info.stop);
-}
-
 /* A near-true start needs a truth of the data's d with at most k experts. */
 static int check_truth(const fit_opts *fo, const gmoe_model *truth, const gmoe_data *data)
 {
@@ -556,6 +553,7 @@ int main_fit(int argc, char **argv)
         {"max-iter", required_argument, NULL, OPT_MAX_ITER},
         {"no-accel", no_argument, NULL, OPT_NO_ACCEL},
         {"var-floor", required_argument, NULL, OPT_VAR_FLOOR},
+        {"gate-bound", required_argument, NULL, OPT_GATE_BOUND},
         {"trace", required_argument, NULL, OPT_TRACE},
         CLI_OPTION_OUTPUT,
         CLI_OPTION_SEED,
@@ -644,6 +642,7 @@ int main_fit(int argc, char **argv)
     }
 
     gmoe_fit_record rec;
+    gmoe_fit_record_set(&rec, best, &res, &fo.par, data->n);
     memset(&rec, 0, sizeof rec);
     rec.loglik = res.info.loglik;
     rec.n = data->n;
@@ -656,6 +655,7 @@ int main_fit(int argc, char **argv)
     rec.nparams = res.nparams;
     rec.starts = res.starts;
     rec.seed = co.seed;
+    fit_bound_record(&fo.par.em, &res, &rec);
     if (joint_objective(best)) {
         snprintf(rec.objective, sizeof rec.objective, "joint");
         rec.loglik_joint = res.info.objective;

@@ -45,6 +45,7 @@ gmoe_em_params gmoe_em_default_params(void)
     p.fix_tau = 0;
     p.gate_newton = 5;
     p.gate_div = 50;
+    p.gate_bound = INFINITY;
     return p;
 }
 
@@ -227,12 +228,19 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->par = par ? *par : gmoe_em_default_params();
     if (!(w->par.tol >= 0) || w->par.gate_newton == 0 || !(w->par.var_floor >= 0))
         return gmoe_error_set(err, GMOE_EINVAL, "invalid EM parameters");
+    if ((rc = em_bound_check(w->par.gate_bound, w->gate, err))) return rc;
     w->data = data;
-    em_gate_sys_setup(&w->g, w->k, w->d, w->gate, !w->par.fix_tau);
+    em_gate_sys_setup(&w->g, w->k, w->d, w->gate, em_bound_tau_free(&w->par, w->gate));
     w->ngate = em_gate_npack(w->k, w->d, w->gate, &w->g);
     w->npar = w->ngate + w->k * w->d + 2 * w->k;
     gmoe_model_copy(w->m, start);
     gmoe_model_canonicalize(w->m);
+    em_bound_setup(w);
+    if (w->g.bounded) { /* the start, projected onto the box */
+        em_gate_to_theta(w, w->m, w->g.theta);
+        em_bound_project(&w->g, w->g.theta);
+        em_theta_to_gate(w, w->g.theta, w->m);
+    }
     data_moments(w);
     /* The Gaussian gate's covariance floor, var_floor var(x_t) per covariate (a constant
      * covariate falls back to its square, or 1, as y does; var_floor 0: no floor). */
@@ -289,7 +297,7 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
     w->par.gate_newton = newton < 25 ? 25 : newton;
     if (!rc) rc = em_mstep_experts(w);
     if (!rc) rc = em_mstep_gate(w, 0);
-    em_gate_sys_setup(&w->g, w->k, w->d, w->gate, !w->par.fix_tau);
+    em_gate_sys_setup(&w->g, w->k, w->d, w->gate, em_bound_tau_free(&w->par, w->gate));
     w->par.gate_newton = newton;
     w->m->topk = K;
     w->fisher_ok = 0; /* the statistics were those of the dense gate */
@@ -336,12 +344,13 @@ static void pack(const gmoe_em *w, double *p)
         p[P + k * d + k + j] = log(w->m->var[j]);
 }
 
-static int unpack(gmoe_em *w, const double *p)
+static int unpack(gmoe_em *w, double *p)
 {
     size_t k = w->k, d = w->d, P = w->ngate;
     w->fisher_ok = 0;
     for (size_t s = 0; s < w->npar; s++)
         if (!isfinite(p[s])) return GMOE_ENUMERIC;
+    em_bound_project(&w->g, p); /* the gate entries lead p, in theta's layout */
     em_theta_to_gate(w, p, w->m);
     memcpy(w->m->a, p + P, k * d * sizeof(double));
     memcpy(w->m->b, p + P + k * d, k * sizeof(double));
@@ -451,7 +460,8 @@ static gmoe_fit_status final_status(const gmoe_em *w, gmoe_fit_status base)
         if (w->m->var[j] <= w->var_floor * (1 + 1e-9) || w->Sr[j] < 1e-8 * (double)w->n)
             return GMOE_FIT_DEGENERATE;
     if (w->gamma_floored) return GMOE_FIT_DEGENERATE;
-    if (gate_steepness(w) > w->par.gate_div) return GMOE_FIT_GATE_DIVERGENT;
+    /* A gate in a box cannot run off: steep is what the bound allows. */
+    if (!w->g.bounded && gate_steepness(w) > w->par.gate_div) return GMOE_FIT_GATE_DIVERGENT;
     return base;
 }
 
@@ -479,7 +489,7 @@ int gmoe_em_test(gmoe_em *w)
                                                  : dl <= w->par.tol * (double)w->n;
     if (conv)
         w->status = final_status(w, GMOE_FIT_CONVERGED);
-    else if (w->iter >= 20 && gate_steepness(w) > 4 * w->par.gate_div)
+    else if (w->iter >= 20 && !w->g.bounded && gate_steepness(w) > 4 * w->par.gate_div)
         w->status = final_status(w, GMOE_FIT_GATE_DIVERGENT); /* running away */
     else if (w->iter >= w->par.max_iter)
         w->status = final_status(w, GMOE_FIT_MAX_ITER);
@@ -529,6 +539,7 @@ int gmoe_em_driver(gmoe_em *w, gmoe_em_callback cb, void *cbdata, gmoe_em_info *
         info->maps = w->maps;
         info->status = w->status;
         info->stop = w->par.stop;
+        info->bound_active = em_bound_count(w);
         info->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     }
     return rc;

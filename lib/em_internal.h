@@ -33,6 +33,11 @@ typedef struct em_gate_sys {
     double *trial; /* P: trial point */
     double *dir;   /* P: Newton direction */
     double *safe;  /* P: last point whose Q was checked, before an unchecked step */
+    /* The compact parameter set (gmoe_em_params.gate_bound, lib/bound.c): lo[s] <= theta[s]
+     * <= hi[s]. With bounded = 0 (an infinite bound) every step is the unbounded one. */
+    int bounded;
+    double *lo, *hi; /* P */
+    size_t *idx;     /* P: scratch, the entries a bounded Newton step moves */
 } em_gate_sys;
 
 struct gmoe_em {
@@ -129,5 +134,25 @@ void em_theta_to_gate(const gmoe_em *w, const double *theta, gmoe_model *m);
 int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d);
 void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int tau_free);
 void em_gate_sys_free(em_gate_sys *g);
+
+/* bound.c: the box on the gate parameters (MODELS.md 7). em_bound_check validates a bound
+ * for a gate family; em_bound_tau_free says whether tau is estimated (a bounded temperature
+ * gate holds it); em_bound_setup fills g's box for the current model (call after
+ * em_gate_sys_setup). */
+int em_bound_check(double bound, gmoe_gate gate, gmoe_error *err);
+int em_bound_tau_free(const gmoe_em_params *par, gmoe_gate gate);
+void em_bound_setup(gmoe_em *w);
+/* Clamp the gate entries of theta (layout of em_gate_to_theta) into the box. */
+void em_bound_project(const em_gate_sys *g, double *theta);
+/* The entries of idx[0..ni) that a Newton step may move from g->theta: all but those at a
+ * bound whose gradient (dQ/dtheta, g->grad) pushes outward. Written to out; their number is
+ * returned. */
+size_t em_bound_release(const em_gate_sys *g, const size_t *idx, size_t ni, size_t *out);
+/* Of the entries idx[0..ni), drop those at a bound that g->dir moves outward; the number
+ * kept (in place). */
+size_t em_bound_drop_outward(const em_gate_sys *g, size_t *idx, size_t ni);
+/* The number of free gate parameters of the current model on a bound of the box (0 when
+ * unbounded). */
+size_t em_bound_count(const gmoe_em *w);
 
 #endif

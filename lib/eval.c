@@ -109,7 +109,8 @@ gmoe_eval_result *gmoe_eval_result_alloc(size_t kstar, size_t k, size_t d)
     r->cell_size = calloc(kstar, sizeof(size_t));
     /* One block for the k*-sized doubles: mass, mass_true and the six errors. */
     double *blk = malloc(8 * kstar * sizeof(double));
-    if (!r->t1 || !r->cell || !r->cell_pinned || !r->cell_size || !blk) {
+    r->atom_err = malloc(k * GMOE_ATOM_NPARTS * sizeof(double));
+    if (!r->t1 || !r->cell || !r->cell_pinned || !r->cell_size || !blk || !r->atom_err) {
         free(blk);
         gmoe_eval_result_free(r);
         return NULL;
@@ -126,6 +127,8 @@ gmoe_eval_result *gmoe_eval_result_alloc(size_t kstar, size_t k, size_t d)
         blk[i] = NAN;
     for (size_t t = 0; t < d; t++)
         r->t1[t] = NAN;
+    for (size_t i = 0; i < k * GMOE_ATOM_NPARTS; i++)
+        r->atom_err[i] = NAN;
     r->kind = GMOE_LOSS_AUTO;
     r->loss = r->loss_pinned = r->t0 = r->err_tau = NAN;
     r->hellinger = r->hellinger_err = r->tv = r->tv_err = NAN;
@@ -140,6 +143,7 @@ void gmoe_eval_result_free(gmoe_eval_result *res)
     free(res->cell_pinned);
     free(res->cell_size);
     free(res->mass); /* the k*-sized block */
+    free(res->atom_err);
     free(res);
 }
 

@@ -23,8 +23,16 @@ typedef struct eval_atoms {
     double *v;  /* k */
 } eval_atoms;
 
-/* The parts of the distance from fitted expert j to its cell's true atom. */
-enum { EV_S = 0, EV_G, EV_A, EV_B, EV_V, EV_NPART };
+/* The parts of the distance from fitted expert j to its cell's true atom (the layout of
+ * gmoe_eval_result.atom_err). */
+enum {
+    EV_S = GMOE_ATOM_SLOPE,
+    EV_G = GMOE_ATOM_GAMMA,
+    EV_A = GMOE_ATOM_A,
+    EV_B = GMOE_ATOM_B,
+    EV_V = GMOE_ATOM_V,
+    EV_NPART = GMOE_ATOM_NPARTS
+};
 
 /* Room for the breakpoints of the inner integral: 5 per component and the range's ends. */
 #define EV_NPTS(k, kstar) (5 * ((k) + (kstar)) + 2)

@@ -47,7 +47,25 @@
  * Identifiability and canonical form: softmax, top-K and temperature gates are fitted with
  * the last expert's (beta0, beta1) held at 0, the activation gate with the last beta0 at 0;
  * the sigmoid gate has no translation freedom (every parameter is free), and the Gaussian
- * gate's pi sum to 1. */
+ * gate's pi sum to 1.
+ *
+ * Compact parameter set (gate_bound B, MODELS.md 7): the MLE over the box |beta0_j| <= B,
+ * |beta1_jt| <= B of the canonical form, the form the rate theorems assume (with x bounded
+ * no gate weight can then vanish: an extra expert must share a true expert's cell). Per
+ * family: softmax and top-K as written; temperature on beta1/tau (tau is then held at its
+ * start value, which loses nothing: only beta1/tau is identified); sigmoid on every gate
+ * parameter; activation on beta0 and beta1, and on 1/tau (tau >= 1/B) when tau is
+ * estimated: a bounded beta1 alone does not bound the scores act(beta1'x)/tau + beta0, a
+ * bounded 1/tau does (|act| <= 1). The Gaussian gate has no such box (its
+ * parameters are moments of x, fixed by the data) and refuses a finite bound. The gate
+ * M-step becomes a projected Newton step: entries on a bound whose gradient points outward
+ * are held, the Newton direction is taken in the others (dropping any that it would move
+ * out of the box from a bound), and the line search projects each trial point onto the box
+ * and accepts it only if Q does not decrease, so that EM stays a generalised EM. Starts and
+ * SQUAREM's extrapolated points are projected onto the box too. A gate inside a box cannot
+ * diverge: a bounded fit is never gate-divergent, and gmoe_em_info.bound_active counts the
+ * gate parameters that end on the bound. B = INFINITY (the default) is the unbounded MLE,
+ * bit for bit. */
 #ifndef GMOE_EM_H
 #define GMOE_EM_H
 
@@ -90,6 +108,8 @@ typedef struct gmoe_em_params {
     size_t gate_newton;  /* Fisher-scoring steps per gate M-step at most (default 5) */
     double gate_div;     /* gate steepness (slope spread in units of sd(x), or intercept
                             spread) above which the gate is declared divergent; default 50 */
+    double gate_bound;   /* the box on the gate parameters (see above); > 0, default
+                            INFINITY (no box) */
 } gmoe_em_params;
 
 gmoe_em_params gmoe_em_default_params(void);
@@ -108,6 +128,7 @@ typedef struct gmoe_em_info {
     gmoe_fit_status status;
     gmoe_stop_rule stop; /* the rule that was tested */
     double seconds;
+    size_t bound_active; /* gate parameters on the bound of gate_bound's box (0 without) */
 } gmoe_em_info;
 
 typedef struct gmoe_em gmoe_em;

@@ -57,7 +57,14 @@
  * err_beta0 = |log sum_{j in A_l} m_j - log m*_l| (the cell's log-mass error; for singletons
  * |beta0_j + t0 - beta0*_l|); err_beta1, err_gamma, err_a, err_b, err_v: the mass-weighted
  * mean over the cell of |ds|, |dGamma|, |da|, |db|, |dv| (err_beta1 is in the units of s_j,
- * err_gamma only for Gaussian gates). Empty cells give NaN.
+ * err_gamma only for Gaussian gates). Empty cells give NaN. The same parts for each fitted
+ * expert on its own are in atom_err.
+ *
+ * Per-cell errors (MODELS.md 7): over-specified theory gives each fitted atom's parameters
+ * a rate set by the size m of its Voronoi cell (beta1 and b like n^-1/(2 rbar(m)), a and v
+ * like n^-1/rbar(m); m = 1: n^-1/2). gmoe_eval_cell_maxima gives, for one cell size m, the
+ * largest |ds|, |da|, |db|, |dv| over the fitted atoms that sit in cells of m atoms, at the
+ * optimal translation.
  *
  * Density distances between the conditional densities p = p_fit(.|x) and q = p_true(.|x):
  *   h(x)^2 = (1/2) int (sqrt p - sqrt q)^2 dy,   TV(x) = (1/2) int |p - q| dy,
@@ -107,6 +114,17 @@ typedef enum {
     GMOE_OUTER_MONTECARLO
 } gmoe_outer_kind;
 
+/* The parts of a fitted atom's error against its cell's true atom, as gmoe_eval_result's
+ * atom_err holds them (row j, GMOE_ATOM_NPARTS columns). */
+enum {
+    GMOE_ATOM_SLOPE = 0, /* |ds| (beta1, beta1/tau or the Gaussian gate's centre c) */
+    GMOE_ATOM_GAMMA,     /* |dGamma| (Frobenius; 0 but for Gaussian gates) */
+    GMOE_ATOM_A,
+    GMOE_ATOM_B,
+    GMOE_ATOM_V,
+    GMOE_ATOM_NPARTS
+};
+
 /* rbar(m) can be given for cell sizes m = 2..GMOE_EVAL_RBAR_MAX. */
 #define GMOE_EVAL_RBAR_MAX 16
 
@@ -153,7 +171,9 @@ typedef struct gmoe_eval_result {
     double *mass;          /* k*: sum_{j in A_l} m_j, translated by t0 */
     double *mass_true;     /* k*: m*_l */
     double *err_beta0, *err_beta1, *err_gamma, *err_a, *err_b, *err_v; /* k* each */
-    double err_tau;                  /* |tau - tau*| (temperature, activation), else NaN */
+    double err_tau;   /* |tau - tau*| (temperature, activation), else NaN */
+    double *atom_err; /* k*GMOE_ATOM_NPARTS: fitted expert j's errors against its cell's true
+                         atom at the optimal translation, row j */
     double hellinger, hellinger_err; /* E_X[h] and its error estimate */
     double tv, tv_err;               /* E_X[TV] and its error estimate */
     gmoe_outer_kind outer;           /* how the expectation was computed */
@@ -167,6 +187,11 @@ void gmoe_eval_result_free(gmoe_eval_result *res);
 /* The members of cell l in increasing order into out (room for k values); returns their
  * number. */
 size_t gmoe_eval_cell_members(const gmoe_eval_result *res, size_t l, size_t *out);
+
+/* Per-cell maxima after gmoe_eval_loss: out[0..3] = the largest |ds|, |da|, |db|, |dv|
+ * (atom_err) over the fitted experts in cells of exactly m experts; NaN when no cell has m.
+ * Returns the number of such experts. */
+size_t gmoe_eval_cell_maxima(const gmoe_eval_result *res, size_t m, double out[4]);
 
 /* Workspace for comparing fitted models of exactly k experts with true models of exactly k*
  * experts in d covariates (else GMOE_EDIM): allocated once, reused across calls (not by two

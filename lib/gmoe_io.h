@@ -81,6 +81,11 @@ typedef struct gmoe_fit_record {
      * both keys are written only when objective is not "". */
     char objective[32];
     double loglik_joint;
+    /* A bounded fit (gmoe_em_params.gate_bound): the bound B and the number of gate
+     * parameters on it. Both keys are written only when gate_bound is finite and > 0; a file
+     * without them reads as gate_bound 0 (no bound). */
+    double gate_bound;
+    size_t bound_active;
 } gmoe_fit_record;
 
 /* Read a model file ("-": standard input). *out is owned by the caller (gmoe_model_free)

@@ -9,7 +9,7 @@
  * '#' lines (anywhere) are kept as header lines; the `# theory:` lines give the theoretical
  * slope of each metric. The first other non-blank line names the columns; it must have `n`
  * and `rep`. The bookkeeping columns are n, rep, loglik, loglik_truth, iterations, maps,
- * status, seconds and start; every other column is a metric. Rows may come in any order: they
+ * status, seconds, start and bound_active; every other column is a metric. Rows may come in any order: they
  * are sorted by (n, rep), ties kept in file order.
  *
  * Values: n must be a finite number > 0 and rep a finite number. A metric value is a number;
@@ -62,8 +62,11 @@ const double *gmoe_results_column(const gmoe_results *res, size_t j);
 size_t gmoe_results_nheader(const gmoe_results *res);
 const char *gmoe_results_header(const gmoe_results *res, size_t i);
 
-/* Set *slope to the theoretical slope that a `# theory:` line gives for metric and return 1;
- * return 0 (and *slope = NaN) if no line names it (a later line wins over an earlier one). */
+/* Set *slope to the theoretical slope that a `# theory:` line gives for metric and return 1
+ * (a later line wins over an earlier one). Without such a line, the per-cell columns of the
+ * sweep metric cells have the rates of MODELS.md 7 built in: cell1_<p> -1/2; cell2_beta1
+ * and cell2_b -1/8, cell2_a and cell2_v -1/4; cell3_beta1 and cell3_b -1/12, cell3_a and
+ * cell3_v -1/6. Otherwise return 0 (and *slope = NaN). */
 int gmoe_results_theory(const gmoe_results *res, const char *metric, double *slope);
 
 #ifdef __cplusplus

@@ -36,7 +36,9 @@ enum {
     GMOE_METRIC_HELLINGER = 1 << 2,   /* E_X Hellinger distance */
     GMOE_METRIC_TV = 1 << 3,          /* E_X total variation */
     GMOE_METRIC_PARAMS = 1 << 4,      /* per-parameter errors per true expert */
-    GMOE_METRIC_LOGLIK = 1 << 5       /* (loglik - loglik_truth) / n */
+    GMOE_METRIC_LOGLIK = 1 << 5,      /* (loglik - loglik_truth) / n */
+    GMOE_METRIC_CELLS = 1 << 8        /* per-cell-size maxima of the atoms' errors (MODELS.md 7):
+                                         cell<m>_beta1, _a, _b, _v for m = 1..k - k* + 1 */
 };
 
 typedef struct gmoe_sweep gmoe_sweep;

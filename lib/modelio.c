@@ -397,6 +397,20 @@ static int read_count(const reader *r, const json_t *fit, const char *key, unsig
     return rc;
 }
 
+/* gate_bound (a number > 0) and bound_active of a bounded fit. */
+static int read_bound(const reader *r, const json_t *fit, gmoe_fit_record *rec)
+{
+    const json_t *x = json_object_get(fit, "gate_bound");
+    int rc;
+    if (x && (rc = want_number(r, x, "fit.gate_bound", &rec->gate_bound))) return rc;
+    if (x && !(rec->gate_bound > 0))
+        return fail(r, GMOE_EPARSE, "fit.gate_bound: must be > 0 (got %g)", rec->gate_bound);
+    unsigned long long active = 0;
+    if ((rc = read_count(r, fit, "bound_active", SIZE_MAX, &active))) return rc;
+    rec->bound_active = (size_t)active;
+    return GMOE_SUCCESS;
+}
+
 static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
 {
     if (!json_is_object(v))
@@ -436,6 +450,7 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
     unsigned long long seed = 0;
     if ((rc = read_count(r, v, "seed", ULONG_MAX, &seed))) return rc;
     fit->seed = (unsigned long)seed;
+    if ((rc = read_bound(r, v, fit))) return rc;
     const struct {
         const char *key;
         char *out;

@@ -181,6 +181,10 @@ static json_t *fit_json(const gmoe_fit_record *f)
     bad |= json_object_set_new(o, "nparams", json_integer((json_int_t)f->nparams));
     bad |= json_object_set_new(o, "starts", json_integer((json_int_t)f->starts));
     bad |= json_object_set_new(o, "seed", json_integer((json_int_t)f->seed));
+    if (f->gate_bound > 0 && isfinite(f->gate_bound)) {
+        bad |= json_object_set_new(o, "gate_bound", json_real(f->gate_bound));
+        bad |= json_object_set_new(o, "bound_active", json_integer((json_int_t)f->bound_active));
+    }
     bad |= json_object_set_new(o, "gmoe_version", json_string(gmoe_version()));
     if (bad) {
         json_decref(o);

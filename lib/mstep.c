@@ -156,9 +156,12 @@ int em_gate_sys_alloc(em_gate_sys *g, size_t k, size_t d)
     g->trial = calloc(P, sizeof(double));
     g->dir = calloc(P, sizeof(double));
     g->safe = calloc(P, sizeof(double));
+    g->lo = calloc(2 * P, sizeof(double));
+    g->idx = calloc(P, sizeof(size_t));
     if (!g->free || !g->free0 || !g->grad || !g->fisher || !g->curv || !g->A || !g->rhs ||
-        !g->theta || !g->trial || !g->dir || !g->safe)
+        !g->theta || !g->trial || !g->dir || !g->safe || !g->lo || !g->idx)
         return GMOE_ENOMEM;
+    g->hi = g->lo + P;
     return GMOE_SUCCESS;
 }
 
@@ -202,6 +205,8 @@ void em_gate_sys_free(em_gate_sys *g)
     free(g->trial);
     free(g->dir);
     free(g->safe);
+    free(g->lo);
+    free(g->idx);
     memset(g, 0, sizeof *g);
 }
 
@@ -269,6 +274,25 @@ static int gate_direction(em_gate_sys *g, const size_t *idx, size_t ni, double d
         return GMOE_SUCCESS;
     }
     return GMOE_ENUMERIC;
+}
+
+/* gate_direction in the box of a bounded gate: entries on a bound whose gradient points
+ * outward are held, and so is any entry on a bound that the direction would move outward
+ * (then the direction is recomputed without it). What remains is an ascent direction along
+ * which a short step stays in the box; longer steps are projected (gate_line_search). */
+static int gate_direction_boxed(em_gate_sys *g, const size_t *idx, size_t ni, double damping,
+                                size_t q, double *decrement)
+{
+    if (!g->bounded) return gate_direction(g, idx, ni, damping, q, decrement);
+    size_t nf = em_bound_release(g, idx, ni, g->idx);
+    for (;;) {
+        if (nf == 0) return GMOE_ENUMERIC; /* every entry held: no step */
+        int rc = gate_direction(g, g->idx, nf, damping, q, decrement);
+        if (rc) return rc;
+        size_t kept = em_bound_drop_outward(g, g->idx, nf);
+        if (kept == nf) return GMOE_SUCCESS;
+        nf = kept;
+    }
 }
 
 /* Top-K: the largest step along dir before the selection of some observation changes. Every
@@ -341,6 +365,7 @@ static int gate_line_search(gmoe_em *w, double Q0, int tiny, int *clipped)
     for (int h = 0; h < 12; h++, step *= 0.5) {
         for (size_t s = 0; s < g->P; s++)
             g->trial[s] = g->theta[s] + step * g->dir[s];
+        em_bound_project(g, g->trial);
         /* tau = exp(log tau) must stay a finite positive number: a flat direction of the
          * Fisher matrix can propose a huge step in log tau. */
         if (g->has_tau && !(fabs(g->trial[g->P - 1]) < 50)) continue;
@@ -430,8 +455,8 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
     int jammed = 0; /* top-K: the slopes sit on a selection boundary, only intercepts move */
     for (size_t it = 0; it < w->par.gate_newton; it++) {
         double dec = 0, Q0 = g->Q;
-        if (gate_direction(g, jammed ? g->free0 : g->free, jammed ? g->nfree0 : g->nfree, 0,
-                           w->q, &dec) != GMOE_SUCCESS)
+        if (gate_direction_boxed(g, jammed ? g->free0 : g->free, jammed ? g->nfree0 : g->nfree, 0,
+                                 w->q, &dec) != GMOE_SUCCESS)
             break;
         /* Below this predicted gain the change in Q is lost in rounding: the gate stays. */
         if (dec <= 1e-13 * (fabs(Q0) + 1.0)) break;
@@ -446,6 +471,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             memcpy(g->safe, g->theta, g->P * sizeof(double));
             for (size_t s = 0; s < g->P; s++)
                 g->theta[s] += g->dir[s];
+            em_bound_project(g, g->theta);
             w->gate_unchecked = 1;
             /* The Fisher matrix only sets the direction (any positive-definite matrix gives
              * an ascent direction; the fixed point comes from the exact gradient): after
@@ -465,7 +491,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
              damp *= 100) {
             em_theta_to_gate(w, g->theta, w->trial);
             if (em_gate_pass(w, w->trial) != GMOE_SUCCESS) break;
-            if (gate_direction(g, g->free, g->nfree, damp, w->q, &dec) != GMOE_SUCCESS) break;
+            if (gate_direction_boxed(g, g->free, g->nfree, damp, w->q, &dec) != GMOE_SUCCESS) break;
             acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &clipped);
         }
         if (acc == 0 && w->gate == GMOE_GATE_TOPK && !jammed) {
@@ -476,7 +502,7 @@ int em_mstep_gate(gmoe_em *w, int unchecked)
             jammed = 1;
             em_theta_to_gate(w, g->theta, w->trial);
             if (clipped != 2 && em_gate_pass(w, w->trial) != GMOE_SUCCESS) break;
-            if (gate_direction(g, g->free0, g->nfree0, 0, w->q, &dec) == GMOE_SUCCESS)
+            if (gate_direction_boxed(g, g->free0, g->nfree0, 0, w->q, &dec) == GMOE_SUCCESS)
                 acc = gate_line_search(w, Q0, dec <= 1e-13 * (fabs(Q0) + 1.0), &clipped);
         }
         if (acc < 0) return -acc;

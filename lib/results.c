@@ -22,8 +22,9 @@ struct gmoe_results {
     size_t ntheory;
 };
 
-static const char *const bookkeeping[] = {"n",    "rep",    "loglik",  "loglik_truth", "iterations",
-                                          "maps", "status", "seconds", "start"};
+static const char *const bookkeeping[] = {"n",          "rep",         "loglik", "loglik_truth",
+                                          "iterations", "maps",        "status", "seconds",
+                                          "start",      "bound_active"};
 
 /* The state of one read: the line buffer and the rows so far (row-major, grown geometrically). */
 typedef struct reader {
@@ -359,6 +360,27 @@ const char *gmoe_results_header(const gmoe_results *res, size_t i)
     return i < res->nheader ? res->header[i] : NULL;
 }
 
+/* The per-cell rates of MODELS.md 7 for a column cell<m>_<param> (sweep metric cells): in a
+ * cell of m fitted atoms beta1 and b converge like n^-1/(2 rbar(m)), a and v like
+ * n^-1/rbar(m), with rbar(2) = 4, rbar(3) = 6; single atoms like n^-1/2. Larger cells have
+ * no known rbar. */
+static int cell_theory(const char *metric, double *slope)
+{
+    unsigned m;
+    char param[8];
+    int used = 0;
+    if (sscanf(metric, "cell%u_%7[a-z0-9]%n", &m, param, &used) != 2 || metric[used]) return 0;
+    int half = !strcmp(param, "beta1") || !strcmp(param, "b");
+    if (!half && strcmp(param, "a") && strcmp(param, "v")) return 0;
+    if (m == 1)
+        *slope = -0.5;
+    else if (m == 2 || m == 3)
+        *slope = -1.0 / ((half ? 2.0 : 1.0) * 2.0 * m); /* rbar(m) = 2m for m = 2, 3 */
+    else
+        return 0;
+    return 1;
+}
+
 int gmoe_results_theory(const gmoe_results *res, const char *metric, double *slope)
 {
     *slope = NAN;
@@ -367,5 +389,5 @@ int gmoe_results_theory(const gmoe_results *res, const char *metric, double *slo
             *slope = res->tslope[i];
             return 1;
         }
-    return 0;
+    return cell_theory(metric, slope);
 }

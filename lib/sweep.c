@@ -88,9 +88,26 @@ static int param_shown(const gmoe_sweep *sw, size_t p)
     return p != 2 || gmoe_model_gate(sw->truth) == GMOE_GATE_GAUSSIAN;
 }
 
+/* A bounded fit (config gate_bound) also reports how many gate parameters end on the bound. */
+static int bounded(const gmoe_sweep *sw)
+{
+    return isfinite(sw->fit.em.gate_bound);
+}
+
+/* Per-cell metrics (GMOE_METRIC_CELLS): cell sizes 1 to k - k* + 1, the largest a cell can
+ * be while every true expert has a fitted one. */
+static const char *const cell_params[4] = {"beta1", "a", "b", "v"};
+
+static size_t cell_sizes(const gmoe_sweep *sw)
+{
+    size_t ks = gmoe_model_k(sw->truth);
+    return sw->k > ks ? sw->k - ks + 1 : 1;
+}
+
 static void column_names(const gmoe_sweep *sw, sbuf *b)
 {
     sb_printf(b, "n,rep,loglik,loglik_truth,iterations,maps,status,seconds");
+    if (bounded(sw)) sb_printf(b, ",bound_active");
     if (has(sw, GMOE_METRIC_LOSS)) sb_printf(b, ",loss");
     if (has(sw, GMOE_METRIC_LOSS_PINNED)) sb_printf(b, ",loss_pinned");
     if (has(sw, GMOE_METRIC_HELLINGER)) sb_printf(b, ",hellinger");
@@ -102,6 +119,10 @@ static void column_names(const gmoe_sweep *sw, sbuf *b)
         if (tau_family(sw)) sb_printf(b, ",err_tau");
     }
     if (has(sw, GMOE_METRIC_LOGLIK)) sb_printf(b, ",loglik_gap");
+    if (has(sw, GMOE_METRIC_CELLS))
+        for (size_t m = 1; m <= cell_sizes(sw); m++)
+            for (size_t p = 0; p < 4; p++)
+                sb_printf(b, ",cell%zu_%s", m, cell_params[p]);
     sb_printf(b, "\n");
 }
 
@@ -229,7 +250,8 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
         ok = gmoe_fit(data, sw->templ, &fp, &fit, &fr, &err) == GMOE_SUCCESS;
     }
     int eval_ok = 0, dist_ok = 0;
-    if (ok && (sw->metrics & (GMOE_METRIC_LOSS | GMOE_METRIC_LOSS_PINNED | GMOE_METRIC_PARAMS)))
+    if (ok && (sw->metrics & (GMOE_METRIC_LOSS | GMOE_METRIC_LOSS_PINNED | GMOE_METRIC_PARAMS |
+                              GMOE_METRIC_CELLS)))
         eval_ok = gmoe_eval_loss(w->ev, sw->truth, fit, &w->evp, w->res, &err) == GMOE_SUCCESS;
     if (ok && (sw->metrics & (GMOE_METRIC_HELLINGER | GMOE_METRIC_TV)))
         dist_ok = gmoe_eval_distances(w->ev, sw->truth, fit, &w->evp, w->res, &err) == GMOE_SUCCESS;
@@ -248,6 +270,12 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
     else
         sb_printf(row, ",0,0,failed");
     sb_printf(row, ",%.3f", secs);
+    if (bounded(sw)) {
+        if (ok)
+            sb_printf(row, ",%zu", fr.info.bound_active);
+        else
+            sb_printf(row, ",nan");
+    }
     if (has(sw, GMOE_METRIC_LOSS)) sb_num(row, eval_ok ? r->loss : NAN);
     if (has(sw, GMOE_METRIC_LOSS_PINNED)) sb_num(row, eval_ok ? r->loss_pinned : NAN);
     if (has(sw, GMOE_METRIC_HELLINGER)) sb_num(row, dist_ok ? r->hellinger : NAN);
@@ -261,6 +289,13 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
         if (tau_family(sw)) sb_num(row, eval_ok ? r->err_tau : NAN);
     }
     if (has(sw, GMOE_METRIC_LOGLIK)) sb_num(row, ok ? (fr.info.loglik - llt) / (double)t.n : NAN);
+    if (has(sw, GMOE_METRIC_CELLS))
+        for (size_t m = 1; m <= cell_sizes(sw); m++) {
+            double mx[4] = {NAN, NAN, NAN, NAN};
+            if (eval_ok) gmoe_eval_cell_maxima(r, m, mx);
+            for (size_t p = 0; p < 4; p++)
+                sb_num(row, mx[p]);
+        }
     sb_printf(row, "\n");
     gmoe_model_free(fit);
     gmoe_data_free(data);

@@ -20,7 +20,7 @@ typedef struct cfg_ctx {
     gmoe_error *err;
     unsigned seen; /* keys given, by index in the key table */
     /* Lines of the keys that later checks across keys refer to (0: not given). */
-    size_t truth_line, k_line, n_line, design_line;
+    size_t truth_line, k_line, n_line, design_line, bound_line;
 } cfg_ctx;
 
 static int bad(cfg_ctx *c, const char *what, const char *value)
@@ -175,8 +175,17 @@ static int key_stop(cfg_ctx *c, char *v)
 
 static int key_metrics(cfg_ctx *c, char *v)
 {
-    static const char *const names[] = {"loss", "loss_pinned", "hellinger",
-                                        "tv",   "params",      "loglik"};
+    /* One line per metric: the name in configs and its flag (gmoe_sweep.h). */
+    static const struct {
+        const char *name;
+        unsigned flag;
+    } known[] = {
+        {"loss", GMOE_METRIC_LOSS},           {"loss_pinned", GMOE_METRIC_LOSS_PINNED},
+        {"hellinger", GMOE_METRIC_HELLINGER}, {"tv", GMOE_METRIC_TV},
+        {"params", GMOE_METRIC_PARAMS},       {"loglik", GMOE_METRIC_LOGLIK},
+        {"cells", GMOE_METRIC_CELLS},
+    };
+    const size_t nk = sizeof known / sizeof *known;
     char copy[MAX_LINE];
     snprintf(copy, sizeof copy, "%s", v);
     char *w[16];
@@ -185,17 +194,19 @@ static int key_metrics(cfg_ctx *c, char *v)
     c->sw->metrics = 0;
     for (size_t i = 0; i < nw; i++) {
         size_t m = 0;
-        while (m < 6 && strcmp(w[i], names[m]))
+        while (m < nk && strcmp(w[i], known[m].name))
             m++;
-        if (m == 6) {
-            char what[200];
-            snprintf(what, sizeof what,
-                     "unknown metric \"%s\" (known: loss, loss_pinned, hellinger, tv, params, "
-                     "loglik)",
-                     w[i]);
+        if (m == nk) {
+            char what[400];
+            int len = snprintf(what, sizeof what, "unknown metric \"%s\" (known:", w[i]);
+            for (size_t q = 0; q < nk && len > 0 && (size_t)len < sizeof what; q++)
+                len += snprintf(what + len, sizeof what - (size_t)len, "%s %s", q ? "," : "",
+                                known[q].name);
+            if (len > 0 && (size_t)len < sizeof what)
+                snprintf(what + len, sizeof what - (size_t)len, ")");
             return fail_at(c, c->line, "metrics", what);
         }
-        c->sw->metrics |= 1u << m;
+        c->sw->metrics |= known[m].flag;
     }
     return GMOE_SUCCESS;
 }
@@ -269,6 +280,12 @@ static int key_value(cfg_ctx *c, const char *key, char *v)
     if (!strcmp(key, "var_floor")) {
         if (get_double(c, v, &fp->em.var_floor) || !(fp->em.var_floor >= 0))
             return bad(c, "expected a number >= 0", v);
+        return GMOE_SUCCESS;
+    }
+    if (!strcmp(key, "gate_bound")) {
+        c->bound_line = c->line;
+        if (get_double(c, v, &fp->em.gate_bound) || !(fp->em.gate_bound > 0))
+            return bad(c, "expected a number > 0", v);
         return GMOE_SUCCESS;
     }
     if (!strcmp(key, "loss")) {
@@ -599,6 +616,10 @@ static int sweep_finish(cfg_ctx *c, family_keys *fk)
                  gmoe_gate_name(gf), gmoe_gate_name(gt));
         return fail_at(c, fk->gate_line ? fk->gate_line : c->truth_line, "gate", what);
     }
+    if (gf == GMOE_GATE_GAUSSIAN && c->bound_line)
+        return fail_at(c, c->bound_line, "gate_bound",
+                       "does not apply to the Gaussian gate (its pi, c and Gamma are moments of "
+                       "x, not free gate parameters)");
     if (gf == GMOE_GATE_ACTIVATION && fk->act_line &&
         gmoe_model_act(sw->templ) != gmoe_model_act(sw->truth))
         return gmoe_error_set(c->err, GMOE_EPARSE,
@@ -656,7 +677,7 @@ int gmoe_sweep_load(const char *path, gmoe_sweep **out, gmoe_error *err)
     if (!sw->path) rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     if (!rc) rc = read_text(path, &sw->text, err);
     if (!rc && !(work = dupstr(sw->text))) rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
-    cfg_ctx c = {sw, path, 0, "", err, 0, 0, 0, 0, 0};
+    cfg_ctx c = {sw, path, 0, "", err, 0, 0, 0, 0, 0, 0};
     family_keys fk;
     memset(&fk, 0, sizeof fk);
     if (!rc) rc = parse_lines(&c, work, &fk);

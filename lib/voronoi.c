@@ -387,6 +387,24 @@ static void cell_errors(const gmoe_eval *w, double t0, gmoe_eval_result *res)
         if (!F->gamma) res->err_gamma[l] = NAN;
     }
     res->err_tau = F->has_tau ? fabs(F->tau - T->tau) : NAN;
+    memcpy(res->atom_err, w->part, k * EV_NPART * sizeof(double));
+}
+
+size_t gmoe_eval_cell_maxima(const gmoe_eval_result *res, size_t m, double out[4])
+{
+    static const int part[4] = {EV_S, EV_A, EV_B, EV_V};
+    size_t count = 0;
+    for (int p = 0; p < 4; p++)
+        out[p] = NAN;
+    for (size_t j = 0; j < res->k; j++) {
+        if (res->cell_size[res->cell[j]] != m) continue;
+        for (int p = 0; p < 4; p++) {
+            double e = res->atom_err[j * EV_NPART + part[p]];
+            if (count == 0 || e > out[p]) out[p] = e;
+        }
+        count++;
+    }
+    return count;
 }
 
 /* The pinned loss of the published code: both models canonical, no infimum. */

@@ -241,6 +241,68 @@ static inline double em_gauss_loglik_x(const gmoe_model *m, const gmoe_data *dat
     return tot;
 }
 
+/* The objective EM maximises (the log-likelihood, or the Gaussian gate's joint one),
+ * watched over the iterations by em_mono_cb (a gmoe_em_callback): the largest relative
+ * decrease and where. check, if set, runs after every iteration too; bad counts the
+ * iterations where it returned nonzero. */
+typedef struct em_mono_rec {
+    double prev;     /* objective after the previous iteration */
+    double worst;    /* largest relative decrease seen */
+    size_t worst_it; /* at which iteration */
+    size_t count;    /* iterations seen */
+    double first, last;
+    int (*check)(const gmoe_em *w, void *ctx);
+    void *ctx;
+    size_t bad;
+} em_mono_rec;
+
+static inline em_mono_rec em_mono_start(const gmoe_em *w)
+{
+    em_mono_rec rec = {
+        gmoe_em_objective(w), -INFINITY, 0, 0, gmoe_em_objective(w), 0, NULL, NULL, 0};
+    return rec;
+}
+
+static inline int em_mono_cb(const gmoe_em *w, void *data)
+{
+    em_mono_rec *rec = data;
+    double ll = gmoe_em_objective(w);
+    double drop = (rec->prev - ll) / fabs(rec->prev);
+    if (!(drop <= rec->worst)) { /* NaN counts as the worst */
+        rec->worst = isnan(drop) ? INFINITY : drop;
+        rec->worst_it = gmoe_em_iterations(w);
+    }
+    if (rec->check && rec->check(w, rec->ctx)) rec->bad++;
+    rec->prev = ll;
+    rec->last = ll;
+    rec->count++;
+    return 0;
+}
+
+/* A workspace for data, started as gmoe_fit starts: from the model start (from_resp 0), or
+ * (from_resp 1) from a random hard partition drawn with seed, start giving the gate. */
+static inline gmoe_em *em_started(const gmoe_data *data, const gmoe_model *start,
+                                  const gmoe_em_params *par, int from_resp, unsigned long seed)
+{
+    size_t n = data->n, k = gmoe_model_k(start);
+    gmoe_em *w = gmoe_em_alloc(n, data->d, k, gmoe_model_gate(start));
+    gmoe_error err;
+    ck_assert_ptr_nonnull(w);
+    if (from_resp) {
+        double *resp = malloc(n * k * sizeof(double));
+        gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(rng, seed);
+        ck_assert_int_eq(gmoe_start_partition(data, k, rng, resp), GMOE_SUCCESS);
+        ck_assert_msg(gmoe_em_init_resp(w, data, start, resp, par, &err) == GMOE_SUCCESS, "%s",
+                      err.msg);
+        gsl_rng_free(rng);
+        free(resp);
+    } else {
+        ck_assert_msg(gmoe_em_init(w, data, start, par, &err) == GMOE_SUCCESS, "%s", err.msg);
+    }
+    return w;
+}
+
 /* Maximum absolute difference relative to max(1, |ref|). */
 static inline double em_reldiff(double got, double ref)
 {

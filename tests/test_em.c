@@ -17,31 +17,9 @@
 
 /* ------------------------------------------------------------------ monotonicity */
 
-/* The monotone quantity is the objective EM maximises: the conditional log-likelihood, or
- * for the Gaussian gate the joint log-likelihood of (x, y), whose EM (Xu, Jordan and Hinton
- * 1995) need not raise the conditional one. */
-typedef struct mono_rec {
-    double prev;     /* objective after the previous iteration */
-    double worst;    /* largest relative decrease seen */
-    size_t worst_it; /* at which iteration */
-    size_t count;    /* iterations seen */
-    double first, last;
-} mono_rec;
-
-static int mono_cb(const gmoe_em *w, void *data)
-{
-    mono_rec *rec = data;
-    double ll = gmoe_em_objective(w);
-    double drop = (rec->prev - ll) / fabs(rec->prev);
-    if (!(drop <= rec->worst)) { /* NaN counts as the worst */
-        rec->worst = isnan(drop) ? INFINITY : drop;
-        rec->worst_it = gmoe_em_iterations(w);
-    }
-    rec->prev = ll;
-    rec->last = ll;
-    rec->count++;
-    return 0;
-}
+/* The monotone quantity is the objective EM maximises (emtest.h's em_mono_rec): the
+ * conditional log-likelihood, or for the Gaussian gate the joint log-likelihood of (x, y),
+ * whose EM (Xu, Jordan and Hinton 1995) need not raise the conditional one. */
 
 /* Plain EM (accel 0) or SQUAREM (accel 1) from a poor start: a poor model (from_resp 0), or
  * a random hard partition with a flat gate, as gmoe_fit starts (from_resp 1). */
@@ -56,23 +34,12 @@ static void check_monotone(int f, int accel, int from_resp)
     par.accel = accel;
     par.max_iter = 150;
     par.tol = 1e-10;
-    gmoe_em *w = gmoe_em_alloc(n, 1, k, gmoe_model_gate(start));
+    gmoe_em *w = em_started(data, start, &par, from_resp, 3);
     gmoe_error err;
-    if (from_resp) {
-        double *resp = malloc(n * k * sizeof(double));
-        gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-        gsl_rng_set(rng, 3);
-        ck_assert_int_eq(gmoe_start_partition(data, k, rng, resp), GMOE_SUCCESS);
-        ck_assert_int_eq(gmoe_em_init_resp(w, data, start, resp, &par, &err), GMOE_SUCCESS);
-        gsl_rng_free(rng);
-        free(resp);
-    } else {
-        ck_assert_int_eq(gmoe_em_init(w, data, start, &par, &err), GMOE_SUCCESS);
-    }
     const char *what = from_resp ? "partition start" : "poor model start";
-    mono_rec rec = {gmoe_em_objective(w), -INFINITY, 0, 0, gmoe_em_objective(w), 0};
+    em_mono_rec rec = em_mono_start(w);
     gmoe_em_info info;
-    int rc = gmoe_em_driver(w, mono_cb, &rec, &info, &err);
+    int rc = gmoe_em_driver(w, em_mono_cb, &rec, &info, &err);
     ck_assert_msg(rc == GMOE_SUCCESS, "%s accel %d %s: driver failed: %s", em_families[f].name,
                   accel, what, err.msg);
     ck_assert_uint_gt(rec.count, 0);
@@ -484,9 +451,9 @@ START_TEST(test_squarem_refuses_gamma)
     gmoe_em *w = gmoe_em_alloc(n, 1, k, GMOE_GATE_GAUSSIAN);
     gmoe_error err;
     ck_assert_int_eq(gmoe_em_init_resp(w, data, start, resp, &par, &err), GMOE_SUCCESS);
-    mono_rec rec = {gmoe_em_objective(w), -INFINITY, 0, 0, gmoe_em_objective(w), 0};
+    em_mono_rec rec = em_mono_start(w);
     gmoe_em_info info;
-    ck_assert_msg(gmoe_em_driver(w, mono_cb, &rec, &info, &err) == GMOE_SUCCESS, "%s", err.msg);
+    ck_assert_msg(gmoe_em_driver(w, em_mono_cb, &rec, &info, &err) == GMOE_SUCCESS, "%s", err.msg);
     ck_assert_msg(w->refused > 0, "no SQUAREM point was refused: the test no longer covers it");
     ck_assert_msg(rec.worst <= 1e-10, "objective decreased by %g at iteration %zu", rec.worst,
                   rec.worst_it);
