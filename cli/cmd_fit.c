@@ -517,15 +517,6 @@ static double *posterior_share(const gmoe_model *m, const gmoe_data *data)
 
 /* ---------------------------------------------------------------- the command */
 
-/* The stopping rule that ended the best start, for the fit record: the iteration limit, or
- * the convergence rule. */
-static const char *stop_name(const gmoe_fit_result *res, const gmoe_em_params *em)
-{
-    if (res->info.status == GMOE_FIT_MAX_ITER || res->info.iterations >= em->max_iter)
-        return "max-iter";
-    return gmoe_stop_rule_name(res->info.stop);
-}
-
 /* A near-true start needs a truth of the data's d with at most k experts. */
 static int check_truth(const fit_opts *fo, const gmoe_model *truth, const gmoe_data *data)
 {
@@ -651,23 +642,7 @@ int main_fit(int argc, char **argv)
     }
 
     gmoe_fit_record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.loglik = res.info.loglik;
-    rec.n = data->n;
-    rec.iterations = res.info.iterations;
-    snprintf(rec.status, sizeof rec.status, "%s", gmoe_fit_status_name(res.info.status));
-    snprintf(rec.stop, sizeof rec.stop, "%s", stop_name(&res, &fo.par.em));
-    rec.aic = res.aic;
-    rec.bic = res.bic;
-    rec.seconds = res.seconds;
-    rec.nparams = res.nparams;
-    rec.starts = res.starts;
-    rec.seed = co.seed;
-    fit_bound_record(&fo.par.em, &res, &rec);
-    if (joint_objective(best)) {
-        snprintf(rec.objective, sizeof rec.objective, "joint");
-        rec.loglik_joint = res.info.objective;
-    }
+    gmoe_fit_record_set(&rec, best, &res, &fo.par, data->n);
     if (gmoe_model_dumps(best, &rec, &text, &err)) {
         cli_error("%s: %s", file ? file : "standard output", err.msg);
         rc = CLI_EXIT_ERROR;

@@ -71,30 +71,6 @@ static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_
     return rc;
 }
 
-/* The first observation with a value beyond GMOE_FIT_MAX_ABS (column d is y). */
-static int check_magnitudes(const gmoe_data *data, gmoe_error *err)
-{
-    size_t n = data->n, d = data->d, bad_i = n, bad_t = 0;
-    for (size_t t = 0; t <= d; t++) {
-        const double *v = t < d ? data->x + t * n : data->y;
-        for (size_t i = 0; i < bad_i; i++)
-            if (fabs(v[i]) > GMOE_FIT_MAX_ABS) {
-                bad_i = i;
-                bad_t = t;
-                break;
-            }
-    }
-    if (bad_i == n) return GMOE_SUCCESS;
-    char name[32];
-    if (bad_t < d)
-        snprintf(name, sizeof name, "x%zu", bad_t + 1);
-    else
-        snprintf(name, sizeof name, "y");
-    double v = bad_t < d ? data->x[bad_t * n + bad_i] : data->y[bad_i];
-    return gmoe_error_set_obs(err, GMOE_EINVAL, bad_i, "%s = %g is too large to fit (|value| > %g)",
-                              name, v, GMOE_FIT_MAX_ABS);
-}
-
 static int fit_check(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
                      gmoe_error *err)
 {
@@ -110,7 +86,7 @@ static int fit_check(const gmoe_data *data, const gmoe_model *templ, const gmoe_
     if (par->init == GMOE_INIT_NEAR_TRUE && !par->truth)
         return gmoe_error_set(err, GMOE_EINVAL, "near-true starts need the true model");
     int rc = em_bound_check(par->em.gate_bound, templ->gate, err);
-    if (!rc) rc = check_magnitudes(data, err);
+    if (!rc) rc = gmoe_data_check(data, GMOE_FIT_MAX_ABS, err);
     return rc ? rc : gmoe_model_validate(templ, err);
 }
 

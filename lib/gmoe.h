@@ -18,6 +18,7 @@
 #include "gmoe_sweep.h"
 #include "gmoe_rate.h"
 #include "gmoe_results.h"
+#include "gmoe_dendrogram.h"
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *gmoe_version(void);

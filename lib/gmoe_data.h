@@ -8,6 +8,7 @@
 #define GMOE_DATA_H
 
 #include <stddef.h>
+#include "gmoe_error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,16 @@ static inline double gmoe_data_xget(const gmoe_data *data, size_t i, size_t t)
 
 /* Copy observation i's covariates into row[0..d-1]. */
 void gmoe_data_row(const gmoe_data *data, size_t i, double *row);
+
+/* Check the values of a data set that did not come through gmoe_csv_read (which checks them as
+ * it reads), such as arrays handed over by the R and Python bindings: every value must be
+ * finite and, when max_abs > 0, at most max_abs in absolute value (gmoe_fit passes
+ * GMOE_FIT_MAX_ABS). The first observation that holds a bad value is named (1-based, also in
+ * err->obs), with its first bad column (x1..xd, then y; y is skipped when NULL):
+ *   observation 3: x2 = nan is not finite
+ *   observation 6: y = 1e+300 is too large to fit (|value| > 1e+150)
+ * Both are GMOE_EINVAL. */
+int gmoe_data_check(const gmoe_data *data, double max_abs, gmoe_error *err);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,7 @@
 #include "gmoe_data.h"
 #include "gmoe_model.h"
 #include "gmoe_em.h"
+#include "gmoe_io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,11 +76,21 @@ typedef struct gmoe_fit_result {
 
 /* Fit a model with the size, gate family and family parameters of templ (K, tau start
  * value, activation) to data. *best is owned by the caller; it is in canonical form.
- * Data with a value beyond GMOE_FIT_MAX_ABS are GMOE_EINVAL, naming the first observation
- * (1-based) that holds one: "observation 6: x1 = 1e+308 is too large to fit (|value| >
- * 1e+150)" (x2, ... for further covariates, y for the response). */
+ * Data with a non-finite value or a value beyond GMOE_FIT_MAX_ABS are GMOE_EINVAL, naming the
+ * first observation (1-based) that holds one (gmoe_data_check): "observation 6: x1 = 1e+308
+ * is too large to fit (|value| > 1e+150)", "observation 2: y = nan is not finite" (x2, ...
+ * for further covariates, y for the response). */
 int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
              gmoe_model **best, gmoe_fit_result *res, gmoe_error *err);
+
+/* The "fit" object of a model file (gmoe_io.h) for a gmoe_fit of n observations that returned
+ * best and res with the parameters par: loglik, n, iterations, status, the rule that stopped
+ * the best start ("max-iter" when the iteration limit came first, else par's rule), AIC, BIC,
+ * seconds, free parameters, starts, seed, for the Gaussian gate the joint log-likelihood
+ * (objective "joint"), and for a bounded fit (par->em.gate_bound finite) gate_bound and
+ * bound_active. What `gmoe fit` and the R and Python bindings write. */
+void gmoe_fit_record_set(gmoe_fit_record *rec, const gmoe_model *best, const gmoe_fit_result *res,
+                         const gmoe_fit_params *par, size_t n);
 
 /* Run start number `start` of gmoe_fit again (the same path: it is seeded by its index),
  * calling cb after every iteration: the trace of the best start's log-likelihood. */

@@ -356,6 +356,51 @@ START_TEST(test_threads_deterministic)
 }
 END_TEST
 
+/* The fit record says what the result says, names the rule that stopped the best start (the
+ * limit when it came first) and, for the Gaussian gate, the joint objective. */
+START_TEST(test_fit_record)
+{
+    int f = _i;
+    gmoe_model *truth = em_truth(f, 2);
+    gmoe_data *data = em_simulate(truth, 400, -2, 2, 5);
+    gmoe_model *templ = em_template(f, 2, 1);
+    gmoe_fit_params par = gmoe_fit_default_params();
+    par.em = em_params(f);
+    par.starts = 2;
+    par.seed = 77;
+    for (int limited = 0; limited < 2; limited++) {
+        par.em.max_iter = limited ? 2 : 5000;
+        gmoe_model *best;
+        gmoe_fit_result res;
+        gmoe_error err;
+        ck_assert_msg(gmoe_fit(data, templ, &par, &best, &res, &err) == GMOE_SUCCESS, "%s",
+                      err.msg);
+        gmoe_fit_record rec;
+        memset(&rec, 0xff, sizeof rec); /* every field must be set */
+        gmoe_fit_record_set(&rec, best, &res, &par, data->n);
+        ck_assert(rec.loglik == res.info.loglik && rec.aic == res.aic && rec.bic == res.bic);
+        ck_assert(rec.seconds == res.seconds);
+        ck_assert_uint_eq(rec.n, 400);
+        ck_assert_uint_eq(rec.iterations, res.info.iterations);
+        ck_assert_uint_eq(rec.nparams, gmoe_em_nparams(best, !par.em.fix_tau));
+        ck_assert_uint_eq(rec.starts, 2);
+        ck_assert_uint_eq(rec.seed, 77);
+        ck_assert_str_eq(rec.status, gmoe_fit_status_name(res.info.status));
+        ck_assert_str_eq(rec.stop, limited ? "max-iter" : "per-obs");
+        if (f == EM_GAUSSIAN) {
+            ck_assert_str_eq(rec.objective, "joint");
+            ck_assert(rec.loglik_joint == res.info.objective);
+        } else {
+            ck_assert_str_eq(rec.objective, "");
+        }
+        gmoe_model_free(best);
+    }
+    gmoe_model_free(templ);
+    gmoe_data_free(data);
+    gmoe_model_free(truth);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
@@ -379,6 +424,8 @@ static Suite *fit_suite(void)
     tc = tcase_create("determinism");
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_threads_deterministic, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_fit_record, EM_SOFTMAX, EM_SOFTMAX + 1);
+    tcase_add_loop_test(tc, test_fit_record, EM_GAUSSIAN, EM_GAUSSIAN + 1);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,36 @@
+/* Shared helpers of the R package's C layer (.Call entry points over libgmoe).
+ *
+ * Every entry point frees what libgmoe allocated before it raises an R error, so that the
+ * error's long jump leaks nothing: failures are collected in a gmoe_error, the objects are
+ * freed, and only then rg_fail calls Rf_error with the library's message. */
+#ifndef RGMOE_H
+#define RGMOE_H
+
+#include <R.h>
+#include <Rinternals.h>
+#include <gmoe.h>
+
+/* Raise an R error "CONTEXT: MESSAGE" from a gmoe_error (never returns). */
+void rg_fail(const char *context, const gmoe_error *err) __attribute__((noreturn));
+
+/* Model <-> R list (class "gmoe_model"): gate, k, d, beta0 (k), beta1 (k x d), a (k x d), b
+ * (k), var (k), the family's tau / topk, topk_select / activation, and for the Gaussian gate
+ * pi (k), c (k x d), Gamma (k x d x d). rg_model_from_list returns an owned model or NULL with
+ * err set (the message names the element); rg_model_to_list a new protected-by-caller SEXP. */
+gmoe_model *rg_model_from_list(SEXP list, gmoe_error *err);
+SEXP rg_model_to_list(const gmoe_model *m);
+/* The fit record as a named list (NULL when rec is NULL), and back (err set on a bad element). */
+SEXP rg_record_to_list(const gmoe_fit_record *rec);
+int rg_record_from_list(SEXP list, gmoe_fit_record *rec, gmoe_error *err);
+
+/* A data set from an n x d numeric matrix (column-major, as libgmoe) and y (length n, or
+ * R_NilValue for none), values checked with gmoe_data_check(max_abs). Owned, or NULL with err
+ * set. */
+gmoe_data *rg_data(SEXP x, SEXP y, double max_abs, gmoe_error *err);
+
+/* Named list element, or R_NilValue. */
+SEXP rg_elt(SEXP list, const char *name);
+/* A C string from a length-1 character vector (NULL when it is not one). */
+const char *rg_str(SEXP s);
+
+#endif

@@ -1,0 +1,4 @@
+library(testthat)
+library(gmoe)
+
+test_check("gmoe")

@@ -1,0 +1,269 @@
+"""gmoe.Model: a mixture of experts held by libgmoe, fitted or built from parameters."""
+import json
+import math
+import numbers
+
+import numpy as np
+
+from ._core import Data, Error, check, cstr, dptr, new_error, text
+from ._ffi import ffi, lib
+
+# The keys of a model file's "fit" object that the record holds (gmoe-formats(5)).
+_FIT_KEYS = ("loglik", "n", "iterations", "status", "stop", "aic", "bic", "seconds", "nparams",
+             "starts", "seed")
+
+_PREDICT = ("mean", "gate", "posterior", "logdens", "all")
+
+
+def _record_dict(rec):
+    out = {}
+    for key in _FIT_KEYS:
+        v = getattr(rec, key)
+        out[key] = text(v) if isinstance(v, ffi.CData) else v
+    if rec.objective[0] != b"\0":
+        out["objective"] = text(rec.objective)
+        out["loglik_joint"] = rec.loglik_joint
+    return out
+
+
+def _record_struct(fit):
+    """The C record of a fit dict (as Model.fit holds it)."""
+    rec = ffi.new("gmoe_fit_record *")
+    for key in _FIT_KEYS:
+        v = fit.get(key)
+        if v is None:
+            continue
+        setattr(rec, key, v.encode()[:31] if isinstance(v, str) else v)
+    if "objective" in fit:
+        rec.objective = fit["objective"].encode()[:31]
+        rec.loglik_joint = fit["loglik_joint"]
+    return rec
+
+
+class Model:
+    """A Gaussian mixture of experts (libgmoe's gmoe_model).
+
+    Made by gmoe.fit (then `fit` holds the fit object of the model file: loglik, n,
+    iterations, status, stop, aic, bic, seconds, nparams, starts, seed), gmoe.model (a truth
+    from parameters), Model.load (a model file) or Model.from_json. Parameters are read with
+    `params`; `predict`, `save` and gmoe.loglik use the library."""
+
+    def __init__(self, ptr, fit=None):
+        if ptr == ffi.NULL:
+            raise Error("Model: no model")
+        self._m = ffi.gc(ptr, lib.gmoe_model_free)
+        self.fit = fit
+
+    # ------------------------------------------------------------ files and JSON
+    @classmethod
+    def load(cls, path):
+        """Read a model file (JSON, gmoe-formats(5)), with its fit object if it has one."""
+        out = ffi.new("gmoe_model **")
+        rec = ffi.new("gmoe_fit_record *")
+        has = ffi.new("int *")
+        err = new_error()
+        check(lib.gmoe_model_read(cstr(path, "path", "Model.load"), out, rec, has, err), err,
+              "Model.load")
+        return cls(out[0], _record_dict(rec) if has[0] else None)
+
+    @classmethod
+    def from_json(cls, text_, name="model"):
+        """Parse a model from the text of a model file; name stands for the file in messages."""
+        if not isinstance(text_, str):
+            raise Error(f"Model.from_json: expected a str (got {type(text_).__name__})")
+        out = ffi.new("gmoe_model **")
+        rec = ffi.new("gmoe_fit_record *")
+        has = ffi.new("int *")
+        err = new_error()
+        check(lib.gmoe_model_parse(text_.encode(), name.encode(), out, rec, has, err), err, "")
+        return cls(out[0], _record_dict(rec) if has[0] else None)
+
+    def to_json(self):
+        """The model file's text (numbers with 17 significant digits: a round trip is exact)."""
+        out = ffi.new("char **")
+        err = new_error()
+        rec = _record_struct(self.fit) if self.fit else ffi.NULL
+        check(lib.gmoe_model_dumps(self._m, rec, out, err), err, "Model.to_json")
+        try:
+            return ffi.string(out[0]).decode()
+        finally:
+            lib.free(out[0])
+
+    def save(self, path):
+        """Write the model file (atomically: a temporary file renamed over path)."""
+        err = new_error()
+        rec = _record_struct(self.fit) if self.fit else ffi.NULL
+        check(lib.gmoe_model_write(cstr(path, "path", "Model.save"), self._m, rec, err), err,
+              "Model.save")
+
+    # ------------------------------------------------------------ description
+    @property
+    def k(self):
+        return lib.gmoe_model_k(self._m)
+
+    @property
+    def d(self):
+        return lib.gmoe_model_d(self._m)
+
+    @property
+    def gate(self):
+        return text(lib.gmoe_gate_name(lib.gmoe_model_gate(self._m)))
+
+    @property
+    def tau(self):
+        """tau of the temperature and activation gates, else None."""
+        return lib.gmoe_model_tau(self._m) if self.gate in ("temperature", "activation") else None
+
+    @property
+    def topk(self):
+        """K of the top-K gate, else None."""
+        return lib.gmoe_model_topk(self._m) if self.gate == "topk" else None
+
+    @property
+    def topk_select(self):
+        if self.gate != "topk":
+            return None
+        return text(lib.gmoe_topk_select_name(lib.gmoe_model_topk_select(self._m)))
+
+    @property
+    def activation(self):
+        if self.gate != "activation":
+            return None
+        return text(lib.gmoe_act_name(lib.gmoe_model_act(self._m)))
+
+    @property
+    def params(self):
+        """The parameters as numpy arrays (copies): beta0 (k), beta1 (k, d), a (k, d), b (k),
+        var (k); for the Gaussian gate also pi (k), c (k, d), Gamma (k, d, d); tau for the
+        temperature and activation gates. Fitted models are in canonical form."""
+        k, d = self.k, self.d
+        p = {"beta0": np.empty(k), "beta1": np.empty((k, d)), "a": np.empty((k, d)),
+             "b": np.empty(k), "var": np.empty(k)}
+        b0, b, v = ffi.new("double *"), ffi.new("double *"), ffi.new("double *")
+        for j in range(k):
+            lib.gmoe_model_get_expert(self._m, j, b0, dptr(p["beta1"][j]), dptr(p["a"][j]), b, v)
+            p["beta0"][j], p["b"][j], p["var"][j] = b0[0], b[0], v[0]
+        if self.gate == "gaussian":
+            p["pi"], p["c"], p["Gamma"] = np.empty(k), np.empty((k, d)), np.empty((k, d, d))
+            pi = ffi.new("double *")
+            for j in range(k):
+                lib.gmoe_model_get_gauss(self._m, j, pi, dptr(p["c"][j]), dptr(p["Gamma"][j]))
+                p["pi"][j] = pi[0]
+        if self.tau is not None:
+            p["tau"] = self.tau
+        return p
+
+    def _fitval(self, key):
+        return self.fit.get(key) if self.fit else None
+
+    @property
+    def loglik(self):
+        """The fit's log-likelihood (None for a model that was not fitted)."""
+        return self._fitval("loglik")
+
+    @property
+    def status(self):
+        """converged | max-iterations | degenerate | gate-divergent (None if not fitted)."""
+        return self._fitval("status")
+
+    @property
+    def aic(self):
+        return self._fitval("aic")
+
+    @property
+    def bic(self):
+        return self._fitval("bic")
+
+    def __repr__(self):
+        s = f"<gmoe.Model: {self.k} experts, {self.gate} gate, d = {self.d}"
+        if self.fit:
+            s += f", loglik {self.loglik:.6f}, {self.status}"
+        return s + ">"
+
+    # ------------------------------------------------------------ predictions
+    def predict(self, X, y=None, output="mean"):
+        """Predictions at the rows of X (n, d) (libgmoe's gmoe_model_predict).
+
+        output: "mean" (E[y | x], n values; the default), "gate" (gate weights, (n, k)),
+        "posterior" (posterior probabilities of the experts given (x, y), (n, k); needs y),
+        "logdens" (log p(y | x), n values; needs y), or "all": a dict of those available."""
+        ctx = "Model.predict"
+        if output not in _PREDICT:
+            raise Error(f"{ctx}: output must be one of {', '.join(_PREDICT)} (got {output!r})")
+        if output in ("posterior", "logdens") and y is None:
+            raise Error(f"{ctx}: output={output!r} needs y")
+        data = Data(X, y, ctx, d=self.d)
+        n, k = data.n, self.k
+        gate, mean = np.empty((n, k)), np.empty(n)
+        post = np.empty((n, k)) if y is not None else None
+        logd = np.empty(n) if y is not None else None
+        err = new_error()
+        null = ffi.NULL
+        check(lib.gmoe_model_predict(self._m, data.ptr, dptr(gate),
+                                     dptr(post) if post is not None else null, dptr(mean),
+                                     dptr(logd) if logd is not None else null, err), err, ctx)
+        out = {"mean": mean, "gate": gate}
+        if y is not None:
+            out["posterior"], out["logdens"] = post, logd
+        return out if output == "all" else out[output]
+
+
+def _number(v, where):
+    """A finite number for the model text (JSON has no NaN)."""
+    if isinstance(v, bool):
+        raise Error(f"gmoe.model: {where}: expected a number (got a bool)")
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise Error(f"gmoe.model: {where}: expected a number (got {v!r})") from None
+    if not math.isfinite(f):
+        raise Error(f"gmoe.model: {where}: not finite ({f})")
+    return f
+
+
+def _numbers(v, where):
+    arr = np.atleast_1d(np.asarray(v, dtype=object))
+    if arr.ndim != 1:
+        raise Error(f"gmoe.model: {where}: expected a list of numbers")
+    return [_number(x, f"{where}[{i}]") for i, x in enumerate(arr)]
+
+
+def _expert(e, j):
+    if not isinstance(e, dict):
+        raise Error(f"gmoe.model: experts[{j}]: expected a dict (got {type(e).__name__})")
+    out = {}
+    for key, val in e.items():
+        where = f"experts[{j}].{key}"
+        if key in ("beta1", "a", "c"):
+            out[key] = _numbers(val, where)
+        elif key == "Gamma":
+            rows = np.asarray(val, dtype=object)
+            if rows.ndim != 2:
+                raise Error(f"gmoe.model: {where}: expected d rows of d numbers")
+            out[key] = [_numbers(r, f"{where}[{t}]") for t, r in enumerate(rows)]
+        else:
+            out[key] = _number(val, where)
+    return out
+
+
+def model(experts, gate="softmax", **family):
+    """Build a model (a truth to simulate from) from its parameters.
+
+    experts: a list of dicts with the keys of a model file's experts: beta0, beta1 (d
+    numbers), a (d numbers), b, and var (or sd); the Gaussian gate takes pi, c and Gamma.
+    family: the gate's own keys, as in model files: topk and topk_select (topk), tau
+    (temperature, activation), activation (tanh | sigmoid). libgmoe reads the result as it
+    reads a model file, so a missing or bad value gets its message ("model: experts[1].var:
+    must be > 0 (got -1)")."""
+    if isinstance(experts, dict) or not hasattr(experts, "__iter__"):
+        raise Error("gmoe.model: experts must be a list of dicts, one per expert")
+    doc = {"gmoe_model": 1, "gate": gate}
+    for key, val in family.items():
+        if key in ("tau",):
+            val = _number(val, key)
+        elif (key == "topk" and isinstance(val, numbers.Real) and not isinstance(val, bool)
+              and float(val).is_integer()):
+            val = int(val)
+        doc[key] = val
+    doc["experts"] = [_expert(e, j) for j, e in enumerate(experts)]
+    return Model.from_json(json.dumps(doc), "model")
