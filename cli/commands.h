@@ -13,5 +13,6 @@ int main_sweep(int argc, char **argv);
 int main_merge(int argc, char **argv);
 int main_rate(int argc, char **argv);
 int main_eval(int argc, char **argv);
+int main_select(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const command commands[] = {
     {"simulate", main_simulate, "draw a data set (x, y) from a model"},
     {"loglik", main_loglik, "log-likelihood of a data set under a model"},
     {"fit", main_fit, "fit a mixture of experts by maximum likelihood (EM)"},
+    {"select", main_select, "choose the number of experts: AIC, BIC, ICL and the DSC"},
     {"predict", main_predict, "gate weights, posteriors, means and densities per row"},
     {"sweep", main_sweep, "convergence-rate sweep: simulate, fit, evaluate over a grid of n"},
     {"merge", main_merge, "combine the results files of a sweep's shards into one"},

@@ -10,15 +10,16 @@
 struct gmoe_dendrogram {
     size_t K, d, n;
     double omega;
-    gmoe_model **level;            /* K + 1; level[kappa], kappa >= 1 */
-    double *mass;                  /* (K + 1) * K: mass[kappa * K + j], j < kappa */
-    size_t *atom;                  /* (K + 1) * K: atom[kappa * K + leaf] */
-    double *height, *loglik, *dsc; /* K + 1 */
-    size_t *pi, *pj;               /* K + 1 */
-    size_t chosen;
+    gmoe_dsc_form form;
+    gmoe_model **level;               /* K + 1; level[kappa], kappa >= 1 */
+    double *mass;                     /* (K + 1) * K: mass[kappa * K + j], j < kappa */
+    size_t *atom;                     /* (K + 1) * K: atom[kappa * K + leaf] */
+    double *height, *loglik, *dsc[2]; /* K + 1; dsc per gmoe_dsc_form */
+    size_t *pi, *pj;                  /* K + 1 */
 };
 
 static const char *const mass_names[] = {"gate", "intercept"};
+static const char *const form_names[] = {"plain", "rescaled"};
 
 const char *gmoe_dendrogram_mass_name(gmoe_dendrogram_mass mass)
 {
@@ -35,9 +36,24 @@ int gmoe_dendrogram_mass_parse(const char *name, gmoe_dendrogram_mass *mass)
     return GMOE_EINVAL;
 }
 
+const char *gmoe_dsc_form_name(gmoe_dsc_form form)
+{
+    return (unsigned)form < 2 ? form_names[form] : "unknown";
+}
+
+int gmoe_dsc_form_parse(const char *name, gmoe_dsc_form *form)
+{
+    for (int i = 0; i < 2; i++)
+        if (strcmp(name, form_names[i]) == 0) {
+            *form = (gmoe_dsc_form)i;
+            return GMOE_SUCCESS;
+        }
+    return GMOE_EINVAL;
+}
+
 gmoe_dendrogram_params gmoe_dendrogram_default_params(void)
 {
-    gmoe_dendrogram_params p = {GMOE_MASS_GATE, NAN};
+    gmoe_dendrogram_params p = {GMOE_MASS_GATE, NAN, GMOE_DSC_PLAIN};
     return p;
 }
 
@@ -51,7 +67,8 @@ void gmoe_dendrogram_free(gmoe_dendrogram *dg)
     free(dg->atom);
     free(dg->height);
     free(dg->loglik);
-    free(dg->dsc);
+    free(dg->dsc[0]);
+    free(dg->dsc[1]);
     free(dg->pi);
     free(dg->pj);
     free(dg);
@@ -67,16 +84,17 @@ static gmoe_dendrogram *dendrogram_alloc(size_t K, size_t d, size_t n)
     dg->atom = calloc((K + 1) * K, sizeof(size_t));
     dg->height = malloc((K + 1) * sizeof(double));
     dg->loglik = malloc((K + 1) * sizeof(double));
-    dg->dsc = malloc((K + 1) * sizeof(double));
+    dg->dsc[0] = malloc((K + 1) * sizeof(double));
+    dg->dsc[1] = malloc((K + 1) * sizeof(double));
     dg->pi = calloc(K + 1, sizeof(size_t));
     dg->pj = calloc(K + 1, sizeof(size_t));
-    if (!dg->level || !dg->mass || !dg->atom || !dg->height || !dg->loglik || !dg->dsc || !dg->pi ||
-        !dg->pj) {
+    if (!dg->level || !dg->mass || !dg->atom || !dg->height || !dg->loglik || !dg->dsc[0] ||
+        !dg->dsc[1] || !dg->pi || !dg->pj) {
         gmoe_dendrogram_free(dg);
         return NULL;
     }
     for (size_t kappa = 0; kappa <= K; kappa++)
-        dg->height[kappa] = dg->loglik[kappa] = dg->dsc[kappa] = NAN;
+        dg->height[kappa] = dg->loglik[kappa] = dg->dsc[0][kappa] = dg->dsc[1][kappa] = NAN;
     return dg;
 }
 
@@ -451,6 +469,23 @@ static int build_levels(gmoe_dendrogram *dg, const gmoe_model *fit, const gmoe_d
     return rc;
 }
 
+/* Both forms of the DSC for levels 2..K: plain -(h + omega lbar), and rescaled
+ * -(h / h_max + omega lbar / |lbar_K|) (a zero divisor counts as 1). */
+static void dsc_values(gmoe_dendrogram *dg)
+{
+    size_t K = dg->K;
+    double n = (double)dg->n, hmax = 0, lK = fabs(dg->loglik[K] / n);
+    for (size_t kappa = 2; kappa <= K; kappa++)
+        if (dg->height[kappa] > hmax) hmax = dg->height[kappa];
+    if (!(hmax > 0)) hmax = 1;
+    if (!(lK > 0)) lK = 1;
+    for (size_t kappa = 2; kappa <= K; kappa++) {
+        double h = dg->height[kappa], lbar = dg->loglik[kappa] / n;
+        dg->dsc[GMOE_DSC_PLAIN][kappa] = -(h + dg->omega * lbar);
+        dg->dsc[GMOE_DSC_RESCALED][kappa] = -(h / hmax + dg->omega * lbar / lK);
+    }
+}
+
 int gmoe_dendrogram_build(const gmoe_model *fit, const gmoe_data *data,
                           const gmoe_dendrogram_params *par, gmoe_dendrogram **out, gmoe_error *err)
 {
@@ -458,8 +493,8 @@ int gmoe_dendrogram_build(const gmoe_model *fit, const gmoe_data *data,
     gmoe_dendrogram_params p = par ? *par : gmoe_dendrogram_default_params();
     int rc = check_input(fit, data, err);
     if (rc) return rc;
-    if ((unsigned)p.mass > GMOE_MASS_INTERCEPT)
-        return gmoe_error_set(err, GMOE_EINVAL, "unknown dendrogram mass %d", (int)p.mass);
+    if ((unsigned)p.mass > GMOE_MASS_INTERCEPT || (unsigned)p.form > GMOE_DSC_RESCALED)
+        return gmoe_error_set(err, GMOE_EINVAL, "unknown dendrogram mass or DSC form");
     size_t K = fit->k, n = data->n;
     gmoe_dendrogram *dg = dendrogram_alloc(K, fit->d, n);
     work w = {data, NULL, NULL, NULL, NULL};
@@ -479,12 +514,8 @@ int gmoe_dendrogram_build(const gmoe_model *fit, const gmoe_data *data,
         return rc;
     }
     dg->omega = isnan(p.omega) || p.omega <= 0 ? log((double)n) : p.omega;
-    dg->chosen = 1;
-    double best = INFINITY;
-    for (size_t kappa = 2; kappa <= K; kappa++) {
-        dg->dsc[kappa] = -(dg->height[kappa] + dg->omega * dg->loglik[kappa] / (double)n);
-        if (dg->dsc[kappa] < best) best = dg->dsc[kappa], dg->chosen = kappa;
-    }
+    dg->form = p.form;
+    dsc_values(dg);
     *out = dg;
     return GMOE_SUCCESS;
 }
@@ -546,7 +577,12 @@ double gmoe_dendrogram_loglik(const gmoe_dendrogram *dg, size_t kappa)
 
 double gmoe_dendrogram_dsc(const gmoe_dendrogram *dg, size_t kappa)
 {
-    return in_range(dg, kappa) ? dg->dsc[kappa] : NAN;
+    return gmoe_dendrogram_dsc_form(dg, kappa, dg->form);
+}
+
+double gmoe_dendrogram_dsc_form(const gmoe_dendrogram *dg, size_t kappa, gmoe_dsc_form form)
+{
+    return in_range(dg, kappa) && (unsigned)form < 2 ? dg->dsc[form][kappa] : NAN;
 }
 
 void gmoe_dendrogram_masses(const gmoe_dendrogram *dg, size_t kappa, double *mass)
@@ -564,7 +600,23 @@ double gmoe_dendrogram_omega(const gmoe_dendrogram *dg)
     return dg->omega;
 }
 
+gmoe_dsc_form gmoe_dendrogram_form(const gmoe_dendrogram *dg)
+{
+    return dg->form;
+}
+
 size_t gmoe_dendrogram_choose(const gmoe_dendrogram *dg)
 {
-    return dg->chosen;
+    return gmoe_dendrogram_choose_form(dg, dg->form, 1);
+}
+
+size_t gmoe_dendrogram_choose_form(const gmoe_dendrogram *dg, gmoe_dsc_form form, size_t kmin)
+{
+    size_t K = dg->K, best = K < 2 ? K : 0;
+    double bv = INFINITY;
+    for (size_t kappa = kmin > 2 ? kmin : 2; kappa <= K; kappa++) {
+        double v = gmoe_dendrogram_dsc_form(dg, kappa, form);
+        if (best == 0 || v < bv) bv = v, best = kappa;
+    }
+    return best;
 }

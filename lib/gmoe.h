@@ -19,6 +19,7 @@
 #include "gmoe_rate.h"
 #include "gmoe_results.h"
 #include "gmoe_dendrogram.h"
+#include "gmoe_select.h"
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *gmoe_version(void);

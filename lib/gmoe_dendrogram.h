@@ -8,7 +8,8 @@
  * kappa - 1; with the data, each level also gets its log-likelihood, and
  *   DSC(kappa) = -(h_kappa + omega_n lbar_kappa),  kappa = 2..K,
  * lbar_kappa the mean log-likelihood per observation and omega_n = log n (Do et al., arXiv
- * 2403.01684; for softmax-gated GMoE Hai et al., arXiv 2510.12744). The chosen number of
+ * 2403.01684; for softmax-gated GMoE Hai et al., arXiv 2510.12744; a rescaled form is below,
+ * gmoe_dsc_form). The chosen number of
  * experts is the level with the smallest DSC (ties to the smaller kappa); the DSC cannot
  * choose 1, for which no height exists.
  *
@@ -75,9 +76,21 @@ typedef enum {
 const char *gmoe_dendrogram_mass_name(gmoe_dendrogram_mass mass);
 int gmoe_dendrogram_mass_parse(const char *name, gmoe_dendrogram_mass *mass);
 
+/* The DSC's two forms: plain, -(h_kappa + omega_n lbar_kappa) (MODELS.md 7), and
+ * rescaled, -(h_kappa / h_max + omega_n lbar_kappa / |lbar_K|), h_max the largest height
+ * (our reading of the rescaled form of 2403.01684, whose exact text could not be checked; a
+ * zero h_max or lbar_K counts as 1). The plain form compares heights, in the units of the
+ * parameters, with log-likelihoods per observation: below k* a height can outweigh the
+ * log-likelihood lost by merging two true atoms until n is very large. */
+typedef enum { GMOE_DSC_PLAIN = 0, GMOE_DSC_RESCALED } gmoe_dsc_form;
+
+const char *gmoe_dsc_form_name(gmoe_dsc_form form);
+int gmoe_dsc_form_parse(const char *name, gmoe_dsc_form *form);
+
 typedef struct gmoe_dendrogram_params {
     gmoe_dendrogram_mass mass; /* default GMOE_MASS_GATE */
     double omega;              /* DSC weight of lbar; NaN (default) or <= 0: log n */
+    gmoe_dsc_form form;        /* the DSC that gmoe_dendrogram_dsc and _choose use */
 } gmoe_dendrogram_params;
 
 gmoe_dendrogram_params gmoe_dendrogram_default_params(void);
@@ -110,16 +123,22 @@ double gmoe_dendrogram_height(const gmoe_dendrogram *dg, size_t kappa);
 /* The pair i < j (0-based experts of level kappa) merged to make level kappa - 1;
  * GMOE_EINVAL at kappa = 1. */
 int gmoe_dendrogram_merged(const gmoe_dendrogram *dg, size_t kappa, size_t *i, size_t *j);
-/* Level kappa's total log-likelihood on the data, and its DSC (NaN at kappa = 1). */
+/* Level kappa's total log-likelihood on the data, and its DSC (NaN at kappa = 1) in the
+ * params' form or in either. */
 double gmoe_dendrogram_loglik(const gmoe_dendrogram *dg, size_t kappa);
 double gmoe_dendrogram_dsc(const gmoe_dendrogram *dg, size_t kappa);
+double gmoe_dendrogram_dsc_form(const gmoe_dendrogram *dg, size_t kappa, gmoe_dsc_form form);
 /* The masses of level kappa's atoms: kappa values into mass (summing to 1). */
 void gmoe_dendrogram_masses(const gmoe_dendrogram *dg, size_t kappa, double *mass);
 /* The atom (0-based) of level kappa that holds expert `leaf` (0-based) of the K fit. */
 size_t gmoe_dendrogram_atom(const gmoe_dendrogram *dg, size_t kappa, size_t leaf);
-/* omega_n as used, and the kappa of the smallest DSC (1 when K = 1). */
+/* omega_n as used, and the params' DSC form. */
 double gmoe_dendrogram_omega(const gmoe_dendrogram *dg);
+gmoe_dsc_form gmoe_dendrogram_form(const gmoe_dendrogram *dg);
+/* The kappa of the smallest DSC (the params' form) among levels 2..K (1 when K = 1), and
+ * of a given form among levels max(2, kmin)..K; ties to the smaller kappa. */
 size_t gmoe_dendrogram_choose(const gmoe_dendrogram *dg);
+size_t gmoe_dendrogram_choose_form(const gmoe_dendrogram *dg, gmoe_dsc_form form, size_t kmin);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@ cp "$GMOE_PY_SRC"/gmoe/*.py "$pkg/gmoe/"
 cp "$GMOE_PY_BUILD/gmoe/.libs/_ffi.so" "$pkg/gmoe/"
 LD_LIBRARY_PATH=$GMOE_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 PYTHONPATH=$pkg
-export LD_LIBRARY_PATH PYTHONPATH
+PYTHONDONTWRITEBYTECODE=1
+export LD_LIBRARY_PATH PYTHONPATH PYTHONDONTWRITEBYTECODE
 cd "$pkg"
 exec "$GMOE_PYTHON" -m pytest -q -p no:cacheprovider "$GMOE_PY_SRC/tests"

@@ -460,7 +460,7 @@ START_TEST(test_dsc_by_hand)
         for (size_t j = 0; j < K; j++)
             mass[j] /= tot;
         test_params cur = p;
-        double best_dsc = INFINITY;
+        double best_dsc = INFINITY, hs[8], lls[8];
         size_t chosen = 0;
         for (size_t kappa = K; kappa >= 2; kappa--) {
             double h = INFINITY;
@@ -484,6 +484,8 @@ START_TEST(test_dsc_by_hand)
             double dsc = -(h + log((double)n) * ll / (double)n);
             ck_assert_close(gmoe_dendrogram_dsc(dg, kappa), dsc, 1e-12, 1e-11, "dsc");
             if (dsc < best_dsc) best_dsc = dsc, chosen = kappa;
+            hs[kappa] = h;
+            lls[kappa] = ll;
             /* Merge bi and bj into bi, drop bj. */
             double p2 = mass[bi] + mass[bj], wi = mass[bi] / p2, wj = mass[bj] / p2;
             double mui = cur.a[bi][0] * xbar + cur.b[bi], muj = cur.a[bj][0] * xbar + cur.b[bj];
@@ -508,6 +510,20 @@ START_TEST(test_dsc_by_hand)
         ck_assert_close(gmoe_dendrogram_loglik(dg, 1), naive_loglik(&cur, data), 1e-9, 1e-11,
                         "loglik 1");
         ck_assert_uint_eq(gmoe_dendrogram_choose(dg), chosen);
+        /* The rescaled form: heights over the largest, lbar over |lbar_K|. */
+        double hmax = 0, best_r = INFINITY;
+        size_t chosen_r = 0;
+        for (size_t kappa = 2; kappa <= K; kappa++)
+            hmax = fmax(hmax, hs[kappa]);
+        for (size_t kappa = 2; kappa <= K; kappa++) {
+            double r = -(hs[kappa] / hmax +
+                         log((double)n) * (lls[kappa] / (double)n) / fabs(lls[K] / (double)n));
+            ck_assert_close(gmoe_dendrogram_dsc_form(dg, kappa, GMOE_DSC_RESCALED), r, 1e-12, 1e-11,
+                            "rescaled dsc");
+            if (r < best_r) best_r = r, chosen_r = kappa;
+        }
+        ck_assert_uint_eq(gmoe_dendrogram_choose_form(dg, GMOE_DSC_RESCALED, 1), chosen_r);
+        ck_assert_int_eq(gmoe_dendrogram_form(dg), GMOE_DSC_PLAIN);
         gmoe_dendrogram_free(dg);
         gmoe_data_free(data);
         gmoe_model_free(m);
@@ -600,6 +616,43 @@ START_TEST(test_published_fit)
 }
 END_TEST
 
+/* The DSC's choice honours kmin; a dendrogram of one expert chooses 1. */
+START_TEST(test_dsc_choice_kmin)
+{
+    gmoe_model *truth = test_softmax_truth();
+    gmoe_design des = {GMOE_DESIGN_UNIFORM, 0, 1, NULL};
+    gmoe_data *data = NULL;
+    ck_assert_int_eq(gmoe_sim_data(truth, &des, 300, 6, &data, NULL), 0);
+    gmoe_model_free(truth);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 3);
+    test_params p;
+    test_params_random(&p, &test_families[0], 5, 1, rng);
+    gmoe_model *m = test_params_model(&p);
+    gmoe_dendrogram *dg;
+    ck_assert_int_eq(gmoe_dendrogram_build(m, data, NULL, &dg, NULL), 0);
+    for (size_t kmin = 1; kmin <= 5; kmin++) {
+        size_t c = gmoe_dendrogram_choose_form(dg, GMOE_DSC_PLAIN, kmin), want = 0;
+        double v = INFINITY;
+        for (size_t kappa = kmin > 2 ? kmin : 2; kappa <= 5; kappa++)
+            if (gmoe_dendrogram_dsc(dg, kappa) < v)
+                v = gmoe_dendrogram_dsc(dg, kappa), want = kappa;
+        ck_assert_uint_eq(c, want);
+    }
+    ck_assert_uint_eq(gmoe_dendrogram_choose_form(dg, GMOE_DSC_PLAIN, 1),
+                      gmoe_dendrogram_choose(dg));
+    gmoe_dendrogram_free(dg);
+    gmoe_model_free(m);
+    m = gmoe_model_alloc(1, 1, GMOE_GATE_SOFTMAX);
+    ck_assert_int_eq(gmoe_dendrogram_build(m, data, NULL, &dg, NULL), 0);
+    ck_assert_uint_eq(gmoe_dendrogram_choose_form(dg, GMOE_DSC_PLAIN, 1), 1);
+    gmoe_dendrogram_free(dg);
+    gmoe_model_free(m);
+    gsl_rng_free(rng);
+    gmoe_data_free(data);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     gmoe_model *m = test_softmax_truth(), *out = NULL;
@@ -630,6 +683,11 @@ START_TEST(test_errors)
     ck_assert_int_eq(mass, GMOE_MASS_INTERCEPT);
     ck_assert_int_eq(gmoe_dendrogram_mass_parse("weight", &mass), GMOE_EINVAL);
     ck_assert_str_eq(gmoe_dendrogram_mass_name(GMOE_MASS_GATE), "gate");
+    gmoe_dsc_form form;
+    ck_assert_int_eq(gmoe_dsc_form_parse("rescaled", &form), 0);
+    ck_assert_int_eq(form, GMOE_DSC_RESCALED);
+    ck_assert_int_eq(gmoe_dsc_form_parse("scaled", &form), GMOE_EINVAL);
+    ck_assert_str_eq(gmoe_dsc_form_name(GMOE_DSC_PLAIN), "plain");
     gmoe_dendrogram_free(dg);
     gmoe_dendrogram_free(NULL);
     gmoe_model_free(one);
@@ -653,6 +711,7 @@ static Suite *dendrogram_suite(void)
     tcase_add_test(tc, test_dsc_by_hand);
     tcase_add_test(tc, test_topk_slots);
     tcase_add_test(tc, test_published_fit);
+    tcase_add_test(tc, test_dsc_choice_kmin);
     tcase_add_test(tc, test_errors);
     suite_add_tcase(s, tc);
     return s;

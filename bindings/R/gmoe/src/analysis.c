@@ -45,14 +45,19 @@ SEXP rg_predict(SEXP list, SEXP x, SEXP y)
     gmoe_error err;
     model_data("predict", list, x, y, &m, &data);
     size_t n = data->n, k = gmoe_model_k(m);
-    int with_y = y != R_NilValue, nel = with_y ? 4 : 2;
+    int with_y = y != R_NilValue;
     /* libgmoe writes row-major n x k (gate[i*k + j]); R matrices are column-major. */
     double *g = (double *)R_alloc(2 * n * k, sizeof(double)), *p = g + n * k;
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, nel)), names = PROTECT(Rf_allocVector(STRSXP, nel));
-    SEXP gate = PROTECT(Rf_allocMatrix(REALSXP, (int)n, (int)k));
-    SEXP mean = PROTECT(Rf_allocVector(REALSXP, n));
-    SEXP post = PROTECT(with_y ? Rf_allocMatrix(REALSXP, (int)n, (int)k) : R_NilValue);
-    SEXP logd = PROTECT(with_y ? Rf_allocVector(REALSXP, n) : R_NilValue);
+    rg_list l;
+    rg_list_init(&l, 4);
+    SEXP gate = Rf_allocMatrix(REALSXP, (int)n, (int)k);
+    rg_list_add(&l, "gate", gate);
+    SEXP mean = Rf_allocVector(REALSXP, n);
+    rg_list_add(&l, "mean", mean);
+    SEXP post = with_y ? Rf_allocMatrix(REALSXP, (int)n, (int)k) : R_NilValue;
+    if (with_y) rg_list_add(&l, "posterior", post);
+    SEXP logd = with_y ? Rf_allocVector(REALSXP, n) : R_NilValue;
+    if (with_y) rg_list_add(&l, "logdens", logd);
     int rc = gmoe_model_predict(m, data, g, with_y ? p : NULL, REAL(mean),
                                 with_y ? REAL(logd) : NULL, &err);
     gmoe_model_free(m);
@@ -63,19 +68,7 @@ SEXP rg_predict(SEXP list, SEXP x, SEXP y)
             REAL(gate)[j * n + i] = g[i * k + j];
             if (with_y) REAL(post)[j * n + i] = p[i * k + j];
         }
-    SET_VECTOR_ELT(out, 0, gate);
-    SET_VECTOR_ELT(out, 1, mean);
-    SET_STRING_ELT(names, 0, Rf_mkChar("gate"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("mean"));
-    if (with_y) {
-        SET_VECTOR_ELT(out, 2, post);
-        SET_VECTOR_ELT(out, 3, logd);
-        SET_STRING_ELT(names, 2, Rf_mkChar("posterior"));
-        SET_STRING_ELT(names, 3, Rf_mkChar("logdens"));
-    }
-    Rf_setAttrib(out, R_NamesSymbol, names);
-    UNPROTECT(6);
-    return out;
+    return rg_list_done(&l);
 }
 
 /* The design of x: kind name and its two parameters (lo, hi or mean, sd), checked by libgmoe
@@ -108,18 +101,16 @@ SEXP rg_simulate(SEXP list, SEXP n, SEXP seed, SEXP kind, SEXP p1, SEXP p2)
     gmoe_model_free(m);
     if (rc) rg_fail("gmoe_simulate", &err);
     size_t nn = data->n, d = data->d;
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, 2)), names = PROTECT(Rf_allocVector(STRSXP, 2));
-    SEXP x = PROTECT(Rf_allocMatrix(REALSXP, (int)nn, (int)d)), y = PROTECT(Rf_allocVector(REALSXP, nn));
+    rg_list l;
+    rg_list_init(&l, 2);
+    SEXP x = Rf_allocMatrix(REALSXP, (int)nn, (int)d);
+    rg_list_add(&l, "x", x);
+    SEXP yy = Rf_allocVector(REALSXP, nn);
+    rg_list_add(&l, "y", yy);
     memcpy(REAL(x), data->x, nn * d * sizeof(double));
-    memcpy(REAL(y), data->y, nn * sizeof(double));
+    memcpy(REAL(yy), data->y, nn * sizeof(double));
     gmoe_data_free(data);
-    SET_VECTOR_ELT(out, 0, x);
-    SET_VECTOR_ELT(out, 1, y);
-    SET_STRING_ELT(names, 0, Rf_mkChar("x"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("y"));
-    Rf_setAttrib(out, R_NamesSymbol, names);
-    UNPROTECT(4);
-    return out;
+    return rg_list_done(&l);
 }
 
 static SEXP reals(const double *v, size_t n)
@@ -149,42 +140,31 @@ static SEXP cells(const gmoe_eval_result *r, const size_t *cell)
 
 static SEXP eval_list(const gmoe_eval_result *r, gmoe_gate gate)
 {
-    const char *nm[] = {"loss", "loss_name", "loss_pinned", "t0", "t1", "rbar_extrapolated",
-                        "hellinger", "hellinger_err", "tv", "tv_err", "distances_method",
-                        "distances_converged", "cells", "cells_pinned", "cell_mass",
-                        "cell_mass_true", "err_beta0", "err_beta1", "err_a", "err_b", "err_v",
-                        "err_tau", "err_gamma"};
-    int nel = gate == GMOE_GATE_GAUSSIAN ? 23 : 22, i = 0;
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, nel)), names = PROTECT(Rf_allocVector(STRSXP, nel));
-    SET_VECTOR_ELT(out, i++, reals(&r->loss, 1));
-    SET_VECTOR_ELT(out, i++, Rf_mkString(gmoe_loss_name(r->kind)));
-    SET_VECTOR_ELT(out, i++, reals(&r->loss_pinned, 1));
-    SET_VECTOR_ELT(out, i++, reals(&r->t0, 1));
-    SET_VECTOR_ELT(out, i++, reals(r->t1, r->d));
-    SET_VECTOR_ELT(out, i++, Rf_ScalarLogical(r->rbar_extrapolated));
-    SET_VECTOR_ELT(out, i++, reals(&r->hellinger, 1));
-    SET_VECTOR_ELT(out, i++, reals(&r->hellinger_err, 1));
-    SET_VECTOR_ELT(out, i++, reals(&r->tv, 1));
-    SET_VECTOR_ELT(out, i++, reals(&r->tv_err, 1));
-    SET_VECTOR_ELT(out, i++, Rf_mkString(r->outer == GMOE_OUTER_MONTECARLO ? "monte-carlo"
-                                                                           : "quadrature"));
-    SET_VECTOR_ELT(out, i++, Rf_ScalarLogical(r->distances_converged));
-    SET_VECTOR_ELT(out, i++, cells(r, r->cell));
-    SET_VECTOR_ELT(out, i++, cells(r, r->cell_pinned));
-    SET_VECTOR_ELT(out, i++, reals(r->mass, r->kstar));
-    SET_VECTOR_ELT(out, i++, reals(r->mass_true, r->kstar));
-    SET_VECTOR_ELT(out, i++, reals(r->err_beta0, r->kstar));
-    SET_VECTOR_ELT(out, i++, reals(r->err_beta1, r->kstar));
-    SET_VECTOR_ELT(out, i++, reals(r->err_a, r->kstar));
-    SET_VECTOR_ELT(out, i++, reals(r->err_b, r->kstar));
-    SET_VECTOR_ELT(out, i++, reals(r->err_v, r->kstar));
-    SET_VECTOR_ELT(out, i++, reals(&r->err_tau, 1));
-    if (gate == GMOE_GATE_GAUSSIAN) SET_VECTOR_ELT(out, i++, reals(r->err_gamma, r->kstar));
-    for (int j = 0; j < nel; j++)
-        SET_STRING_ELT(names, j, Rf_mkChar(nm[j]));
-    Rf_setAttrib(out, R_NamesSymbol, names);
-    UNPROTECT(2);
-    return out;
+    rg_list l;
+    rg_list_init(&l, 23);
+    rg_list_add(&l, "loss", reals(&r->loss, 1));
+    rg_list_add(&l, "loss_name", Rf_mkString(gmoe_loss_name(r->kind)));
+    rg_list_add(&l, "loss_pinned", reals(&r->loss_pinned, 1));
+    rg_list_add(&l, "t0", reals(&r->t0, 1));
+    rg_list_add(&l, "t1", reals(r->t1, r->d));
+    rg_list_add(&l, "rbar_extrapolated", Rf_ScalarLogical(r->rbar_extrapolated));
+    rg_list_add(&l, "hellinger", reals(&r->hellinger, 1));
+    rg_list_add(&l, "hellinger_err", reals(&r->hellinger_err, 1));
+    rg_list_add(&l, "tv", reals(&r->tv, 1));
+    rg_list_add(&l, "tv_err", reals(&r->tv_err, 1));
+    rg_list_add(&l, "distances_method",
+                Rf_mkString(r->outer == GMOE_OUTER_MONTECARLO ? "monte-carlo" : "quadrature"));
+    rg_list_add(&l, "distances_converged", Rf_ScalarLogical(r->distances_converged));
+    rg_list_add(&l, "cells", cells(r, r->cell));
+    rg_list_add(&l, "cells_pinned", cells(r, r->cell_pinned));
+    rg_list_add(&l, "cell_mass", reals(r->mass, r->kstar));
+    rg_list_add(&l, "cell_mass_true", reals(r->mass_true, r->kstar));
+    const char *name[] = {"err_beta0", "err_beta1", "err_gamma", "err_a", "err_b", "err_v"};
+    const double *err[] = {r->err_beta0, r->err_beta1, r->err_gamma, r->err_a, r->err_b, r->err_v};
+    for (int i = 0; i < 6; i++)
+        if (i != 2 || gate == GMOE_GATE_GAUSSIAN) rg_list_add(&l, name[i], reals(err[i], r->kstar));
+    rg_list_add(&l, "err_tau", reals(&r->err_tau, 1));
+    return rg_list_done(&l);
 }
 
 /* rg_eval(fit, truth, kind, p1, p2, loss, pinned, samples, seed): gmoe_eval_run as `gmoe

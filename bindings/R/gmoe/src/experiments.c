@@ -38,9 +38,15 @@ SEXP rg_results(SEXP path)
     size_t rows = gmoe_results_nrows(res), cols = gmoe_results_ncols(res), nm = 0;
     for (size_t j = 0; j < cols; j++)
         nm += gmoe_results_is_metric(res, j) != 0;
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, 3)), names = PROTECT(Rf_allocVector(STRSXP, 3));
-    SEXP columns = PROTECT(Rf_allocVector(VECSXP, cols)), cn = PROTECT(Rf_allocVector(STRSXP, cols));
-    SEXP metrics = PROTECT(Rf_allocVector(STRSXP, nm)), theory = PROTECT(Rf_allocVector(REALSXP, nm));
+    rg_list l;
+    rg_list_init(&l, 3);
+    SEXP columns = Rf_allocVector(VECSXP, cols);
+    rg_list_add(&l, "columns", columns);
+    SEXP metrics = Rf_allocVector(STRSXP, nm);
+    rg_list_add(&l, "metrics", metrics);
+    SEXP theory = Rf_allocVector(REALSXP, nm);
+    rg_list_add(&l, "theory", theory);
+    SEXP cn = PROTECT(Rf_allocVector(STRSXP, cols));
     for (size_t j = 0, m = 0; j < cols; j++) {
         const char *name = gmoe_results_colname(res, j);
         SEXP col = Rf_allocVector(REALSXP, rows);
@@ -56,15 +62,8 @@ SEXP rg_results(SEXP path)
     gmoe_results_free(res);
     Rf_setAttrib(columns, R_NamesSymbol, cn);
     Rf_setAttrib(theory, R_NamesSymbol, metrics);
-    SET_VECTOR_ELT(out, 0, columns);
-    SET_VECTOR_ELT(out, 1, metrics);
-    SET_VECTOR_ELT(out, 2, theory);
-    SET_STRING_ELT(names, 0, Rf_mkChar("columns"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("metrics"));
-    SET_STRING_ELT(names, 2, Rf_mkChar("theory"));
-    Rf_setAttrib(out, R_NamesSymbol, names);
-    UNPROTECT(6);
-    return out;
+    UNPROTECT(1);
+    return rg_list_done(&l);
 }
 
 static SEXP named(SEXP out, const char *const *nm, int count)
@@ -98,20 +97,34 @@ SEXP rg_rate(SEXP n, SEXP value, SEXP bootstrap, SEXP seed, SEXP trim)
         if (err.code == GMOE_ENOMEM) rg_fail("gmoe_rate", &err);
         return Rf_mkString(err.msg);
     }
-    static const char *const nm[] = {"slope", "ci_low", "ci_high", "slope_median", "n_min",
-                                     "n_max", "points", "rows", "skipped", "intercept", "se",
-                                     "ci_ols_low", "ci_ols_high", "trim_user", "trim_25",
-                                     "trim_50", "boot_used", "bootstrap", "level"};
+    static const char *const nm[] = {
+        "slope",   "ci_low",  "ci_high",   "slope_median", "n_min",      "n_max",       "points",
+        "rows",    "skipped", "intercept", "se",           "ci_ols_low", "ci_ols_high", "trim_user",
+        "trim_25", "trim_50", "boot_used", "bootstrap",    "level"};
     SEXP out = PROTECT(Rf_allocVector(REALSXP, 19));
     double *v = REAL(out), trims[3] = {NA_REAL, NA_REAL, NA_REAL};
     /* trimmed[]: the user's trim first (if any), then 25 % and 50 % */
     for (size_t t = 0; t < r.ntrimmed; t++)
         trims[3 - r.ntrimmed + t] = fin(r.trimmed[t].slope);
-    double all[] = {fin(r.slope), fin(r.ci[0]), fin(r.ci[1]), fin(r.slope_median),
-                    fin(r.n_min), fin(r.n_max), (double)r.points, (double)r.rows,
-                    (double)r.skipped, fin(r.intercept), fin(r.se), fin(r.ci_ols[0]),
-                    fin(r.ci_ols[1]), trims[0], trims[1], trims[2], (double)r.boot_used,
-                    (double)p.bootstrap, p.level};
+    double all[] = {fin(r.slope),
+                    fin(r.ci[0]),
+                    fin(r.ci[1]),
+                    fin(r.slope_median),
+                    fin(r.n_min),
+                    fin(r.n_max),
+                    (double)r.points,
+                    (double)r.rows,
+                    (double)r.skipped,
+                    fin(r.intercept),
+                    fin(r.se),
+                    fin(r.ci_ols[0]),
+                    fin(r.ci_ols[1]),
+                    trims[0],
+                    trims[1],
+                    trims[2],
+                    (double)r.boot_used,
+                    (double)p.bootstrap,
+                    p.level};
     memcpy(v, all, sizeof all);
     gmoe_rate_result_free(&r);
     named(out, nm, 19);

@@ -6,10 +6,8 @@ static double num_opt(SEXP opts, const char *name, double dflt)
 {
     SEXP v = rg_elt(opts, name);
     if (TYPEOF(v) == REALSXP && XLENGTH(v) == 1) return REAL(v)[0];
-    if (TYPEOF(v) == INTSXP && XLENGTH(v) == 1 && INTEGER(v)[0] != NA_INTEGER)
-        return INTEGER(v)[0];
-    if (TYPEOF(v) == LGLSXP && XLENGTH(v) == 1 && LOGICAL(v)[0] != NA_LOGICAL)
-        return LOGICAL(v)[0];
+    if (TYPEOF(v) == INTSXP && XLENGTH(v) == 1 && INTEGER(v)[0] != NA_INTEGER) return INTEGER(v)[0];
+    if (TYPEOF(v) == LGLSXP && XLENGTH(v) == 1 && LOGICAL(v)[0] != NA_LOGICAL) return LOGICAL(v)[0];
     return dflt;
 }
 
@@ -89,17 +87,13 @@ SEXP rg_fit(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts)
     gmoe_model_free(truth);
     gmoe_data_free(data);
     if (rc) rg_fail("gmoe_fit", &err);
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, 5)), names = PROTECT(Rf_allocVector(STRSXP, 5));
-    SET_VECTOR_ELT(out, 0, rg_model_to_list(best));
+    rg_list l;
+    rg_list_init(&l, 5);
+    rg_list_add(&l, "model", rg_model_to_list(best));
     gmoe_model_free(best);
-    SET_VECTOR_ELT(out, 1, rg_record_to_list(&rec));
-    SET_VECTOR_ELT(out, 2, Rf_ScalarReal((double)res.best_start + 1));
-    SET_VECTOR_ELT(out, 3, Rf_ScalarReal((double)res.failed));
-    SET_VECTOR_ELT(out, 4, Rf_ScalarReal((double)res.info.maps));
-    const char *nm[] = {"model", "fit", "best_start", "failed", "maps"};
-    for (int i = 0; i < 5; i++)
-        SET_STRING_ELT(names, i, Rf_mkChar(nm[i]));
-    Rf_setAttrib(out, R_NamesSymbol, names);
-    UNPROTECT(2);
-    return out;
+    rg_list_add(&l, "fit", rg_record_to_list(&rec));
+    rg_list_add(&l, "best_start", Rf_ScalarReal((double)res.best_start + 1));
+    rg_list_add(&l, "failed", Rf_ScalarReal((double)res.failed));
+    rg_list_add(&l, "maps", Rf_ScalarReal((double)res.info.maps));
+    return rg_list_done(&l);
 }

@@ -16,20 +16,19 @@ SEXP rg_results(SEXP path);
 SEXP rg_rate(SEXP n, SEXP value, SEXP bootstrap, SEXP seed, SEXP trim);
 SEXP rg_version(void);
 
-static const R_CallMethodDef calls[] = {
-    {"rg_model_check", (DL_FUNC)&rg_model_check, 1},
-    {"rg_read", (DL_FUNC)&rg_read, 1},
-    {"rg_write", (DL_FUNC)&rg_write, 3},
-    {"rg_fit", (DL_FUNC)&rg_fit, 5},
-    {"rg_loglik", (DL_FUNC)&rg_loglik, 3},
-    {"rg_predict", (DL_FUNC)&rg_predict, 3},
-    {"rg_simulate", (DL_FUNC)&rg_simulate, 6},
-    {"rg_eval", (DL_FUNC)&rg_eval, 9},
-    {"rg_sweep", (DL_FUNC)&rg_sweep, 3},
-    {"rg_results", (DL_FUNC)&rg_results, 1},
-    {"rg_rate", (DL_FUNC)&rg_rate, 5},
-    {"rg_version", (DL_FUNC)&rg_version, 0},
-    {NULL, NULL, 0}};
+static const R_CallMethodDef calls[] = {{"rg_model_check", (DL_FUNC)&rg_model_check, 1},
+                                        {"rg_read", (DL_FUNC)&rg_read, 1},
+                                        {"rg_write", (DL_FUNC)&rg_write, 3},
+                                        {"rg_fit", (DL_FUNC)&rg_fit, 5},
+                                        {"rg_loglik", (DL_FUNC)&rg_loglik, 3},
+                                        {"rg_predict", (DL_FUNC)&rg_predict, 3},
+                                        {"rg_simulate", (DL_FUNC)&rg_simulate, 6},
+                                        {"rg_eval", (DL_FUNC)&rg_eval, 9},
+                                        {"rg_sweep", (DL_FUNC)&rg_sweep, 3},
+                                        {"rg_results", (DL_FUNC)&rg_results, 1},
+                                        {"rg_rate", (DL_FUNC)&rg_rate, 5},
+                                        {"rg_version", (DL_FUNC)&rg_version, 0},
+                                        {NULL, NULL, 0}};
 
 void R_init_gmoe(DllInfo *dll)
 {

@@ -8,6 +8,33 @@ void rg_fail(const char *context, const gmoe_error *err)
     Rf_error("%s: %s", context, err->msg[0] ? err->msg : gmoe_strerror(err->code));
 }
 
+void rg_list_init(rg_list *l, int cap)
+{
+    l->list = PROTECT(Rf_allocVector(VECSXP, cap));
+    l->names = PROTECT(Rf_allocVector(STRSXP, cap));
+    l->n = 0;
+    l->cap = cap;
+}
+
+void rg_list_add(rg_list *l, const char *name, SEXP value)
+{
+    if (l->n >= l->cap) Rf_error("internal error: list of %d elements is full", l->cap);
+    SET_VECTOR_ELT(l->list, l->n, value);
+    SET_STRING_ELT(l->names, l->n++, Rf_mkChar(name));
+}
+
+SEXP rg_list_done(rg_list *l)
+{
+    SEXP out = l->list, names = l->names;
+    if (l->n < l->cap) {
+        out = PROTECT(Rf_lengthgets(out, l->n));
+        names = PROTECT(Rf_lengthgets(names, l->n));
+    }
+    Rf_setAttrib(out, R_NamesSymbol, names);
+    UNPROTECT(l->n < l->cap ? 4 : 2);
+    return out;
+}
+
 SEXP rg_elt(SEXP list, const char *name)
 {
     SEXP names = Rf_getAttrib(list, R_NamesSymbol);
@@ -31,7 +58,7 @@ static int get_nums(SEXP list, const char *name, size_t len, double *out, gmoe_e
     if ((TYPEOF(v) != REALSXP && TYPEOF(v) != INTSXP) || (size_t)XLENGTH(v) != len)
         return gmoe_error_set(err, GMOE_EINVAL, "%s: expected %zu numbers", name, len);
     for (size_t i = 0; i < len; i++) {
-        out[i] = TYPEOF(v) == REALSXP ? REAL(v)[i]
+        out[i] = TYPEOF(v) == REALSXP          ? REAL(v)[i]
                  : INTEGER(v)[i] == NA_INTEGER ? NAN
                                                : INTEGER(v)[i];
         if (!isfinite(out[i]))
@@ -148,10 +175,8 @@ SEXP rg_model_to_list(const gmoe_model *m)
 {
     size_t k = gmoe_model_k(m), d = gmoe_model_d(m);
     gmoe_gate gate = gmoe_model_gate(m);
-    int gauss = gate == GMOE_GATE_GAUSSIAN, fam = gate == GMOE_GATE_TEMPERATURE ||
-                                                  gate == GMOE_GATE_ACTIVATION;
-    int nel = 8 + fam + 2 * (gate == GMOE_GATE_TOPK) + (gate == GMOE_GATE_ACTIVATION) + 3 * gauss;
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, nel)), names = PROTECT(Rf_allocVector(STRSXP, nel));
+    int gauss = gate == GMOE_GATE_GAUSSIAN,
+        fam = gate == GMOE_GATE_TEMPERATURE || gate == GMOE_GATE_ACTIVATION;
     SEXP b0 = PROTECT(Rf_allocVector(REALSXP, k)), b1 = PROTECT(Rf_allocMatrix(REALSXP, k, d));
     SEXP a = PROTECT(Rf_allocMatrix(REALSXP, k, d)), b = PROTECT(Rf_allocVector(REALSXP, k));
     SEXP v = PROTECT(Rf_allocVector(REALSXP, k));
@@ -163,29 +188,30 @@ SEXP rg_model_to_list(const gmoe_model *m)
             REAL(a)[t * k + j] = r2[t];
         }
     }
-    int i = 0;
-#define PUT(name, value)                                                                           \
-    do {                                                                                           \
-        SET_VECTOR_ELT(out, i, (value));                                                           \
-        SET_STRING_ELT(names, i++, Rf_mkChar(name));                                               \
-    } while (0)
-    PUT("gate", mkstr(gmoe_gate_name(gate)));
-    PUT("k", Rf_ScalarInteger((int)k));
-    PUT("d", Rf_ScalarInteger((int)d));
-    PUT("beta0", b0);
-    PUT("beta1", b1);
-    PUT("a", a);
-    PUT("b", b);
-    PUT("var", v);
-    if (fam) PUT("tau", Rf_ScalarReal(gmoe_model_tau(m)));
+    rg_list l;
+    rg_list_init(&l, 14);
+    rg_list_add(&l, "gate", mkstr(gmoe_gate_name(gate)));
+    rg_list_add(&l, "k", Rf_ScalarInteger((int)k));
+    rg_list_add(&l, "d", Rf_ScalarInteger((int)d));
+    rg_list_add(&l, "beta0", b0);
+    rg_list_add(&l, "beta1", b1);
+    rg_list_add(&l, "a", a);
+    rg_list_add(&l, "b", b);
+    rg_list_add(&l, "var", v);
+    if (fam) rg_list_add(&l, "tau", Rf_ScalarReal(gmoe_model_tau(m)));
     if (gate == GMOE_GATE_TOPK) {
-        PUT("topk", Rf_ScalarInteger((int)gmoe_model_topk(m)));
-        PUT("topk_select", mkstr(gmoe_topk_select_name(gmoe_model_topk_select(m))));
+        rg_list_add(&l, "topk", Rf_ScalarInteger((int)gmoe_model_topk(m)));
+        rg_list_add(&l, "topk_select", mkstr(gmoe_topk_select_name(gmoe_model_topk_select(m))));
     }
-    if (gate == GMOE_GATE_ACTIVATION) PUT("activation", mkstr(gmoe_act_name(gmoe_model_act(m))));
+    if (gate == GMOE_GATE_ACTIVATION)
+        rg_list_add(&l, "activation", mkstr(gmoe_act_name(gmoe_model_act(m))));
     if (gauss) {
-        SEXP pi = PROTECT(Rf_allocVector(REALSXP, k)), c = PROTECT(Rf_allocMatrix(REALSXP, k, d));
-        SEXP Gam = PROTECT(Rf_alloc3DArray(REALSXP, (int)k, (int)d, (int)d));
+        SEXP pi = Rf_allocVector(REALSXP, k);
+        rg_list_add(&l, "pi", pi);
+        SEXP c = Rf_allocMatrix(REALSXP, k, d);
+        rg_list_add(&l, "c", c);
+        SEXP Gam = Rf_alloc3DArray(REALSXP, (int)k, (int)d, (int)d);
+        rg_list_add(&l, "Gamma", Gam);
         for (size_t j = 0; j < k; j++) {
             gmoe_model_get_gauss(m, j, REAL(pi) + j, r1, G);
             for (size_t s = 0; s < d; s++) {
@@ -194,14 +220,9 @@ SEXP rg_model_to_list(const gmoe_model *m)
                     REAL(Gam)[j + k * (s + d * t)] = G[s * d + t];
             }
         }
-        PUT("pi", pi);
-        PUT("c", c);
-        PUT("Gamma", Gam);
-        UNPROTECT(3);
     }
-#undef PUT
-    Rf_setAttrib(out, R_NamesSymbol, names);
-    UNPROTECT(7);
+    SEXP out = rg_list_done(&l);
+    UNPROTECT(5);
     return out;
 }
 
@@ -211,32 +232,22 @@ static const char *const REC_INT[] = {"n", "iterations", "nparams", "starts", "s
 SEXP rg_record_to_list(const gmoe_fit_record *rec)
 {
     if (!rec) return R_NilValue;
-    int joint = rec->objective[0] != '\0', nel = 11 + 2 * joint, i = 0;
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, nel)), names = PROTECT(Rf_allocVector(STRSXP, nel));
     double num[] = {rec->loglik, rec->aic, rec->bic, rec->seconds};
     double cnt[] = {(double)rec->n, (double)rec->iterations, (double)rec->nparams,
                     (double)rec->starts, (double)rec->seed};
-    for (int j = 0; j < 4; j++) {
-        SET_VECTOR_ELT(out, i, Rf_ScalarReal(num[j]));
-        SET_STRING_ELT(names, i++, Rf_mkChar(REC_NUM[j]));
+    rg_list l;
+    rg_list_init(&l, 13);
+    for (int j = 0; j < 4; j++)
+        rg_list_add(&l, REC_NUM[j], Rf_ScalarReal(num[j]));
+    for (int j = 0; j < 5; j++) /* doubles: a seed may exceed R's integers */
+        rg_list_add(&l, REC_INT[j], Rf_ScalarReal(cnt[j]));
+    rg_list_add(&l, "status", mkstr(rec->status));
+    rg_list_add(&l, "stop", mkstr(rec->stop));
+    if (rec->objective[0] != '\0') {
+        rg_list_add(&l, "objective", mkstr(rec->objective));
+        rg_list_add(&l, "loglik_joint", Rf_ScalarReal(rec->loglik_joint));
     }
-    for (int j = 0; j < 5; j++) { /* doubles: a seed may exceed R's integers */
-        SET_VECTOR_ELT(out, i, Rf_ScalarReal(cnt[j]));
-        SET_STRING_ELT(names, i++, Rf_mkChar(REC_INT[j]));
-    }
-    SET_VECTOR_ELT(out, i, mkstr(rec->status));
-    SET_STRING_ELT(names, i++, Rf_mkChar("status"));
-    SET_VECTOR_ELT(out, i, mkstr(rec->stop));
-    SET_STRING_ELT(names, i++, Rf_mkChar("stop"));
-    if (joint) {
-        SET_VECTOR_ELT(out, i, mkstr(rec->objective));
-        SET_STRING_ELT(names, i++, Rf_mkChar("objective"));
-        SET_VECTOR_ELT(out, i, Rf_ScalarReal(rec->loglik_joint));
-        SET_STRING_ELT(names, i++, Rf_mkChar("loglik_joint"));
-    }
-    Rf_setAttrib(out, R_NamesSymbol, names);
-    UNPROTECT(2);
-    return out;
+    return rg_list_done(&l);
 }
 
 static int rec_number(SEXP list, const char *name, double *out, gmoe_error *err)
@@ -319,15 +330,12 @@ SEXP rg_read(SEXP path)
     const char *p = rg_str(path);
     if (!p) Rf_error("gmoe_read: path must be one string");
     if (gmoe_model_read(p, &m, &rec, &has, &err)) rg_fail("gmoe_read", &err);
-    SEXP out = PROTECT(Rf_allocVector(VECSXP, 2)), names = PROTECT(Rf_allocVector(STRSXP, 2));
-    SET_VECTOR_ELT(out, 0, rg_model_to_list(m));
-    SET_VECTOR_ELT(out, 1, rg_record_to_list(has ? &rec : NULL));
-    SET_STRING_ELT(names, 0, Rf_mkChar("model"));
-    SET_STRING_ELT(names, 1, Rf_mkChar("fit"));
-    Rf_setAttrib(out, R_NamesSymbol, names);
+    rg_list l;
+    rg_list_init(&l, 2);
+    rg_list_add(&l, "model", rg_model_to_list(m));
+    rg_list_add(&l, "fit", rg_record_to_list(has ? &rec : NULL));
     gmoe_model_free(m);
-    UNPROTECT(2);
-    return out;
+    return rg_list_done(&l);
 }
 
 /* Write the model list (with the fit record list, or NULL) to path; path NULL returns the

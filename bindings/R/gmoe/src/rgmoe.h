@@ -28,6 +28,17 @@ int rg_record_from_list(SEXP list, gmoe_fit_record *rec, gmoe_error *err);
  * set. */
 gmoe_data *rg_data(SEXP x, SEXP y, double max_abs, gmoe_error *err);
 
+/* A named list built element by element: rg_list_init protects the list (room for cap
+ * elements), rg_list_add appends (value may be freshly allocated: the list protects it once
+ * added), rg_list_done names it, cuts it to the elements added and unprotects it. */
+typedef struct rg_list {
+    SEXP list, names;
+    int n, cap;
+} rg_list;
+void rg_list_init(rg_list *l, int cap);
+void rg_list_add(rg_list *l, const char *name, SEXP value);
+SEXP rg_list_done(rg_list *l);
+
 /* Named list element, or R_NilValue. */
 SEXP rg_elt(SEXP list, const char *name);
 /* A C string from a length-1 character vector (NULL when it is not one). */

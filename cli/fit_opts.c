@@ -1,0 +1,141 @@
+/* Options of the fitted model and the estimator, shared by the commands that fit (see
+ * fit_opts.h). */
+#include <config.h>
+#include <stdio.h>
+#include <string.h>
+#include "fit_opts.h"
+
+void cli_fit_opts_init(cli_fit_opts *fo)
+{
+    memset(fo, 0, sizeof *fo);
+    fo->gate = GMOE_GATE_SOFTMAX;
+    fo->tau = 1.0;
+    fo->par = gmoe_fit_default_params();
+}
+
+int cli_fit_opt(cli_fit_opts *fo, const char *cmd, int c, const char *arg)
+{
+    gmoe_em_params *em = &fo->par.em;
+    switch (c) {
+    case 'k':
+        return cli_parse_count("-k", arg, &fo->k);
+    case 'g':
+        if (gmoe_gate_parse(arg, &fo->gate))
+            return cli_usage_error("%s: --gate must be softmax, topk, temperature, activation, "
+                                   "sigmoid or gaussian (got \"%s\")",
+                                   cmd, arg);
+        return 0;
+    case CLI_OPT_TOPK:
+        fo->topk_set = 1;
+        return cli_parse_count("--topk", arg, &fo->topk);
+    case CLI_OPT_TOPK_SELECT:
+        fo->sel_set = 1;
+        if (gmoe_topk_select_parse(arg, &fo->sel))
+            return cli_usage_error("%s: --topk-select must be slope or score (got \"%s\")", cmd,
+                                   arg);
+        return 0;
+    case CLI_OPT_TAU:
+        fo->tau_set = 1;
+        return cli_parse_positive_double("--tau", arg, &fo->tau);
+    case CLI_OPT_FIX_TAU:
+        em->fix_tau = 1;
+        return 0;
+    case CLI_OPT_ACT:
+        fo->act_set = 1;
+        if (gmoe_act_parse(arg, &fo->act))
+            return cli_usage_error("%s: --act must be tanh or sigmoid (got \"%s\")", cmd, arg);
+        return 0;
+    case CLI_OPT_STARTS:
+        return cli_parse_count("--starts", arg, &fo->par.starts);
+    case CLI_OPT_INIT:
+        if (gmoe_init_parse(arg, &fo->par.init))
+            return cli_usage_error("%s: --init must be data, random or near-true (got \"%s\")", cmd,
+                                   arg);
+        return 0;
+    case CLI_OPT_THREADS: {
+        size_t t;
+        int rc = cli_parse_count("--threads", arg, &t);
+        if (!rc && t > 4096) rc = cli_usage_error("%s: --threads must be at most 4096", cmd);
+        fo->par.threads = rc ? 0 : (int)t;
+        return rc;
+    }
+    case CLI_OPT_STOP:
+        if (gmoe_stop_rule_parse(arg, &em->stop))
+            return cli_usage_error("%s: --stop must be per-obs or relative (got \"%s\")", cmd, arg);
+        return 0;
+    case CLI_OPT_TOL:
+        return cli_parse_positive_double("--tol", arg, &em->tol);
+    case CLI_OPT_MAX_ITER:
+        return cli_parse_count("--max-iter", arg, &em->max_iter);
+    case CLI_OPT_NO_ACCEL:
+        em->accel = 0;
+        return 0;
+    case CLI_OPT_VAR_FLOOR:
+        return cli_parse_positive_double("--var-floor", arg, &em->var_floor);
+    }
+    return -1; /* not ours */
+}
+
+/* An option that the chosen gate would ignore is a mistake worth saying. */
+int cli_fit_opts_check(const cli_fit_opts *fo, const char *cmd)
+{
+    gmoe_gate g = fo->gate;
+    if (fo->k == 0) return cli_usage_error("%s: -k K is required (see 'gmoe help %s')", cmd, cmd);
+    if (g == GMOE_GATE_TOPK && !fo->topk_set)
+        return cli_usage_error("%s: --gate topk needs --topk K", cmd);
+    if ((fo->topk_set || fo->sel_set) && g != GMOE_GATE_TOPK)
+        return cli_usage_error("%s: --%s only goes with --gate topk", cmd,
+                               fo->topk_set ? "topk" : "topk-select");
+    if (fo->topk_set && fo->topk > fo->k)
+        return cli_usage_error("%s: --topk %zu exceeds -k %zu", cmd, fo->topk, fo->k);
+    if ((fo->tau_set || fo->par.em.fix_tau) && g != GMOE_GATE_TEMPERATURE &&
+        g != GMOE_GATE_ACTIVATION)
+        return cli_usage_error("%s: --%s only goes with --gate temperature or activation", cmd,
+                               fo->tau_set ? "tau" : "fix-tau");
+    if (fo->act_set && g != GMOE_GATE_ACTIVATION)
+        return cli_usage_error("%s: --act only goes with --gate activation", cmd);
+    return 0;
+}
+
+gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d)
+{
+    gmoe_model *templ = gmoe_model_alloc(fo->k, d, fo->gate);
+    if (!templ) {
+        cli_error("out of memory");
+        return NULL;
+    }
+    gmoe_model_set_topk(templ, fo->topk_set ? fo->topk : fo->k, fo->sel);
+    gmoe_model_set_tau(templ, fo->tau);
+    gmoe_model_set_act(templ, fo->act);
+    return templ;
+}
+
+/* The rule that ended the best start: the iteration limit, or the convergence rule. */
+static const char *stop_name(const gmoe_fit_result *res, const gmoe_em_params *em)
+{
+    if (res->info.status == GMOE_FIT_MAX_ITER || res->info.iterations >= em->max_iter)
+        return "max-iter";
+    return gmoe_stop_rule_name(res->info.stop);
+}
+
+void cli_fit_record(const gmoe_model *best, const gmoe_fit_result *res, const gmoe_em_params *em,
+                    size_t n, unsigned long seed, gmoe_fit_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->loglik = res->info.loglik;
+    rec->n = n;
+    rec->iterations = res->info.iterations;
+    snprintf(rec->status, sizeof rec->status, "%s", gmoe_fit_status_name(res->info.status));
+    snprintf(rec->stop, sizeof rec->stop, "%s", stop_name(res, em));
+    rec->aic = res->aic;
+    rec->bic = res->bic;
+    rec->seconds = res->seconds;
+    rec->nparams = res->nparams;
+    rec->starts = res->starts;
+    rec->seed = seed;
+    /* The Gaussian gate's EM maximises the joint log-likelihood of (x, y). */
+    if (gmoe_model_gate(best) == GMOE_GATE_GAUSSIAN) {
+        snprintf(rec->objective, sizeof rec->objective, "joint");
+        rec->loglik_joint = res->info.objective;
+    }
+}

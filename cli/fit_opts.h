@@ -1,0 +1,100 @@
+/* The options that describe a fitted model (number of experts, gating family and its
+ * parameters) and the estimator (starts, EM settings, threads), shared by the commands that
+ * fit (gmoe fit, gmoe select), so that they are spelt, parsed, checked and described the same
+ * way in each; and the fit object written with a fitted model. */
+#ifndef GMOE_CLI_FIT_OPTS_H
+#define GMOE_CLI_FIT_OPTS_H
+
+#include "common.h"
+
+/* Option values, above those of common.h and of any subcommand's own options. */
+enum {
+    CLI_OPT_GATE = 0x200,
+    CLI_OPT_TOPK,
+    CLI_OPT_TOPK_SELECT,
+    CLI_OPT_TAU,
+    CLI_OPT_FIX_TAU,
+    CLI_OPT_ACT,
+    CLI_OPT_STARTS,
+    CLI_OPT_INIT,
+    CLI_OPT_THREADS,
+    CLI_OPT_STOP,
+    CLI_OPT_TOL,
+    CLI_OPT_MAX_ITER,
+    CLI_OPT_NO_ACCEL,
+    CLI_OPT_VAR_FLOOR
+};
+
+/* Entries for a subcommand's struct option array ('k' and 'g' are short options too). */
+#define CLI_OPTIONS_FIT                                                                            \
+    {"experts", required_argument, NULL, 'k'}, {"gate", required_argument, NULL, 'g'},             \
+        {"topk", required_argument, NULL, CLI_OPT_TOPK},                                           \
+        {"topk-select", required_argument, NULL, CLI_OPT_TOPK_SELECT},                             \
+        {"tau", required_argument, NULL, CLI_OPT_TAU},                                             \
+        {"fix-tau", no_argument, NULL, CLI_OPT_FIX_TAU},                                           \
+        {"act", required_argument, NULL, CLI_OPT_ACT},                                             \
+        {"starts", required_argument, NULL, CLI_OPT_STARTS},                                       \
+        {"init", required_argument, NULL, CLI_OPT_INIT},                                           \
+        {"threads", required_argument, NULL, CLI_OPT_THREADS},                                     \
+        {"stop", required_argument, NULL, CLI_OPT_STOP},                                           \
+        {"tol", required_argument, NULL, CLI_OPT_TOL},                                             \
+        {"max-iter", required_argument, NULL, CLI_OPT_MAX_ITER},                                   \
+        {"no-accel", no_argument, NULL, CLI_OPT_NO_ACCEL},                                         \
+    {                                                                                              \
+        "var-floor", required_argument, NULL, CLI_OPT_VAR_FLOOR                                    \
+    }
+
+/* Their help lines (column 23 for descriptions): the gate family's options, and those of
+ * the estimator but --init, whose values differ between commands. */
+#define CLI_HELP_FIT_GATE                                                                          \
+    "  -g, --gate G         softmax (default), topk, temperature, activation, sigmoid or\n"        \
+    "                       gaussian (fitted by the joint likelihood of (x, y): see\n"             \
+    "                       gmoe-fit(1))\n"                                                        \
+    "      --topk K         top-K gate: experts kept per observation (required for topk)\n"        \
+    "      --topk-select S  top-K selection on the slope beta1'x (slope, default) or the\n"        \
+    "                       whole score beta1'x + beta0 (score)\n"                                 \
+    "      --tau T          temperature/activation gates: start value of tau (default 1)\n"        \
+    "      --fix-tau        hold tau at its start value instead of estimating it\n"                \
+    "      --act A          activation gate: tanh (default) or sigmoid\n"
+#define CLI_HELP_FIT_STARTS                                                                        \
+    "      --starts N       number of starts; the best log-likelihood is kept (default 10)\n"
+#define CLI_HELP_FIT_EM                                                                            \
+    "      --stop RULE      per-obs (default: |change| / n <= tol) or relative\n"                  \
+    "                       (|change| / |loglik| <= tol, the published rule)\n"                    \
+    "      --tol X          tolerance of the stopping rule (default 1e-8)\n"                       \
+    "      --max-iter N     iteration limit per start (default 5000)\n"                            \
+    "      --no-accel       plain EM instead of SQUAREM\n"                                         \
+    "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n"                    \
+    "      --threads N      threads for the starts (default: every core; the result\n"             \
+    "                       does not depend on it)\n"
+
+typedef struct cli_fit_opts {
+    size_t k, topk;
+    int topk_set, sel_set, tau_set, act_set;
+    gmoe_gate gate;
+    gmoe_topk_select sel;
+    gmoe_act act;
+    double tau;
+    gmoe_fit_params par; /* starts, init, EM settings, threads (seed: the caller's) */
+} cli_fit_opts;
+
+void cli_fit_opts_init(cli_fit_opts *fo);
+
+/* Handle getopt value c if it is one of these options (returns 0, or CLI_EXIT_USAGE after a
+ * message that starts with cmd); returns -1 for any other option. */
+int cli_fit_opt(cli_fit_opts *fo, const char *cmd, int c, const char *arg);
+
+/* Cross-option checks once all are parsed: -k given, an option that the chosen gate would
+ * ignore, --topk above -k. Prints the message and returns CLI_EXIT_USAGE, or 0. */
+int cli_fit_opts_check(const cli_fit_opts *fo, const char *cmd);
+
+/* The template of the fit: fo->k experts, d covariates, the gate family and its
+ * parameters. NULL when out of memory (after a message). */
+gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d);
+
+/* The fit object of a fitted model file: the best start's statistics, n, the stopping rule
+ * that ended it, the seed. */
+void cli_fit_record(const gmoe_model *best, const gmoe_fit_result *res, const gmoe_em_params *em,
+                    size_t n, unsigned long seed, gmoe_fit_record *rec);
+
+#endif
