@@ -1,6 +1,6 @@
 /* gmoe fit --gate-bound B: the bounded estimator (the compact parameter set of gmoe_em.h),
  * kept out of cmd_fit.c: the option's checks and its summary line (gmoe_fit_record_set
- * writes its fit-record keys). */
+ * writes its keys). */
 #ifndef GMOE_CLI_FIT_BOUND_H
 #define GMOE_CLI_FIT_BOUND_H
 
