@@ -35,12 +35,12 @@ def _template(k, d, gate, topk, topk_select, tau, activation, ctx):
     return templ
 
 
-def prepare(ctx, X, y, k, gate, starts, seed, topk, topk_select, tau, fix_tau, activation,
-            init, truth, stop, tol, max_iter, accel, var_floor, threads, gate_bound):
+def prepare(ctx, par, X, y, k, gate, starts, seed, topk, topk_select, tau, fix_tau,
+            activation, init, truth, stop, tol, max_iter, accel, var_floor, threads, gate_bound):
     """The data set, the template model and the gmoe_fit_params of a fit (or of the fits of
-    gmoe.select), from the options of `gmoe fit`; returns (data, templ, par)."""
+    gmoe.select), from the options of `gmoe fit`: par holds the caller's defaults (gmoe_fit's
+    or gmoe_select's) and gets the options; returns (data, templ)."""
     k = count(k, "k", ctx)
-    par = lib.gmoe_fit_default_params()
     par.starts = count(starts, "starts", ctx)
     par.seed = seed_value(seed, ctx)
     par.init = parse_name(lib.gmoe_init_parse, "gmoe_init", init, "init",
@@ -83,7 +83,7 @@ def prepare(ctx, X, y, k, gate, starts, seed, topk, topk_select, tau, fix_tau, a
                         f"(got k = {k})")
         par.truth = truth._m
     templ = _template(k, data.d, gate, topk, topk_select, tau, activation, ctx)
-    return data, templ, par
+    return data, templ
 
 
 def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=None, tau=None,
@@ -103,9 +103,10 @@ def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=No
     the canonical gate (`gmoe fit --gate-bound`). None means libgmoe's default, as for
     `gmoe fit`. The same arguments give the same numbers as `gmoe fit` with the same options."""
     ctx = "fit"
-    data, templ, par = prepare(ctx, X, y, k, gate, starts, seed, topk, topk_select, tau,
-                               fix_tau, activation, init, truth, stop, tol, max_iter, accel,
-                               var_floor, threads, gate_bound)
+    par = lib.gmoe_fit_default_params()
+    data, templ = prepare(ctx, par, X, y, k, gate, starts, seed, topk, topk_select, tau,
+                          fix_tau, activation, init, truth, stop, tol, max_iter, accel,
+                          var_floor, threads, gate_bound)
     best = ffi.new("gmoe_model **")
     res = ffi.new("gmoe_fit_result *")
     err = new_error()

@@ -51,7 +51,8 @@ def _dendrogram_params(mass, dsc, omega, ctx):
 def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", dsc="plain",
            omega=None, **options):
     """Choose the number of experts (libgmoe's gmoe_select, as `gmoe select --json`): fit
-    every k from kmin to k (each as gmoe.fit would with the same options), score the fits by
+    every k from kmin to k (each as gmoe.fit would with the same options, except that the
+    tolerance defaults to libgmoe's for select, 1e-6, as in `gmoe select`), score the fits by
     AIC, BIC and ICL, and build the dendrogram of the k fit, whose DSC chooses among its
     levels. options: those of gmoe.fit (topk, tau, init, stop, tol, max_iter, threads, ...).
     mass: the atoms' masses ("gate" or "intercept"); dsc: "plain" or "rescaled"; omega: the
@@ -70,13 +71,11 @@ def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", d
     init = options.pop("init", "data")
     if options:
         raise Error(f"{ctx}: unknown option {sorted(options)[0]!r}")
-    data, templ, fpar = prepare(ctx, X, y, k, gate, starts, seed, opts["topk"],
-                                opts["topk_select"], opts["tau"], fix_tau, opts["activation"],
-                                init, opts["truth"], opts["stop"], opts["tol"],
-                                opts["max_iter"], accel, opts["var_floor"], opts["threads"],
-                                opts["gate_bound"])
     par = lib.gmoe_select_default_params()
-    par.fit = fpar
+    data, templ = prepare(ctx, par.fit, X, y, k, gate, starts, seed, opts["topk"],
+                          opts["topk_select"], opts["tau"], fix_tau, opts["activation"], init,
+                          opts["truth"], opts["stop"], opts["tol"], opts["max_iter"], accel,
+                          opts["var_floor"], opts["threads"], opts["gate_bound"])
     par.kmin = kmin
     par.dendrogram = _dendrogram_params(mass, dsc, omega, ctx)
     out = ffi.new("gmoe_select **")

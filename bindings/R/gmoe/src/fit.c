@@ -11,11 +11,11 @@ static double num_opt(SEXP opts, const char *name, double dflt)
     return dflt;
 }
 
-/* The fit's parameters from opts (a named list; absent names keep libgmoe's defaults).
- * Names are parsed by libgmoe; a bad one is an error naming the option. */
+/* The fit's parameters from opts (a named list): par holds the defaults (gmoe_fit's or
+ * gmoe_select's), which absent names keep. Names are parsed by libgmoe; a bad one is an
+ * error naming the option. */
 int rg_fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err)
 {
-    *par = gmoe_fit_default_params();
     gmoe_em_params *em = &par->em;
     par->starts = (size_t)num_opt(opts, "starts", (double)par->starts);
     par->seed = (unsigned long)num_opt(opts, "seed", (double)par->seed);
@@ -73,6 +73,7 @@ SEXP rg_fit(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts)
     gmoe_model *templ = NULL, *truth = NULL, *best = NULL;
     gmoe_fit_result res;
     gmoe_data *data = NULL;
+    par = gmoe_fit_default_params();
     int rc = rg_fit_params(opts, &par, &err);
     if (!rc && !(data = rg_data(x, y, GMOE_FIT_MAX_ABS, &err))) rc = err.code;
     if (!rc && rg_elt(opts, "truth") != R_NilValue) {
