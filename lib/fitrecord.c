@@ -33,8 +33,4 @@ void gmoe_fit_record_set(gmoe_fit_record *rec, const gmoe_model *best, const gmo
         snprintf(rec->objective, sizeof rec->objective, "joint");
         rec->loglik_joint = res->info.objective;
     }
-    if (isfinite(par->em.gate_bound)) {
-        rec->gate_bound = par->em.gate_bound;
-        rec->bound_active = res->info.bound_active;
-    }
 }

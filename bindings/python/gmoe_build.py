@@ -66,7 +66,7 @@ int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate,
 typedef struct gmoe_fit_record {
     double loglik; size_t n; size_t iterations; char status[32]; char stop[32]; double aic;
     double bic; double seconds; size_t nparams; size_t starts; unsigned long seed;
-    char objective[32]; double loglik_joint; ...;
+    char objective[32]; double loglik_joint; double gate_bound; size_t bound_active; ...;
 } gmoe_fit_record;
 int gmoe_model_read(const char *path, gmoe_model **out, gmoe_fit_record *fit, int *has_fit,
                     gmoe_error *err);
@@ -89,11 +89,11 @@ const char *gmoe_init_name(gmoe_init init);
 int gmoe_init_parse(const char *name, gmoe_init *init);
 typedef struct gmoe_em_params {
     gmoe_stop_rule stop; double tol; size_t max_iter; int accel; double var_floor; int fix_tau;
-    ...;
+    double gate_bound; ...;
 } gmoe_em_params;
 typedef struct gmoe_em_info {
     double loglik; double objective; size_t iterations; size_t maps; gmoe_fit_status status;
-    gmoe_stop_rule stop; double seconds; ...;
+    gmoe_stop_rule stop; double seconds; size_t bound_active; ...;
 } gmoe_em_info;
 double gmoe_em_var_floor(const gmoe_data *data, double rel);
 typedef struct gmoe_fit_params {
@@ -149,8 +149,13 @@ int gmoe_eval_run(gmoe_eval *w, const gmoe_model *truth, const gmoe_model *fit,
 /* dendrogram of mixing measures */
 typedef int... gmoe_dendrogram_mass;
 int gmoe_dendrogram_mass_parse(const char *name, gmoe_dendrogram_mass *mass);
-typedef struct gmoe_dendrogram_params { gmoe_dendrogram_mass mass; double omega; ...; }
-    gmoe_dendrogram_params;
+typedef int... gmoe_dsc_form;
+int gmoe_dsc_form_parse(const char *name, gmoe_dsc_form *form);
+const char *gmoe_dsc_form_name(gmoe_dsc_form form);
+const char *gmoe_dendrogram_mass_name(gmoe_dendrogram_mass mass);
+typedef struct gmoe_dendrogram_params {
+    gmoe_dendrogram_mass mass; double omega; gmoe_dsc_form form; ...;
+} gmoe_dendrogram_params;
 gmoe_dendrogram_params gmoe_dendrogram_default_params(void);
 typedef struct gmoe_dendrogram gmoe_dendrogram;
 int gmoe_dendrogram_build(const gmoe_model *fit, const gmoe_data *data,
@@ -166,6 +171,32 @@ double gmoe_dendrogram_dsc(const gmoe_dendrogram *dg, size_t kappa);
 void gmoe_dendrogram_masses(const gmoe_dendrogram *dg, size_t kappa, double *mass);
 double gmoe_dendrogram_omega(const gmoe_dendrogram *dg);
 size_t gmoe_dendrogram_choose(const gmoe_dendrogram *dg);
+double gmoe_dendrogram_dsc_form(const gmoe_dendrogram *dg, size_t kappa, gmoe_dsc_form form);
+#define GMOE_DSC_PLAIN ...
+#define GMOE_DSC_RESCALED ...
+
+/* choosing k */
+typedef int... gmoe_criterion;
+#define GMOE_NCRIT ...
+const char *gmoe_criterion_name(gmoe_criterion c);
+typedef struct gmoe_criteria {
+    double loglik; size_t nparams; double entropy; double aic, bic, icl; ...;
+} gmoe_criteria;
+typedef struct gmoe_select_params {
+    gmoe_fit_params fit; size_t kmin; gmoe_dendrogram_params dendrogram; ...;
+} gmoe_select_params;
+gmoe_select_params gmoe_select_default_params(void);
+typedef struct gmoe_select gmoe_select;
+int gmoe_select_run(const gmoe_data *data, const gmoe_model *templ,
+                    const gmoe_select_params *par, gmoe_select **out, gmoe_error *err);
+void gmoe_select_free(gmoe_select *s);
+size_t gmoe_select_kmin(const gmoe_select *s);
+size_t gmoe_select_kmax(const gmoe_select *s);
+const gmoe_model *gmoe_select_model(const gmoe_select *s, size_t k);
+const gmoe_fit_result *gmoe_select_result(const gmoe_select *s, size_t k);
+const gmoe_criteria *gmoe_select_criteria(const gmoe_select *s, size_t k);
+const gmoe_dendrogram *gmoe_select_dendrogram(const gmoe_select *s);
+size_t gmoe_select_chosen(const gmoe_select *s, gmoe_criterion c);
 
 /* sweeps, results and rates */
 typedef struct gmoe_sweep gmoe_sweep;

@@ -35,24 +35,12 @@ def _template(k, d, gate, topk, topk_select, tau, activation, ctx):
     return templ
 
 
-def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=None, tau=None,
-        fix_tau=False, activation=None, init="data", truth=None, stop=None, tol=None,
-        max_iter=None, accel=True, var_floor=None, threads=None):
-    """Fit a Gaussian mixture of k experts to (X, y) by maximum likelihood: EM from `starts`
-    starts, the best log-likelihood kept (libgmoe's gmoe_fit, as `gmoe fit`).
-
-    X: (n, d) covariates (a 1-d array is one covariate), y: n responses; any numeric dtype and
-    memory layout; NaN and infinite values are refused, naming the observation and column.
-    gate: softmax | topk (with topk=K, topk_select="slope"|"score") | temperature |
-    activation (tau: start value, fix_tau, activation="tanh"|"sigmoid") | sigmoid | gaussian.
-    init: "data" (k-means++, random partitions, random soft weights in turn), "random", or
-    "near-true" (with truth=Model). stop: "per-obs" or "relative", with tol; max_iter; accel
-    (SQUAREM); var_floor (relative to var(y)); threads for the starts (None: every core; the
-    result does not depend on it). None means libgmoe's default, as for `gmoe fit`.
-    The same arguments give the same numbers as `gmoe fit` with the same options."""
-    ctx = "fit"
+def prepare(ctx, par, X, y, k, gate, starts, seed, topk, topk_select, tau, fix_tau,
+            activation, init, truth, stop, tol, max_iter, accel, var_floor, threads, gate_bound):
+    """The data set, the template model and the gmoe_fit_params of a fit (or of the fits of
+    gmoe.select), from the options of `gmoe fit`: par holds the caller's defaults (gmoe_fit's
+    or gmoe_select's) and gets the options; returns (data, templ)."""
     k = count(k, "k", ctx)
-    par = lib.gmoe_fit_default_params()
     par.starts = count(starts, "starts", ctx)
     par.seed = seed_value(seed, ctx)
     par.init = parse_name(lib.gmoe_init_parse, "gmoe_init", init, "init",
@@ -74,6 +62,10 @@ def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=No
         par.em.max_iter = count(max_iter, "max_iter", ctx)
     if var_floor is not None:
         par.em.var_floor = real(var_floor, "var_floor", ctx, positive=True)
+    if gate_bound is not None:
+        if gate == "gaussian":
+            raise Error(f"{ctx}: gate_bound does not apply to gate='gaussian'")
+        par.em.gate_bound = real(gate_bound, "gate_bound", ctx, positive=True)
     if threads is not None:
         par.threads = count(threads, "threads", ctx)
         if par.threads > 4096:
@@ -91,6 +83,30 @@ def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=No
                         f"(got k = {k})")
         par.truth = truth._m
     templ = _template(k, data.d, gate, topk, topk_select, tau, activation, ctx)
+    return data, templ
+
+
+def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=None, tau=None,
+        fix_tau=False, activation=None, init="data", truth=None, stop=None, tol=None,
+        max_iter=None, accel=True, var_floor=None, threads=None, gate_bound=None):
+    """Fit a Gaussian mixture of k experts to (X, y) by maximum likelihood: EM from `starts`
+    starts, the best log-likelihood kept (libgmoe's gmoe_fit, as `gmoe fit`).
+
+    X: (n, d) covariates (a 1-d array is one covariate), y: n responses; any numeric dtype and
+    memory layout; NaN and infinite values are refused, naming the observation and column.
+    gate: softmax | topk (with topk=K, topk_select="slope"|"score") | temperature |
+    activation (tau: start value, fix_tau, activation="tanh"|"sigmoid") | sigmoid | gaussian.
+    init: "data" (k-means++, random partitions, random soft weights in turn), "random", or
+    "near-true" (with truth=Model). stop: "per-obs" or "relative", with tol; max_iter; accel
+    (SQUAREM); var_floor (relative to var(y)); threads for the starts (None: every core; the
+    result does not depend on it); gate_bound: the MLE over the box |beta0|, |beta1| <= B of
+    the canonical gate (`gmoe fit --gate-bound`). None means libgmoe's default, as for
+    `gmoe fit`. The same arguments give the same numbers as `gmoe fit` with the same options."""
+    ctx = "fit"
+    par = lib.gmoe_fit_default_params()
+    data, templ = prepare(ctx, par, X, y, k, gate, starts, seed, topk, topk_select, tau,
+                          fix_tau, activation, init, truth, stop, tol, max_iter, accel,
+                          var_floor, threads, gate_bound)
     best = ffi.new("gmoe_model **")
     res = ffi.new("gmoe_fit_result *")
     err = new_error()

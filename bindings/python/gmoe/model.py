@@ -23,6 +23,9 @@ def _record_dict(rec):
     if rec.objective[0] != b"\0":
         out["objective"] = text(rec.objective)
         out["loglik_joint"] = rec.loglik_joint
+    if rec.gate_bound > 0:  # a bounded fit
+        out["gate_bound"] = rec.gate_bound
+        out["bound_active"] = rec.bound_active
     return out
 
 
@@ -37,6 +40,9 @@ def _record_struct(fit):
     if "objective" in fit:
         rec.objective = fit["objective"].encode()[:31]
         rec.loglik_joint = fit["loglik_joint"]
+    if "gate_bound" in fit:
+        rec.gate_bound = fit["gate_bound"]
+        rec.bound_active = fit["bound_active"]
     return rec
 
 
@@ -44,7 +50,9 @@ class Model:
     """A Gaussian mixture of experts (libgmoe's gmoe_model).
 
     Made by gmoe.fit (then `fit` holds the fit object of the model file: loglik, n,
-    iterations, status, stop, aic, bic, seconds, nparams, starts, seed), gmoe.model (a truth
+    iterations, status, stop, aic, bic, seconds, nparams, starts, seed; objective and
+    loglik_joint for the Gaussian gate; gate_bound and bound_active for a bounded fit),
+    gmoe.model (a truth
     from parameters), Model.load (a model file) or Model.from_json. Parameters are read with
     `params`; `predict`, `save` and gmoe.loglik use the library."""
 

@@ -1,10 +1,12 @@
 """gmoe.dendrogram: the DSC from its definition, level loglikelihoods, an exact merge."""
+import json
 import math
 
 import numpy as np
 import pytest
 
 import gmoe
+from conftest import write_csv
 
 
 def test_dsc_definition_and_levels(truth_path):
@@ -20,7 +22,7 @@ def test_dsc_definition_and_levels(truth_path):
         np.testing.assert_allclose(top.params[key], v, rtol=1e-12, atol=1e-12)
     for lv in levels:
         assert lv["loglik"] == pytest.approx(gmoe.loglik(lv["model"], X, y), rel=1e-12)
-        assert lv["model"].k == lv["k"] and lv["masses"].sum() == pytest.approx(1, rel=1e-12)
+        assert lv["model"].k == lv["k"] and sum(lv["mass"]) == pytest.approx(1, rel=1e-12)
         if lv["k"] == 1:
             assert lv["height"] is None and lv["dsc"] is None and lv["merged"] is None
         else:
@@ -47,7 +49,7 @@ def test_identical_experts_merge_exactly():
     assert dg["levels"][0]["merged"] == [0, 1]
     assert dg["levels"][0]["height"] == pytest.approx(0, abs=1e-15)
     assert lv2["loglik"] == pytest.approx(gmoe.loglik(two, X, y), rel=1e-13)
-    np.testing.assert_allclose(lv2["masses"], [p, 1 - p], rtol=1e-13)
+    np.testing.assert_allclose(lv2["mass"], [p, 1 - p], rtol=1e-13)
 
 
 def test_dendrogram_errors(truth_path):
@@ -59,3 +61,46 @@ def test_dendrogram_errors(truth_path):
         gmoe.dendrogram(truth, np.column_stack([X, X]), y)
     with pytest.raises(gmoe.Error, match="dendrogram: observation 2: y = nan is not finite"):
         gmoe.dendrogram(truth, X, np.where(np.arange(50) == 1, np.nan, y))
+
+
+def test_select_same_as_cli(tmp_path, cli, truth_path):
+    truth = gmoe.Model.load(truth_path)
+    X, y = gmoe.simulate(truth, 800, seed=6)
+    data = tmp_path / "d.csv"
+    write_csv(data, X, y)
+    for kw, opts in [({}, []), ({"kmin": 2, "mass": "intercept", "dsc": "rescaled",
+                                 "init": "random", "tol": 1e-7},
+                                ["--kmin", 2, "--mass", "intercept", "--dsc", "rescaled",
+                                 "--init", "random", "--tol", "1e-7"])]:
+        got = gmoe.select(X, y, 3, starts=3, seed=4, **kw)
+        ref = json.loads(cli("select", "-k", 3, "--starts", 3, "--seed", 4, *opts, "--json",
+                             data))
+        models = got.pop("models")
+        for f in got["fits"] + ref["fits"]:
+            f.pop("seconds")
+        assert got == ref, kw
+        for f in got["fits"]:  # each k's fit is gmoe fit's
+            one = gmoe.fit(X, y, f["k"], starts=3, seed=4, init=kw.get("init", "data"),
+                           tol=kw.get("tol", 1e-6))  # select's default tolerance
+            assert models[f["k"]].params["b"].tolist() == one.params["b"].tolist()
+            # the criteria recompute the log-likelihood at the fit (the last bits may differ)
+            assert f["loglik"] == pytest.approx(one.loglik, rel=1e-13)
+
+
+def test_gate_bound_same_as_cli(tmp_path, cli, truth_path):
+    truth = gmoe.Model.load(truth_path)
+    X, y = gmoe.simulate(truth, 600, seed=9)
+    data = tmp_path / "d.csv"
+    write_csv(data, X, y)
+    f = gmoe.fit(X, y, 3, starts=3, seed=2, gate_bound=5)
+    ref = json.loads(cli("fit", "-k", 3, "--starts", 3, "--seed", 2, "--gate-bound", 5,
+                         "--json", data))
+    assert f.fit["gate_bound"] == ref["fit"]["gate_bound"] == 5
+    assert f.fit["bound_active"] == ref["fit"]["bound_active"]
+    assert f.params["beta1"].tolist() == [e["beta1"] for e in ref["experts"]]
+    assert np.all(np.abs(f.params["beta1"]) <= 5) and np.all(np.abs(f.params["beta0"]) <= 5)
+    path = tmp_path / "f.json"
+    f.save(path)
+    assert gmoe.Model.load(path).fit == f.fit
+    with pytest.raises(gmoe.Error, match="gate_bound does not apply to gate='gaussian'"):
+        gmoe.fit(X, y, 2, gate="gaussian", gate_bound=5)

@@ -1,33 +1,34 @@
 # gmoe_fit and the methods of its "gmoe" objects.
 
-gmoe_fit <- function(formula, data, k, gate = "softmax", starts = 10, seed = 1,
-                     topk = NULL, topk_select = NULL, tau = NULL, fix_tau = FALSE,
-                     activation = NULL, init = "data", truth = NULL, stop = NULL, tol = NULL,
-                     max_iter = NULL, accel = TRUE, var_floor = NULL, threads = NULL) {
-  ctx <- "gmoe_fit"
-  k <- check_count(k, "k", ctx)
+# The options of `gmoe fit` as the list the C layer reads, checked as the command line checks
+# them; md: the model data (for n, d and near-true starts).
+fit_options <- function(ctx, k, md, gate, starts, seed, topk, topk_select, tau, fix_tau,
+                        activation, init, truth, stop, tol, max_iter, accel, var_floor,
+                        threads, gate_bound) {
   check_choice(gate, "gate", c("softmax", "topk", "temperature", "activation", "sigmoid",
                                "gaussian"), ctx)
   check_choice(init, "init", c("data", "random", "near-true"), ctx)
-  if (gate == "topk" && is.null(topk)) stop("gmoe_fit: gate = \"topk\" needs topk = K",
-                                            call. = FALSE)
-  if ((!is.null(topk) || !is.null(topk_select)) && gate != "topk")
-    stop(sprintf("gmoe_fit: %s only goes with gate = \"topk\"",
-                 if (!is.null(topk)) "topk" else "topk_select"), call. = FALSE)
-  if ((!is.null(tau) || isTRUE(fix_tau)) && !(gate %in% c("temperature", "activation")))
-    stop(sprintf("gmoe_fit: %s only goes with gate = \"temperature\" or \"activation\"",
-                 if (!is.null(tau)) "tau" else "fix_tau"), call. = FALSE)
-  if (!is.null(activation) && gate != "activation")
-    stop("gmoe_fit: activation only goes with gate = \"activation\"", call. = FALSE)
+  only <- function(what, gates)
+    stop(sprintf("%s: %s only goes with gate = %s", ctx, what,
+                 paste0("\"", gates, "\"", collapse = " or ")), call. = FALSE)
+  if (gate == "topk" && is.null(topk))
+    stop(sprintf("%s: gate = \"topk\" needs topk = K", ctx), call. = FALSE)
+  if (!is.null(topk) && gate != "topk") only("topk", "topk")
+  if (!is.null(topk_select) && gate != "topk") only("topk_select", "topk")
+  if (!is.null(tau) && !(gate %in% c("temperature", "activation")))
+    only("tau", c("temperature", "activation"))
+  if (isTRUE(fix_tau) && !(gate %in% c("temperature", "activation")))
+    only("fix_tau", c("temperature", "activation"))
+  if (!is.null(activation) && gate != "activation") only("activation", "activation")
   if (init == "near-true" && is.null(truth))
-    stop("gmoe_fit: init = \"near-true\" needs truth = a gmoe_model", call. = FALSE)
+    stop(sprintf("%s: init = \"near-true\" needs truth = a gmoe_model", ctx), call. = FALSE)
   if (!is.null(truth) && init != "near-true")
-    stop("gmoe_fit: truth only goes with init = \"near-true\"", call. = FALSE)
+    stop(sprintf("%s: truth only goes with init = \"near-true\"", ctx), call. = FALSE)
   opts <- list(starts = check_count(starts, "starts", ctx), seed = check_seed(seed, ctx),
                init = init, accel = isTRUE(accel), fix_tau = isTRUE(fix_tau))
   if (!is.null(topk)) {
     opts$topk <- check_count(topk, "topk", ctx)
-    if (opts$topk > k) stop(sprintf("gmoe_fit: topk = %d exceeds k = %d", opts$topk, k),
+    if (opts$topk > k) stop(sprintf("%s: topk = %d exceeds k = %d", ctx, opts$topk, k),
                             call. = FALSE)
   }
   if (!is.null(topk_select))
@@ -42,20 +43,38 @@ gmoe_fit <- function(formula, data, k, gate = "softmax", starts = 10, seed = 1,
   if (!is.null(var_floor))
     opts$var_floor <- check_number(var_floor, "var_floor", ctx, positive = TRUE)
   if (!is.null(threads)) opts$threads <- check_count(threads, "threads", ctx)
-  md <- model_data(formula, data, ctx)
+  if (!is.null(gate_bound)) {
+    if (gate == "gaussian")
+      stop(sprintf("%s: gate_bound does not apply to gate = \"gaussian\"", ctx), call. = FALSE)
+    opts$gate_bound <- check_number(gate_bound, "gate_bound", ctx, positive = TRUE)
+  }
   n <- nrow(md$x)
-  if (k > n) stop(sprintf("gmoe_fit: k = %d exceeds the number of observations (n = %d)",
-                          k, n), call. = FALSE)
+  if (k > n) stop(sprintf("%s: k = %d exceeds the number of observations (n = %d)", ctx, k, n),
+                  call. = FALSE)
   if (!is.null(truth)) {
     truth <- as_model(truth, "truth", ctx)
     if (truth$d != ncol(md$x))
-      stop(sprintf("gmoe_fit: the true model has d = %d, the data d = %d", truth$d,
+      stop(sprintf("%s: the true model has d = %d, the data d = %d", ctx, truth$d,
                    ncol(md$x)), call. = FALSE)
     if (truth$k > k)
-      stop(sprintf("gmoe_fit: near-true starts need k at least the true k = %d (got k = %d)",
+      stop(sprintf("%s: near-true starts need k at least the true k = %d (got k = %d)", ctx,
                    truth$k, k), call. = FALSE)
     opts$truth <- unclass(truth)
   }
+  opts
+}
+
+gmoe_fit <- function(formula, data, k, gate = "softmax", starts = 10, seed = 1,
+                     topk = NULL, topk_select = NULL, tau = NULL, fix_tau = FALSE,
+                     activation = NULL, init = "data", truth = NULL, stop = NULL, tol = NULL,
+                     max_iter = NULL, accel = TRUE, var_floor = NULL, threads = NULL,
+                     gate_bound = NULL) {
+  ctx <- "gmoe_fit"
+  k <- check_count(k, "k", ctx)
+  md <- model_data(formula, data, ctx)
+  opts <- fit_options(ctx, k, md, gate, starts, seed, topk, topk_select, tau, fix_tau,
+                      activation, init, truth, stop, tol, max_iter, accel, var_floor, threads,
+                      gate_bound)
   r <- call_named(.Call(C_rg_fit, md$x, md$y, k, gate, opts), colnames(md$x))
   structure(list(model = structure(r$model, class = "gmoe_model"), fit = r$fit,
                  call = match.call(), terms = md$terms, xnames = colnames(md$x),
@@ -134,6 +153,9 @@ print.summary.gmoe <- function(x, digits = 6, ...) {
               f$nparams))
   cat(sprintf("%-16s %.4f   (-2 loglik + p log n)\n", "BIC", f$bic))
   cat(sprintf("%-16s %s (stopped by: %s)\n", "status", f$status, f$stop))
+  if (!is.null(f$gate_bound))
+    cat(sprintf("%-16s |beta0|, |beta1| <= %g; %.0f gate parameters on the bound\n",
+                "gate bound", f$gate_bound, f$bound_active))
   cat(sprintf("%-16s %.0f%s\n", "iterations", f$iterations,
               if (isTRUE(x$options$accel)) sprintf(" SQUAREM cycles (%.0f EM maps)", x$maps)
               else " EM iterations"))

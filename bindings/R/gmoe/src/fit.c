@@ -11,11 +11,11 @@ static double num_opt(SEXP opts, const char *name, double dflt)
     return dflt;
 }
 
-/* The fit's parameters from opts (a named list; absent names keep libgmoe's defaults).
- * Names are parsed by libgmoe; a bad one is an error naming the option. */
-static int fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err)
+/* The fit's parameters from opts (a named list): par holds the defaults (gmoe_fit's or
+ * gmoe_select's), which absent names keep. Names are parsed by libgmoe; a bad one is an
+ * error naming the option. */
+int rg_fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err)
 {
-    *par = gmoe_fit_default_params();
     gmoe_em_params *em = &par->em;
     par->starts = (size_t)num_opt(opts, "starts", (double)par->starts);
     par->seed = (unsigned long)num_opt(opts, "seed", (double)par->seed);
@@ -25,6 +25,7 @@ static int fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err)
     em->var_floor = num_opt(opts, "var_floor", em->var_floor);
     em->accel = num_opt(opts, "accel", 1) != 0;
     em->fix_tau = num_opt(opts, "fix_tau", 0) != 0;
+    em->gate_bound = num_opt(opts, "gate_bound", em->gate_bound);
     const char *s = rg_str(rg_elt(opts, "init"));
     if (s && gmoe_init_parse(s, &par->init))
         return gmoe_error_set(err, GMOE_EINVAL, "init must be data, random or near-true");
@@ -35,7 +36,7 @@ static int fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err)
 }
 
 /* The template: k experts, d covariates, the gate family and its parameters from opts. */
-static gmoe_model *fit_template(size_t k, size_t d, SEXP gate, SEXP opts, gmoe_error *err)
+gmoe_model *rg_fit_template(size_t k, size_t d, SEXP gate, SEXP opts, gmoe_error *err)
 {
     gmoe_gate g;
     gmoe_topk_select sel = GMOE_TOPK_SLOPE;
@@ -72,13 +73,14 @@ SEXP rg_fit(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts)
     gmoe_model *templ = NULL, *truth = NULL, *best = NULL;
     gmoe_fit_result res;
     gmoe_data *data = NULL;
-    int rc = fit_params(opts, &par, &err);
+    par = gmoe_fit_default_params();
+    int rc = rg_fit_params(opts, &par, &err);
     if (!rc && !(data = rg_data(x, y, GMOE_FIT_MAX_ABS, &err))) rc = err.code;
     if (!rc && rg_elt(opts, "truth") != R_NilValue) {
         if (!(truth = rg_model_from_list(rg_elt(opts, "truth"), &err))) rc = err.code;
         par.truth = truth;
     }
-    if (!rc && !(templ = fit_template((size_t)Rf_asReal(k), data->d, gate, opts, &err)))
+    if (!rc && !(templ = rg_fit_template((size_t)Rf_asReal(k), data->d, gate, opts, &err)))
         rc = err.code;
     if (!rc) rc = gmoe_fit(data, templ, &par, &best, &res, &err);
     gmoe_fit_record rec;

@@ -236,7 +236,7 @@ SEXP rg_record_to_list(const gmoe_fit_record *rec)
     double cnt[] = {(double)rec->n, (double)rec->iterations, (double)rec->nparams,
                     (double)rec->starts, (double)rec->seed};
     rg_list l;
-    rg_list_init(&l, 13);
+    rg_list_init(&l, 15);
     for (int j = 0; j < 4; j++)
         rg_list_add(&l, REC_NUM[j], Rf_ScalarReal(num[j]));
     for (int j = 0; j < 5; j++) /* doubles: a seed may exceed R's integers */
@@ -246,6 +246,10 @@ SEXP rg_record_to_list(const gmoe_fit_record *rec)
     if (rec->objective[0] != '\0') {
         rg_list_add(&l, "objective", mkstr(rec->objective));
         rg_list_add(&l, "loglik_joint", Rf_ScalarReal(rec->loglik_joint));
+    }
+    if (rec->gate_bound > 0) { /* a bounded fit */
+        rg_list_add(&l, "gate_bound", Rf_ScalarReal(rec->gate_bound));
+        rg_list_add(&l, "bound_active", Rf_ScalarReal((double)rec->bound_active));
     }
     return rg_list_done(&l);
 }
@@ -278,6 +282,11 @@ int rg_record_from_list(SEXP list, gmoe_fit_record *rec, gmoe_error *err)
         snprintf(rec->objective, sizeof rec->objective, "%s", o);
         if (rec_number(list, "loglik_joint", &rec->loglik_joint, err)) return err->code;
     }
+    double active = 0;
+    if (rec_number(list, "gate_bound", &rec->gate_bound, err) ||
+        rec_number(list, "bound_active", &active, err))
+        return err->code;
+    rec->bound_active = (size_t)active;
     return GMOE_SUCCESS;
 }
 

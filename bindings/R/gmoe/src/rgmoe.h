@@ -39,6 +39,11 @@ void rg_list_init(rg_list *l, int cap);
 void rg_list_add(rg_list *l, const char *name, SEXP value);
 SEXP rg_list_done(rg_list *l);
 
+/* A fit's parameters (par holds the caller's defaults) and template model from the options
+ * list of gmoe_fit (fit.c); the truth of near-true starts is left to the caller. */
+int rg_fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err);
+gmoe_model *rg_fit_template(size_t k, size_t d, SEXP gate, SEXP opts, gmoe_error *err);
+
 /* Named list element, or R_NilValue. */
 SEXP rg_elt(SEXP list, const char *name);
 /* A C string from a length-1 character vector (NULL when it is not one). */

@@ -31,3 +31,53 @@ test_that("two copies of an expert merge at height 0 into the original", {
   expect_error(gmoe_dendrogram(three), "data are needed")
   expect_error(gmoe_dendrogram(three, d, mass = "weight"), "mass must be one of")
 })
+
+test_that("gmoe_select gives gmoe select's numbers; each k's fit is gmoe_fit's", {
+  d <- gmoe_simulate(softmax_truth(), 800, seed = 6)
+  s <- gmoe_select(y ~ x1, d, k = 3, starts = 3, seed = 4, mass = "intercept")
+  expect_equal(s$fits$k, 1:3)
+  for (k in 1:3) {
+    f <- gmoe_fit(y ~ x1, d, k = k, starts = 3, seed = 4, tol = 1e-6)  # select's default
+    expect_equal(s$fits$loglik[k], f$fit$loglik, tolerance = 1e-13)  # recomputed at the fit
+    expect_identical(s$models[[k]]$b, f$model$b)
+    expect_equal(s$fits$aic[k], f$fit$aic, tolerance = 1e-14)
+  }
+  ok <- s$fits$status != "degenerate"
+  expect_equal(unname(s$chosen["bic"]), s$fits$k[ok][which.min(s$fits$bic[ok])])
+  dg <- gmoe_dendrogram(s$models[["3"]], d, mass = "intercept")
+  expect_equal(s$dendrogram, dg$levels)
+  expect_equal(unname(s$chosen["dsc"]), dg$chosen)
+  skip_if(!nzchar(gmoe_cli()), "the gmoe binary is needed (set GMOE)")
+  skip_if_not_installed("jsonlite")
+  data <- tempfile(fileext = ".csv")
+  write_data(d, data)
+  ref <- jsonlite::fromJSON(paste(run_cli("select", "-k", 3, "--starts", 3, "--seed", 4,
+                                          "--mass", "intercept", "--json", data),
+                                  collapse = "\n"))
+  expect_equal(as.list(s$chosen), ref$chosen)
+  for (col in c("loglik", "aic", "bic", "icl", "entropy"))
+    expect_equal(s$fits[[col]], ref$fits[[col]], tolerance = 1e-15, info = col)
+  for (col in c("height", "dsc", "dsc_rescaled"))
+    expect_equal(s$dendrogram[[col]], ref$dendrogram[[col]], tolerance = 1e-15, info = col)
+})
+
+test_that("a bounded fit is gmoe fit --gate-bound's, with its record", {
+  d <- gmoe_simulate(softmax_truth(), 600, seed = 9)
+  f <- gmoe_fit(y ~ x1, d, k = 3, starts = 3, seed = 2, gate_bound = 5)
+  expect_equal(f$fit$gate_bound, 5)
+  expect_true(all(abs(f$model$beta1) <= 5) && all(abs(f$model$beta0) <= 5))
+  tf <- tempfile(fileext = ".json")
+  gmoe_write(f, tf)
+  r <- gmoe_read(tf)
+  expect_identical(r$fit$bound_active, f$fit$bound_active)
+  expect_error(gmoe_fit(y ~ x1, d, k = 2, gate = "gaussian", gate_bound = 5),
+               "gate_bound does not apply")
+  skip_if(!nzchar(gmoe_cli()), "the gmoe binary is needed (set GMOE)")
+  data <- tempfile(fileext = ".csv")
+  write_data(d, data)
+  fj <- tempfile(fileext = ".json")
+  run_cli("fit", "-k", 3, "--starts", 3, "--seed", 2, "--gate-bound", 5, "-o", fj, data)
+  ref <- gmoe_read(fj)
+  expect_identical(f$model$beta1, ref$beta1)
+  expect_identical(f$fit$bound_active, ref$fit$bound_active)
+})
