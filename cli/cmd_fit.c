@@ -643,23 +643,7 @@ int main_fit(int argc, char **argv)
 
     gmoe_fit_record rec;
     gmoe_fit_record_set(&rec, best, &res, &fo.par, data->n);
-    memset(&rec, 0, sizeof rec);
-    rec.loglik = res.info.loglik;
-    rec.n = data->n;
-    rec.iterations = res.info.iterations;
-    snprintf(rec.status, sizeof rec.status, "%s", gmoe_fit_status_name(res.info.status));
-    snprintf(rec.stop, sizeof rec.stop, "%s", stop_name(&res, &fo.par.em));
-    rec.aic = res.aic;
-    rec.bic = res.bic;
-    rec.seconds = res.seconds;
-    rec.nparams = res.nparams;
-    rec.starts = res.starts;
-    rec.seed = co.seed;
     fit_bound_record(&fo.par.em, &res, &rec);
-    if (joint_objective(best)) {
-        snprintf(rec.objective, sizeof rec.objective, "joint");
-        rec.loglik_joint = res.info.objective;
-    }
     if (gmoe_model_dumps(best, &rec, &text, &err)) {
         cli_error("%s: %s", file ? file : "standard output", err.msg);
         rc = CLI_EXIT_ERROR;

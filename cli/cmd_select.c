@@ -306,7 +306,7 @@ static int chosen_model_text(const gmoe_select *s, const select_opts *so, const 
         }
     }
     gmoe_fit_record rec;
-    if (rp) cli_fit_record(m, rp, &so->fo.par.em, data->n, so->fo.par.seed, &rec);
+    if (rp) gmoe_fit_record_set(&rec, m, rp, &so->fo.par, data->n);
     int rc = gmoe_model_dumps(m, rp ? &rec : NULL, text, &err);
     gmoe_model_free(refit);
     return rc ? cli_lib_error(&err) : 0;

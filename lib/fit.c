@@ -85,9 +85,8 @@ static int fit_check(const gmoe_data *data, const gmoe_model *templ, const gmoe_
     if (par->starts == 0) return gmoe_error_set(err, GMOE_EINVAL, "starts must be at least 1");
     if (par->init == GMOE_INIT_NEAR_TRUE && !par->truth)
         return gmoe_error_set(err, GMOE_EINVAL, "near-true starts need the true model");
-    int rc = gmoe_data_check(data, GMOE_FIT_MAX_ABS, err);
     int rc = em_bound_check(par->em.gate_bound, templ->gate, err);
-    if (!rc) rc = check_magnitudes(data, err);
+    if (!rc) rc = gmoe_data_check(data, GMOE_FIT_MAX_ABS, err);
     return rc ? rc : gmoe_model_validate(templ, err);
 }
 
