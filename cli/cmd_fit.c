@@ -643,7 +643,6 @@ int main_fit(int argc, char **argv)
 
     gmoe_fit_record rec;
     gmoe_fit_record_set(&rec, best, &res, &fo.par, data->n);
-    fit_bound_record(&fo.par.em, &res, &rec);
     if (gmoe_model_dumps(best, &rec, &text, &err)) {
         cli_error("%s: %s", file ? file : "standard output", err.msg);
         rc = CLI_EXIT_ERROR;

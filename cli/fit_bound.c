@@ -18,13 +18,6 @@ int fit_bound_check(const gmoe_em_params *em, gmoe_gate gate)
     return 0;
 }
 
-void fit_bound_record(const gmoe_em_params *em, const gmoe_fit_result *res, gmoe_fit_record *rec)
-{
-    if (!isfinite(em->gate_bound)) return;
-    rec->gate_bound = em->gate_bound;
-    rec->bound_active = res->info.bound_active;
-}
-
 void fit_bound_print(const gmoe_em_params *em, const gmoe_fit_result *res, gmoe_gate gate)
 {
     if (!isfinite(em->gate_bound)) return;

@@ -1,5 +1,6 @@
 /* gmoe fit --gate-bound B: the bounded estimator (the compact parameter set of gmoe_em.h),
- * kept out of cmd_fit.c: the option's checks, its fit-record keys and its summary line. */
+ * kept out of cmd_fit.c: the option's checks and its summary line (gmoe_fit_record_set
+ * writes its keys). */
 #ifndef GMOE_CLI_FIT_BOUND_H
 #define GMOE_CLI_FIT_BOUND_H
 
@@ -14,8 +15,6 @@
 int fit_bound_parse(const char *arg, gmoe_em_params *em);
 /* A bound with a gate family that has none (the Gaussian gate) is a usage error. */
 int fit_bound_check(const gmoe_em_params *em, gmoe_gate gate);
-/* The fit record's gate_bound and bound_active. */
-void fit_bound_record(const gmoe_em_params *em, const gmoe_fit_result *res, gmoe_fit_record *rec);
 /* The summary line of a bounded fit (nothing without a bound). */
 void fit_bound_print(const gmoe_em_params *em, const gmoe_fit_result *res, gmoe_gate gate);
 

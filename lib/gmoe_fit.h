@@ -86,8 +86,9 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
 /* The "fit" object of a model file (gmoe_io.h) for a gmoe_fit of n observations that returned
  * best and res with the parameters par: loglik, n, iterations, status, the rule that stopped
  * the best start ("max-iter" when the iteration limit came first, else par's rule), AIC, BIC,
- * seconds, free parameters, starts, seed, and for the Gaussian gate the joint log-likelihood
- * (objective "joint"). What `gmoe fit` and the R and Python bindings write. */
+ * seconds, free parameters, starts, seed, for the Gaussian gate the joint log-likelihood
+ * (objective "joint"), and for a bounded fit (par->em.gate_bound finite) gate_bound and
+ * bound_active. What `gmoe fit` and the R and Python bindings write. */
 void gmoe_fit_record_set(gmoe_fit_record *rec, const gmoe_model *best, const gmoe_fit_result *res,
                          const gmoe_fit_params *par, size_t n);
 
