@@ -10,11 +10,12 @@
 #include <jansson.h>
 #include "common.h"
 #include "commands.h"
+#include "rate_accuracy.h"
 
 static void usage(FILE *fp)
 {
-    fputs("Usage: gmoe rate [--metric M[,M...]] [--trim N] [--bootstrap B] [--seed S] [--json]\n"
-          "                 RESULTS.csv\n"
+    fputs("Usage: gmoe rate [--metric M[,M...]] [--trim N] [--bootstrap B] [--seed S]\n"
+          "                 [--pool-from N] [--json] RESULTS.csv\n"
           "\n"
           "Estimate the convergence rate of each metric of a sweep's results file: the\n"
           "least-squares slope of log(mean over replicates) on log(n), with a bootstrap\n"
@@ -23,11 +24,17 @@ static void usage(FILE *fp)
           "and N with --trim). Rows whose value is empty or nan are skipped; sizes whose mean\n"
           "is <= 0 are dropped.\n"
           "\n"
+          "The columns of the sweep metric select (k_dsc, k_aic, k_bic, k_icl, ...) hold a\n"
+          "chosen number of experts: for them, the share of replicates that chose the true k\n"
+          "(the file's \"# truth-k:\" line) at each n, with a Clopper-Pearson interval, and\n"
+          "pooled over the sizes from --pool-from on.\n"
+          "\n"
           "Options:\n"
           "      --metric M,...   metrics to report (default: every metric column)\n"
           "      --trim N         also report the slope without the N smallest sizes\n"
           "      --bootstrap B    bootstrap resamples (default 1000; 0: no bootstrap interval)\n"
           "      --seed S         seed of the bootstrap, 1..4294967295 (default 1)\n"
+          "      --pool-from N    select columns: pool the sizes >= N (default: all)\n"
           "      --json           print one JSON object with a member per metric\n" CLI_HELP_HELP
           "\n"
           "Intervals are 95 %. The same file and seed give the same output on every run.\n"
@@ -37,14 +44,15 @@ static void usage(FILE *fp)
           fp);
 }
 
-enum { OPT_METRIC = CLI_OPT_FIRST_LOCAL, OPT_TRIM, OPT_BOOTSTRAP };
+enum { OPT_METRIC = CLI_OPT_FIRST_LOCAL, OPT_TRIM, OPT_BOOTSTRAP, OPT_POOL_FROM };
 
 typedef struct metric {
     const char *name;
     double theory; /* NaN when the header gives none */
     gmoe_rate_result res;
     char error[GMOE_ERRMSG_MAX]; /* why there is no estimate, or "" */
-    int zero; /* every value is 0: reported, without a warning */
+    int zero;                    /* every value is 0: reported, without a warning */
+    int accuracy;                /* a select column: rate_accuracy.h, no slope */
 } metric;
 
 /* A count that may be 0 (cli_parse_count wants >= 1): decimal digits only. */
@@ -113,6 +121,7 @@ static int estimate_all(const gmoe_results *res, const char *path, metric *ms, s
     for (size_t i = 0; i < count; i++) {
         size_t j;
         gmoe_error err;
+        if (ms[i].accuracy) continue;
         gmoe_results_find(res, ms[i].name, &j);
         gmoe_results_theory(res, ms[i].name, &ms[i].theory);
         if (gmoe_rate_estimate(gmoe_results_column(res, jn), gmoe_results_column(res, j),
@@ -128,12 +137,13 @@ static int estimate_all(const gmoe_results *res, const char *path, metric *ms, s
          * construction of the translation infimum. */
         const double *v = gmoe_results_column(res, j);
         size_t r = 0, nr = gmoe_results_nrows(res), zeros = 0;
-        for (; r < nr && (v[r] == 0 || !isfinite(v[r])); r++) zeros += v[r] == 0;
+        for (; r < nr && (v[r] == 0 || !isfinite(v[r])); r++)
+            zeros += v[r] == 0;
         ms[i].zero = r == nr && zeros > 0;
         no_estimate(&ms[i], ms[i].zero ? "identically 0" : err.msg);
     }
     for (size_t i = 0; i < count; i++) {
-        if (!ms[i].error[0] || ms[i].zero) continue;
+        if (!ms[i].error[0] || ms[i].zero || ms[i].accuracy) continue;
         if (fitted == 0) {
             cli_error("%s: metric \"%s\": %s", path, ms[i].name, ms[i].error);
             return CLI_EXIT_ERROR;
@@ -157,7 +167,10 @@ static const char *num(char *buf, size_t size, const char *fmt, double v)
 
 static void print_table(const metric *ms, size_t count, const gmoe_rate_params *p)
 {
-    int w = 6;
+    int w = 6, slopes = 0;
+    for (size_t i = 0; i < count; i++)
+        slopes += !ms[i].accuracy;
+    if (!slopes) return;
     for (size_t i = 0; i < count; i++)
         if ((int)strlen(ms[i].name) > w) w = (int)strlen(ms[i].name);
     if (p->bootstrap)
@@ -175,6 +188,7 @@ static void print_table(const metric *ms, size_t count, const gmoe_rate_params *
     for (size_t i = 0; i < count; i++) {
         const gmoe_rate_result *r = &ms[i].res;
         char a[32], b[32], ci[48], range[48];
+        if (ms[i].accuracy) continue;
         if (ms[i].error[0]) {
             printf("%-*s  no estimate: %s\n", w, ms[i].name, ms[i].error);
             continue;
@@ -243,12 +257,15 @@ static json_t *metric_json(const metric *m, const gmoe_rate_params *p)
 }
 
 /* One member per metric, one line each. */
-static int print_json(const metric *ms, size_t count, const gmoe_rate_params *p)
+static int print_json(const metric *ms, size_t count, const gmoe_rate_params *p,
+                      const rate_accuracy *acc, double pool_from)
 {
     int rc = CLI_EXIT_OK;
     fputs("{", stdout);
-    for (size_t i = 0; i < count && rc == CLI_EXIT_OK; i++) {
-        json_t *key = json_string(ms[i].name), *val = metric_json(&ms[i], p);
+    for (size_t i = 0, a = 0; i < count && rc == CLI_EXIT_OK; i++) {
+        json_t *key = json_string(ms[i].name);
+        json_t *val =
+            ms[i].accuracy ? rate_accuracy_json(&acc[a++], pool_from) : metric_json(&ms[i], p);
         char *k = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
         char *v = val ? json_dumps(val, JSON_REAL_PRECISION(17)) : NULL;
         if (k && v)
@@ -266,6 +283,35 @@ static int print_json(const metric *ms, size_t count, const gmoe_rate_params *p)
     return rc;
 }
 
+/* The select columns, when the file names the true k: their accuracy instead of a slope. */
+static int accuracy_all(const gmoe_results *res, const char *path, metric *ms, size_t count,
+                        double level, double pool_from, rate_accuracy **out, size_t *nout)
+{
+    size_t k_true = rate_k_true(res), n = 0;
+    *out = NULL;
+    *nout = 0;
+    if (!k_true) return CLI_EXIT_OK;
+    rate_accuracy *acc = calloc(count, sizeof *acc);
+    if (!acc) {
+        cli_error("out of memory");
+        return CLI_EXIT_ERROR;
+    }
+    *out = acc;
+    for (size_t i = 0; i < count; i++) {
+        if (!rate_is_accuracy(ms[i].name)) continue;
+        char why[GMOE_ERRMSG_MAX];
+        ms[i].accuracy = 1;
+        if (rate_accuracy_estimate(res, ms[i].name, k_true, level, pool_from, &acc[n], why)) {
+            *nout = n;
+            cli_error("%s: metric \"%s\": %s", path, ms[i].name, why);
+            return CLI_EXIT_ERROR;
+        }
+        n++;
+    }
+    *nout = n;
+    return CLI_EXIT_OK;
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main_rate(int argc, char **argv)
@@ -277,6 +323,7 @@ int main_rate(int argc, char **argv)
         {"metric", required_argument, NULL, OPT_METRIC},
         {"trim", required_argument, NULL, OPT_TRIM},
         {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+        {"pool-from", required_argument, NULL, OPT_POOL_FROM},
         CLI_OPTION_END,
     };
     cli_common co;
@@ -286,6 +333,9 @@ int main_rate(int argc, char **argv)
     size_t nnames = 0, count = 0;
     gmoe_results *res = NULL;
     metric *ms = NULL;
+    rate_accuracy *acc = NULL;
+    size_t nacc = 0;
+    double pool_from = 0;
     gmoe_error err;
     gmoe_error_clear(&err);
     int rc = CLI_EXIT_OK, c;
@@ -306,6 +356,12 @@ int main_rate(int argc, char **argv)
         case OPT_BOOTSTRAP:
             rc = parse_count0("--bootstrap", optarg, &params.bootstrap);
             break;
+        case OPT_POOL_FROM: {
+            size_t v;
+            rc = cli_parse_count("--pool-from", optarg, &v);
+            pool_from = (double)v;
+            break;
+        }
         default:
             rc = cli_common_opt(&co, c, optarg, argv);
         }
@@ -320,15 +376,21 @@ int main_rate(int argc, char **argv)
         goto out;
     }
     if ((rc = select_metrics(res, path, names, nnames, &ms, &count))) goto out;
+    if ((rc = accuracy_all(res, path, ms, count, params.level, pool_from, &acc, &nacc))) goto out;
     if ((rc = estimate_all(res, path, ms, count, nnames > 0, &params))) goto out;
-    if (co.json)
-        rc = print_json(ms, count, &params);
-    else
+    if (co.json) {
+        rc = print_json(ms, count, &params, acc, pool_from);
+    } else {
         print_table(ms, count, &params);
+        rate_accuracy_print(stdout, acc, nacc, pool_from);
+    }
 
 out:
     for (size_t i = 0; ms && i < count; i++)
         gmoe_rate_result_free(&ms[i].res);
+    for (size_t a = 0; a < nacc; a++)
+        gmoe_accuracy_result_free(&acc[a].res);
+    free(acc);
     free(ms);
     gmoe_results_free(res);
     cli_free_list(names, nnames);

@@ -1,16 +1,23 @@
 /* gmoe simulate: draw a data set from a model file. */
 #include <config.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "common.h"
 #include "commands.h"
 
+enum { OPT_CONTAMINATE = CLI_OPT_FIRST_LOCAL };
+
 static void usage(FILE *fp)
 {
     fputs("Usage: gmoe simulate --model FILE -n N [--seed S]\n"
           "                     [--design uniform|grid|normal|gate]\n"
-          "                     [--lo A --hi B | --mean M --sd S] [-o FILE]\n"
+          "                     [--lo A --hi B | --mean M --sd S] [--contaminate EPS,S]\n"
+          "                     [-o FILE]\n"
           "\n"
           "Draw n observations (x_i, y_i): x from a design, y | x from the model. Writes CSV\n"
           "with a header x1,...,xd,y and numbers with 17 significant digits. The same\n"
@@ -28,8 +35,12 @@ static void usage(FILE *fp)
           "      --lo A           lower end for uniform and grid (default 0)\n"
           "      --hi B           upper end for uniform and grid (default 1)\n"
           "      --mean M         mean for normal (default 0)\n"
-          "      --sd S           standard deviation for normal, > 0 (default 1)\n" CLI_HELP_OUTPUT
-              CLI_HELP_HELP "\n"
+          "      --sd S           standard deviation for normal, > 0 (default 1)\n"
+          "      --contaminate EPS,S\n"
+          "                       with probability EPS (0..1) add Laplace(0, S) noise to an\n"
+          "                       observation's y (drawn after the clean data, from a\n"
+          "                       generator of its own seeded from S; default: "
+          "none)\n" CLI_HELP_OUTPUT CLI_HELP_HELP "\n"
           "The generator is GSL's MT19937 seeded with S; x is drawn first, then y.\n"
           "\n"
           "Example:\n"
@@ -37,12 +48,32 @@ static void usage(FILE *fp)
           fp);
 }
 
+/* --contaminate EPS,S: EPS in [0, 1], S > 0 (one message for every way to get it wrong). */
+static int parse_contaminate(const char *arg, double *eps, double *scale)
+{
+    char *end, *end2;
+    errno = 0;
+    *eps = strtod(arg, &end);
+    if (end != arg && *end == ',' && !isspace((unsigned char)end[1])) {
+        *scale = strtod(end + 1, &end2);
+        if (end2 != end + 1 && !*end2 && !errno && *eps >= 0 && *eps <= 1 && *scale > 0 &&
+            isfinite(*scale))
+            return 0;
+    }
+    return cli_usage_error("simulate: --contaminate must be EPS,S with EPS in [0, 1] and S > 0 "
+                           "(got \"%s\")",
+                           arg);
+}
+
 int main_simulate(int argc, char **argv)
 {
     static const struct option opts[] = {
-        CLI_OPTION_HELP, CLI_OPTION_MODEL,   CLI_OPTION_OUTPUT,
-        CLI_OPTION_SEED, CLI_OPTIONS_DESIGN, CLI_OPTION_END,
+        CLI_OPTION_HELP,    CLI_OPTION_MODEL,
+        CLI_OPTION_OUTPUT,  CLI_OPTION_SEED,
+        CLI_OPTIONS_DESIGN, {"contaminate", required_argument, NULL, OPT_CONTAMINATE},
+        CLI_OPTION_END,
     };
+    double eps = 0, scale = 1;
     cli_common co;
     cli_common_init(&co, "simulate");
     gmoe_model *model = NULL;
@@ -62,6 +93,9 @@ int main_simulate(int argc, char **argv)
             goto out;
         case 'n':
             rc = cli_parse_count("-n", optarg, &n);
+            break;
+        case OPT_CONTAMINATE:
+            rc = parse_contaminate(optarg, &eps, &scale);
             break;
         default:
             rc = cli_design_opt(&cd, c, optarg);
@@ -105,6 +139,10 @@ int main_simulate(int argc, char **argv)
         else
             cli_lib_error(&err);
         rc = CLI_EXIT_ERROR;
+        goto out;
+    }
+    if (gmoe_sim_contaminate(data, eps, scale, co.seed, &err)) {
+        rc = cli_lib_error(&err);
         goto out;
     }
     if (gmoe_csv_write(co.output, data, &err)) {

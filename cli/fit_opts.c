@@ -109,4 +109,3 @@ gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d)
     gmoe_model_set_act(templ, fo->act);
     return templ;
 }
-

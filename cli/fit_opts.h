@@ -1,7 +1,7 @@
 /* The options that describe a fitted model (number of experts, gating family and its
  * parameters) and the estimator (starts, EM settings, threads), shared by the commands that
  * fit (gmoe fit, gmoe select), so that they are spelt, parsed, checked and described the same
- * way in each; and the fit object written with a fitted model. */
+ * way in each. */
 #ifndef GMOE_CLI_FIT_OPTS_H
 #define GMOE_CLI_FIT_OPTS_H
 
@@ -91,6 +91,5 @@ int cli_fit_opts_check(const cli_fit_opts *fo, const char *cmd);
 /* The template of the fit: fo->k experts, d covariates, the gate family and its
  * parameters. NULL when out of memory (after a message). */
 gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d);
-
 
 #endif

@@ -86,6 +86,41 @@ int gmoe_rate_estimate(const double *n, const double *value, size_t rows,
 /* Release the groups of a result (and zero them); NULL is a no-op. */
 void gmoe_rate_result_free(gmoe_rate_result *res);
 
+/* ------------------------------------------------------------------ accuracy
+ *
+ * For a column that holds a chosen number of experts (the sweep metric select: k_dsc, k_aic,
+ * ...) a slope means nothing; its summary is, at each size, the share of replicates that
+ * chose the true k, with an exact (Clopper-Pearson) binomial interval. */
+typedef struct gmoe_accuracy_group {
+    double n;
+    size_t count;        /* replicates with a finite value */
+    size_t correct;      /* of them, those that chose k_true */
+    size_t below, above; /* those that chose fewer or more experts */
+    double share;        /* correct / count */
+    double ci[2];        /* Clopper-Pearson interval of the share at the level */
+    double mean;         /* mean k chosen */
+} gmoe_accuracy_group;
+
+typedef struct gmoe_accuracy_result {
+    size_t k_true;
+    double level;
+    size_t rows, skipped; /* finite values used, non-finite skipped */
+    size_t ngroups;
+    gmoe_accuracy_group *groups; /* by increasing n; owned (gmoe_accuracy_result_free) */
+} gmoe_accuracy_result;
+
+/* The accuracy of rows (n[i], k[i]) against k_true at the confidence level (0 < level < 1).
+ * Errors: GMOE_EINVAL (a bad level, k_true = 0, an n that is not > 0), GMOE_ENOMEM. */
+int gmoe_rate_accuracy(const double *n, const double *k, size_t rows, size_t k_true, double level,
+                       gmoe_accuracy_result *res, gmoe_error *err);
+void gmoe_accuracy_result_free(gmoe_accuracy_result *res);
+/* The groups with n >= n_min pooled into one (its n is n_min); GMOE_EINVAL if none. */
+int gmoe_accuracy_pool(const gmoe_accuracy_result *res, double n_min, gmoe_accuracy_group *pool);
+/* The Clopper-Pearson interval of x successes in m trials: the quantiles (1 - level) / 2 and
+ * (1 + level) / 2 of Beta(x, m - x + 1) and Beta(x + 1, m - x), 0 for x = 0 and 1 for x = m;
+ * NaN when m = 0. */
+void gmoe_binomial_interval(size_t x, size_t m, double level, double ci[2]);
+
 #ifdef __cplusplus
 }
 #endif

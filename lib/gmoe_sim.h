@@ -66,6 +66,17 @@ int gmoe_sim_data(const gmoe_model *m, const gmoe_design *des, size_t n, unsigne
  * three values). Never 0. */
 unsigned long gmoe_sim_seed(uint64_t seed, uint64_t a, uint64_t b);
 
+/* Contamination (MODELS.md 7, FORMATS "Added in version 0.2"): with probability eps, add
+ * Laplace(0, scale) noise (density exp(-|u| / scale) / (2 scale)) to an observation's y. The
+ * draws come from an MT19937 generator of their own, seeded with
+ * gmoe_sim_seed(seed, GMOE_SIM_CONTAMINATE_TAG, 0): per observation, in order, one uniform
+ * and, for a contaminated one, the Laplace draw (GSL's gsl_ran_laplace). eps = 0 changes
+ * nothing. Errors: eps outside [0, 1], scale <= 0 or not finite, data without y
+ * (GMOE_EINVAL). */
+#define GMOE_SIM_CONTAMINATE_TAG 0xC047A317u
+int gmoe_sim_contaminate(gmoe_data *data, double eps, double scale, unsigned long seed,
+                         gmoe_error *err);
+
 #ifdef __cplusplus
 }
 #endif

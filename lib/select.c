@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "internal.h"
-#include "gmoe_select.h"
+#include "select_internal.h"
 
 static const char *const crit_names[GMOE_NCRIT] = {"dsc", "aic", "bic", "icl"};
 
@@ -100,15 +100,15 @@ static void progress_cb(size_t done, size_t total, void *data)
     ps->outer->progress(ps->done, ps->total, ps->outer->progress_data);
 }
 
-/* The smallest value of criterion c over the fits, degenerate fits only if all are. */
-static size_t choose(const gmoe_select *s, gmoe_criterion c)
+size_t gmoe__select_choose(const gmoe_criteria *crit, const gmoe_fit_result *res, size_t kmin,
+                           size_t K, gmoe_criterion c)
 {
     size_t best = 0;
     double bv = INFINITY;
     for (int pass = 0; pass < 2 && best == 0; pass++)
-        for (size_t k = s->kmin; k <= s->K; k++) {
-            if (pass == 0 && s->res[k].info.status == GMOE_FIT_DEGENERATE) continue;
-            const gmoe_criteria *cr = &s->crit[k];
+        for (size_t k = kmin; k <= K; k++) {
+            if (pass == 0 && res[k].info.status == GMOE_FIT_DEGENERATE) continue;
+            const gmoe_criteria *cr = &crit[k];
             double v = c == GMOE_CRIT_AIC ? cr->aic : c == GMOE_CRIT_BIC ? cr->bic : cr->icl;
             if (best == 0 || v < bv) bv = v, best = k;
         }
@@ -166,7 +166,7 @@ int gmoe_select_run(const gmoe_data *data, const gmoe_model *templ, const gmoe_s
     s->chosen[GMOE_CRIT_DSC] =
         gmoe_dendrogram_choose_form(s->dg, gmoe_dendrogram_form(s->dg), s->kmin);
     for (int c = GMOE_CRIT_AIC; c < GMOE_NCRIT; c++)
-        s->chosen[c] = choose(s, (gmoe_criterion)c);
+        s->chosen[c] = gmoe__select_choose(s->crit, s->res, s->kmin, s->K, (gmoe_criterion)c);
     *out = s;
     return GMOE_SUCCESS;
 }

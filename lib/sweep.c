@@ -123,6 +123,7 @@ static void column_names(const gmoe_sweep *sw, sbuf *b)
         for (size_t m = 1; m <= cell_sizes(sw); m++)
             for (size_t p = 0; p < 4; p++)
                 sb_printf(b, ",cell%zu_%s", m, cell_params[p]);
+    if (has(sw, GMOE_METRIC_SELECT)) sb_printf(b, "%s", GMOE__SWEEP_SELECT_COLUMNS);
     sb_printf(b, "\n");
 }
 
@@ -148,12 +149,14 @@ static void identity_lines(const gmoe_sweep *sw, sbuf *b)
         p += len + (nl ? 1 : 0);
     }
     if (sw->theory) sb_printf(b, "# theory: %s\n", sw->theory);
+    /* gmoe rate scores the select columns against the true number of experts. */
+    if (has(sw, GMOE_METRIC_SELECT)) sb_printf(b, "# truth-k: %zu\n", gmoe_model_k(sw->truth));
 }
 
 int gmoe__sweep_identity_line(const char *line)
 {
     static const char *const prefix[] = {
-        "# gmoe-version:", "# truth-hash:", "# seed:", "# config:", "# theory:"};
+        "# gmoe-version:", "# truth-hash:", "# seed:", "# config:", "# theory:", "# truth-k:"};
     for (size_t i = 0; i < sizeof prefix / sizeof *prefix; i++)
         if (!strncmp(line, prefix[i], strlen(prefix[i]))) return 1;
     return 0;
@@ -242,13 +245,19 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
     gmoe_fit_result fr;
     gmoe_error err;
     double llt = NAN;
+    unsigned long fseed = gmoe_sim_seed(seed, 0x5eedf17, 0);
     int ok = gmoe_sim_data(sw->truth, &sw->design, t.n, seed, &data, &err) == GMOE_SUCCESS;
+    if (ok && sw->contam_eps > 0)
+        ok = !gmoe_sim_contaminate(data, sw->contam_eps, sw->contam_scale, seed, &err);
     if (ok) ok = gmoe_model_loglik(sw->truth, data, &llt, &err) == GMOE_SUCCESS;
     if (ok) {
         gmoe_fit_params fp = sw->fit;
-        fp.seed = gmoe_sim_seed(seed, 0x5eedf17, 0);
+        fp.seed = fseed;
         ok = gmoe_fit(data, sw->templ, &fp, &fit, &fr, &err) == GMOE_SUCCESS;
     }
+    size_t sel[GMOE__SWEEP_SELECT_NCOL];
+    int sel_ok = ok && has(sw, GMOE_METRIC_SELECT) &&
+                 !gmoe__sweep_select_task(sw, data, fit, &fr, fseed, sel);
     int eval_ok = 0, dist_ok = 0;
     if (ok && (sw->metrics & (GMOE_METRIC_LOSS | GMOE_METRIC_LOSS_PINNED | GMOE_METRIC_PARAMS |
                               GMOE_METRIC_CELLS)))
@@ -296,6 +305,12 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
             for (size_t p = 0; p < 4; p++)
                 sb_num(row, mx[p]);
         }
+    for (size_t q = 0; has(sw, GMOE_METRIC_SELECT) && q < GMOE__SWEEP_SELECT_NCOL; q++) {
+        if (sel_ok)
+            sb_printf(row, ",%zu", sel[q]);
+        else
+            sb_num(row, NAN);
+    }
     sb_printf(row, "\n");
     gmoe_model_free(fit);
     gmoe_data_free(data);

@@ -183,7 +183,7 @@ static int key_metrics(cfg_ctx *c, char *v)
         {"loss", GMOE_METRIC_LOSS},           {"loss_pinned", GMOE_METRIC_LOSS_PINNED},
         {"hellinger", GMOE_METRIC_HELLINGER}, {"tv", GMOE_METRIC_TV},
         {"params", GMOE_METRIC_PARAMS},       {"loglik", GMOE_METRIC_LOGLIK},
-        {"cells", GMOE_METRIC_CELLS},
+        {"cells", GMOE_METRIC_CELLS},         {"select", GMOE_METRIC_SELECT},
     };
     const size_t nk = sizeof known / sizeof *known;
     char copy[MAX_LINE];
@@ -299,6 +299,8 @@ static int key_value(cfg_ctx *c, const char *key, char *v)
         sw->output = resolve(c->file, v);
         return sw->output ? GMOE_SUCCESS : GMOE_ENOMEM;
     }
+    int rc = gmoe__sweep_select_key(sw, c->file, c->line, key, v, c->err);
+    if (rc >= 0) return rc;
     if (!strcmp(key, "name") || !strcmp(key, "source") || !strcmp(key, "description"))
         return GMOE_SUCCESS; /* documentation, kept through the config text */
     return gmoe_error_set(c->err, GMOE_EPARSE, "%s:%zu: unknown key \"%s\"", c->file, c->line, key);
@@ -662,7 +664,7 @@ static int sweep_finish(cfg_ctx *c, family_keys *fk)
     }
     sw->fit.truth = sw->truth;
     sw->fit.threads = 1;
-    return GMOE_SUCCESS;
+    return gmoe__sweep_select_check(sw, c->file, c->err);
 }
 
 int gmoe_sweep_load(const char *path, gmoe_sweep **out, gmoe_error *err)

@@ -22,6 +22,10 @@ struct gmoe_sweep {
     char *output; /* resolved against the config's directory */
     int threads;
     char *theory; /* "metric=slope ..." or NULL */
+    /* metric select (sweep_select.c): fits of k = 1..select_kmax, dendrogram masses */
+    size_t select_kmax, select_line;
+    int select_mass;
+    double contam_eps, contam_scale; /* contaminate = EPS S (eps 0: none) */
 };
 
 /* The header lines that identify a sweep's results ("# gmoe-version:", "# truth-hash:",
@@ -31,5 +35,19 @@ int gmoe__sweep_header(const gmoe_sweep *sw, char **ident, char **columns, gmoe_
 
 /* 1 if a results line is one of these identity lines (by its prefix), else 0. */
 int gmoe__sweep_identity_line(const char *line);
+
+/* The metric select and the key contaminate (sweep_select.c). _key handles one of their
+ * config keys (select_kmax, select_mass, contaminate) and returns -1 for any other key;
+ * _check checks them once the config is read; _task fits k = 1..select_kmax for one task
+ * (the sweep's own fit, fit with seed, serves for its k) and fills the k that each column
+ * of GMOE__SWEEP_SELECT_COLUMNS chooses. */
+#define GMOE__SWEEP_SELECT_COLUMNS ",k_dsc,k_aic,k_bic,k_icl,k_dsc_rescaled"
+#define GMOE__SWEEP_SELECT_NCOL 5
+int gmoe__sweep_select_key(gmoe_sweep *sw, const char *file, size_t line, const char *key,
+                           const char *v, gmoe_error *err);
+int gmoe__sweep_select_check(gmoe_sweep *sw, const char *file, gmoe_error *err);
+int gmoe__sweep_select_task(const gmoe_sweep *sw, const gmoe_data *data, const gmoe_model *fit,
+                            const gmoe_fit_result *fr, unsigned long seed,
+                            size_t chosen[GMOE__SWEEP_SELECT_NCOL]);
 
 #endif

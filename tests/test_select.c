@@ -2,7 +2,10 @@
  * from the naive density of testutil.h and a parameter count by hand, the fits over k against
  * separate gmoe_fit runs, the choices against an arg-min taken here, and the refit. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include "testutil.h"
@@ -204,6 +207,78 @@ START_TEST(test_refit)
 }
 END_TEST
 
+/* The sweep metric select: a task's k_dsc, k_aic, k_bic, k_icl, k_dsc_rescaled are what
+ * gmoe_select_run chooses on the task's data (simulated, then contaminated, from the task's
+ * seed) with the sweep's estimator and the seed of its starts (gmoe_sim_seed(task seed,
+ * 0x5eedf17, 0), as gmoe_sweep_worker_run derives it). */
+START_TEST(test_sweep_metric)
+{
+    char path[] = "/tmp/gmoe-test-select-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *fp = fdopen(fd, "w");
+    gmoe_model *truth = test_softmax_truth();
+    char *text = NULL;
+    ck_assert_int_eq(gmoe_model_dumps(truth, NULL, &text, NULL), 0);
+    for (char *c = text; *c; c++)
+        if (*c == '\n') *c = ' ';
+    fprintf(fp,
+            "truth = %s\nk = 2\nselect_kmax = 3\nn = 800\nreps = 2\nstarts = 2\n"
+            "init = data\nstop = per-obs 1e-6\nmetrics = select\ncontaminate = 0.05 3\n"
+            "seed = 17\noutput = /dev/null\n",
+            text);
+    fclose(fp);
+    free(text);
+    gmoe_sweep *sw = NULL;
+    gmoe_error err;
+    int rc = gmoe_sweep_load(path, &sw, &err);
+    ck_assert_msg(rc == 0, "gmoe_sweep_load: %s", err.msg);
+    gmoe_sweep_worker *w = gmoe_sweep_worker_alloc(sw);
+    for (size_t rep = 1; rep <= 2; rep++) {
+        gmoe_sweep_task t = {800, rep};
+        const char *row = gmoe_sweep_worker_run(w, t);
+        ck_assert_ptr_nonnull(row);
+        /* The last five fields. */
+        size_t got[5];
+        const char *p = row + strlen(row);
+        for (int f = 4; f >= 0; f--) {
+            do
+                p--;
+            while (*p != ',');
+            got[f] = (size_t)strtoul(p + 1, NULL, 10);
+        }
+        unsigned long seed = gmoe_sim_seed(17, 800, rep);
+        gmoe_design des = gmoe_design_default();
+        gmoe_data *data = NULL;
+        ck_assert_int_eq(gmoe_sim_data(truth, &des, 800, seed, &data, NULL), 0);
+        ck_assert_int_eq(gmoe_sim_contaminate(data, 0.05, 3, seed, NULL), 0);
+        gmoe_select_params par = gmoe_select_default_params();
+        par.fit.starts = 2;
+        par.fit.init = GMOE_INIT_DATA;
+        par.fit.em.tol = 1e-6;
+        par.fit.em.max_iter = 2000; /* the sweep's default */
+        par.fit.threads = 1;
+        par.fit.seed = gmoe_sim_seed(seed, 0x5eedf17, 0);
+        gmoe_model *templ = gmoe_model_alloc(3, 1, GMOE_GATE_SOFTMAX);
+        gmoe_select *s = NULL;
+        ck_assert_int_eq(gmoe_select_run(data, templ, &par, &s, &err), 0);
+        ck_assert_uint_eq(got[0], gmoe_select_chosen(s, GMOE_CRIT_DSC));
+        ck_assert_uint_eq(got[1], gmoe_select_chosen(s, GMOE_CRIT_AIC));
+        ck_assert_uint_eq(got[2], gmoe_select_chosen(s, GMOE_CRIT_BIC));
+        ck_assert_uint_eq(got[3], gmoe_select_chosen(s, GMOE_CRIT_ICL));
+        ck_assert_uint_eq(
+            got[4], gmoe_dendrogram_choose_form(gmoe_select_dendrogram(s), GMOE_DSC_RESCALED, 1));
+        gmoe_select_free(s);
+        gmoe_model_free(templ);
+        gmoe_data_free(data);
+    }
+    gmoe_sweep_worker_free(w);
+    gmoe_sweep_free(sw);
+    gmoe_model_free(truth);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     gmoe_data *data = published_data(50, 9);
@@ -243,6 +318,7 @@ static Suite *select_suite(void)
     tcase_add_test(tc, test_entropy_limits);
     tcase_add_test(tc, test_select_run);
     tcase_add_test(tc, test_refit);
+    tcase_add_test(tc, test_sweep_metric);
     tcase_add_test(tc, test_errors);
     suite_add_tcase(s, tc);
     return s;
