@@ -37,8 +37,10 @@ enum {
     GMOE_METRIC_TV = 1 << 3,          /* E_X total variation */
     GMOE_METRIC_PARAMS = 1 << 4,      /* per-parameter errors per true expert */
     GMOE_METRIC_LOGLIK = 1 << 5,      /* (loglik - loglik_truth) / n */
-    GMOE_METRIC_CELLS = 1 << 8        /* per-cell-size maxima of the atoms' errors (MODELS.md 7):
+    GMOE_METRIC_CELLS = 1 << 8,       /* per-cell-size maxima of the atoms' errors (MODELS.md 7):
                                          cell<m>_beta1, _a, _b, _v for m = 1..k - k* + 1 */
+    GMOE_METRIC_MERGED = 1 << 9       /* the fit's dendrogram cut at k* atoms against the truth:
+                                         loss_merged (D1), err_merged_<param>_<l> */
 };
 
 typedef struct gmoe_sweep gmoe_sweep;
