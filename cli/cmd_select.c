@@ -13,44 +13,47 @@ enum { OPT_KMIN = CLI_OPT_FIRST_LOCAL, OPT_CRITERION, OPT_REFIT, OPT_MASS, OPT_D
 
 static void usage(FILE *fp)
 {
-    fputs("Usage: gmoe select [options] -k K DATA.csv\n"
-          "\n"
-          "Choose the number of experts: fit every k from --kmin to K (each as 'gmoe fit -k k'\n"
-          "with the same starts and seed), print AIC, BIC and ICL of each fit, build the\n"
-          "dendrogram of the K fit (its atoms merged two at a time, no refit) with each\n"
-          "level's merge height and dendrogram selection criterion (DSC), and the k that\n"
-          "each criterion chooses (lower is better for all four).\n"
-          "\n"
-          "Model:\n"
-          "  -k, --experts K      the largest number of experts fitted (required)\n"
-          "      --kmin K         the smallest (default 1; the DSC chooses among levels >= "
-          "2)\n" CLI_HELP_FIT_GATE CLI_HELP_Y CLI_HELP_X "\n"
-          "Estimator (for every k):\n" CLI_HELP_FIT_STARTS
-          "      --init I         data (default: k-means++, random partitions and random soft\n"
-          "                       weights in turn) or random (random partitions)\n" CLI_HELP_FIT_EM
-              CLI_HELP_SEED "\n"
-          "Dendrogram:\n"
-          "      --mass M         the atoms' masses: gate (default: the mean gate weight of\n"
-          "                       each expert over the data) or intercept (exp(beta0)\n"
-          "                       normalised, the weight at x = 0)\n"
-          "      --dsc F          plain (default: -(height + log(n) loglik / n)) or rescaled\n"
-          "                       (heights over the largest, loglik / n over the K fit's)\n"
-          "\n"
-          "Output:\n"
-          "      --json           print one JSON object instead of the tables\n"
-          "  -o, --output FILE    write the chosen model file (JSON; - prints it on standard\n"
-          "                       output instead of the tables)\n"
-          "      --criterion C    the criterion whose choice -o writes: dsc (default: the\n"
-          "                       dendrogram's level, a merged model without a fit object),\n"
-          "                       aic, bic or icl (the fit for that k)\n"
-          "      --refit          with --criterion dsc: run EM from the merged model and write\n"
-          "                       that fit\n" CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
-          "AIC, BIC and ICL choose among the fits that are not degenerate (all of them if every\n"
-          "fit is). See gmoe-select(1).\n"
-          "\n"
-          "Example:\n"
-          "  gmoe select --y waiting --x eruptions -k 4 --starts 20 faithful.csv\n",
-          fp);
+    fputs(
+        "Usage: gmoe select [options] -k K DATA.csv\n"
+        "\n"
+        "Choose the number of experts: fit every k from --kmin to K (each as 'gmoe fit -k k'\n"
+        "with the same starts, seed and --tol), print AIC, BIC and ICL of each fit, build the\n"
+        "dendrogram of the K fit (its atoms merged two at a time, no refit) with each\n"
+        "level's merge height and dendrogram selection criterion (DSC), and the k that\n"
+        "each criterion chooses (lower is better for all four).\n"
+        "\n"
+        "Model:\n"
+        "  -k, --experts K      the largest number of experts fitted (required)\n"
+        "      --kmin K         the smallest (default 1; the DSC chooses among levels >= "
+        "2)\n" CLI_HELP_FIT_GATE CLI_HELP_Y CLI_HELP_X "\n"
+        "Estimator (for every k):\n" CLI_HELP_FIT_STARTS
+        "      --init I         data (default: k-means++, random partitions and random soft\n"
+        "                       weights in turn) or random (random partitions)\n" CLI_HELP_FIT_STOP
+        "      --tol X          tolerance of the stopping rule (default 1e-6: a fifth of\n"
+        "                       the time of gmoe fit's 1e-8, log-likelihoods within a "
+        "unit)\n" CLI_HELP_FIT_EM CLI_HELP_SEED "\n"
+        "Dendrogram:\n"
+        "      --mass M         the atoms' masses: gate (default: the mean gate weight of\n"
+        "                       each expert over the data) or intercept (exp(beta0)\n"
+        "                       normalised, the weight at x = 0)\n"
+        "      --dsc F          plain (default: -(height + log(n) loglik / n)) or rescaled\n"
+        "                       (heights over the largest, loglik / n over the K fit's)\n"
+        "\n"
+        "Output:\n"
+        "      --json           print one JSON object instead of the tables\n"
+        "  -o, --output FILE    write the chosen model file (JSON; - prints it on standard\n"
+        "                       output instead of the tables)\n"
+        "      --criterion C    the criterion whose choice -o writes: dsc (default: the\n"
+        "                       dendrogram's level, a merged model without a fit object),\n"
+        "                       aic, bic or icl (the fit for that k)\n"
+        "      --refit          with --criterion dsc: run EM from the merged model and write\n"
+        "                       that fit\n" CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
+        "AIC, BIC and ICL choose among the fits that are not degenerate (all of them if every\n"
+        "fit is). See gmoe-select(1).\n"
+        "\n"
+        "Example:\n"
+        "  gmoe select --y waiting --x eruptions -k 4 --starts 20 faithful.csv\n",
+        fp);
 }
 
 typedef struct select_opts {
@@ -303,7 +306,7 @@ static int chosen_model_text(const gmoe_select *s, const select_opts *so, const 
         }
     }
     gmoe_fit_record rec;
-    if (rp) cli_fit_record(m, rp, &so->fo.par.em, data->n, so->fo.par.seed, &rec);
+    if (rp) gmoe_fit_record_set(&rec, m, rp, &so->fo.par, data->n);
     int rc = gmoe_model_dumps(m, rp ? &rec : NULL, text, &err);
     gmoe_model_free(refit);
     return rc ? cli_lib_error(&err) : 0;
@@ -335,6 +338,7 @@ int main_select(int argc, char **argv)
     select_opts so;
     memset(&so, 0, sizeof so);
     cli_fit_opts_init(&so.fo);
+    so.fo.par = gmoe_select_default_params().fit;
     so.kmin = 1;
     so.crit = GMOE_CRIT_DSC;
     so.mass = GMOE_MASS_GATE;

@@ -110,32 +110,3 @@ gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d)
     return templ;
 }
 
-/* The rule that ended the best start: the iteration limit, or the convergence rule. */
-static const char *stop_name(const gmoe_fit_result *res, const gmoe_em_params *em)
-{
-    if (res->info.status == GMOE_FIT_MAX_ITER || res->info.iterations >= em->max_iter)
-        return "max-iter";
-    return gmoe_stop_rule_name(res->info.stop);
-}
-
-void cli_fit_record(const gmoe_model *best, const gmoe_fit_result *res, const gmoe_em_params *em,
-                    size_t n, unsigned long seed, gmoe_fit_record *rec)
-{
-    memset(rec, 0, sizeof *rec);
-    rec->loglik = res->info.loglik;
-    rec->n = n;
-    rec->iterations = res->info.iterations;
-    snprintf(rec->status, sizeof rec->status, "%s", gmoe_fit_status_name(res->info.status));
-    snprintf(rec->stop, sizeof rec->stop, "%s", stop_name(res, em));
-    rec->aic = res->aic;
-    rec->bic = res->bic;
-    rec->seconds = res->seconds;
-    rec->nparams = res->nparams;
-    rec->starts = res->starts;
-    rec->seed = seed;
-    /* The Gaussian gate's EM maximises the joint log-likelihood of (x, y). */
-    if (gmoe_model_gate(best) == GMOE_GATE_GAUSSIAN) {
-        snprintf(rec->objective, sizeof rec->objective, "joint");
-        rec->loglik_joint = res->info.objective;
-    }
-}

@@ -45,7 +45,7 @@ enum {
     }
 
 /* Their help lines (column 23 for descriptions): the gate family's options, and those of
- * the estimator but --init, whose values differ between commands. */
+ * the estimator but --init and --tol, whose values or defaults differ between commands. */
 #define CLI_HELP_FIT_GATE                                                                          \
     "  -g, --gate G         softmax (default), topk, temperature, activation, sigmoid or\n"        \
     "                       gaussian (fitted by the joint likelihood of (x, y): see\n"             \
@@ -58,10 +58,10 @@ enum {
     "      --act A          activation gate: tanh (default) or sigmoid\n"
 #define CLI_HELP_FIT_STARTS                                                                        \
     "      --starts N       number of starts; the best log-likelihood is kept (default 10)\n"
-#define CLI_HELP_FIT_EM                                                                            \
+#define CLI_HELP_FIT_STOP                                                                          \
     "      --stop RULE      per-obs (default: |change| / n <= tol) or relative\n"                  \
-    "                       (|change| / |loglik| <= tol, the published rule)\n"                    \
-    "      --tol X          tolerance of the stopping rule (default 1e-8)\n"                       \
+    "                       (|change| / |loglik| <= tol, the published rule)\n"
+#define CLI_HELP_FIT_EM                                                                            \
     "      --max-iter N     iteration limit per start (default 5000)\n"                            \
     "      --no-accel       plain EM instead of SQUAREM\n"                                         \
     "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n"                    \
@@ -92,9 +92,5 @@ int cli_fit_opts_check(const cli_fit_opts *fo, const char *cmd);
  * parameters. NULL when out of memory (after a message). */
 gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d);
 
-/* The fit object of a fitted model file: the best start's statistics, n, the stopping rule
- * that ended it, the seed. */
-void cli_fit_record(const gmoe_model *best, const gmoe_fit_result *res, const gmoe_em_params *em,
-                    size_t n, unsigned long seed, gmoe_fit_record *rec);
 
 #endif

@@ -25,6 +25,10 @@ void gmoe_fit_record_set(gmoe_fit_record *rec, const gmoe_model *best, const gmo
     rec->nparams = res->nparams;
     rec->starts = res->starts;
     rec->seed = par->seed;
+    if (isfinite(par->em.gate_bound)) {
+        rec->gate_bound = par->em.gate_bound;
+        rec->bound_active = res->info.bound_active;
+    }
     if (gmoe_model_gate(best) == GMOE_GATE_GAUSSIAN) {
         snprintf(rec->objective, sizeof rec->objective, "joint");
         rec->loglik_joint = res->info.objective;

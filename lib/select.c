@@ -58,6 +58,7 @@ gmoe_select_params gmoe_select_default_params(void)
 {
     gmoe_select_params p;
     p.fit = gmoe_fit_default_params();
+    p.fit.em.tol = 1e-6;
     p.kmin = 1;
     p.dendrogram = gmoe_dendrogram_default_params();
     return p;

@@ -146,6 +146,27 @@ int gmoe_eval_run(gmoe_eval *w, const gmoe_model *truth, const gmoe_model *fit,
                   const gmoe_eval_params *par, gmoe_eval_result *res, gmoe_error *err);
 #define GMOE_OUTER_MONTECARLO ...
 
+/* dendrogram of mixing measures */
+typedef int... gmoe_dendrogram_mass;
+int gmoe_dendrogram_mass_parse(const char *name, gmoe_dendrogram_mass *mass);
+typedef struct gmoe_dendrogram_params { gmoe_dendrogram_mass mass; double omega; ...; }
+    gmoe_dendrogram_params;
+gmoe_dendrogram_params gmoe_dendrogram_default_params(void);
+typedef struct gmoe_dendrogram gmoe_dendrogram;
+int gmoe_dendrogram_build(const gmoe_model *fit, const gmoe_data *data,
+                          const gmoe_dendrogram_params *par, gmoe_dendrogram **out,
+                          gmoe_error *err);
+void gmoe_dendrogram_free(gmoe_dendrogram *dg);
+size_t gmoe_dendrogram_k(const gmoe_dendrogram *dg);
+const gmoe_model *gmoe_dendrogram_model(const gmoe_dendrogram *dg, size_t kappa);
+double gmoe_dendrogram_height(const gmoe_dendrogram *dg, size_t kappa);
+int gmoe_dendrogram_merged(const gmoe_dendrogram *dg, size_t kappa, size_t *i, size_t *j);
+double gmoe_dendrogram_loglik(const gmoe_dendrogram *dg, size_t kappa);
+double gmoe_dendrogram_dsc(const gmoe_dendrogram *dg, size_t kappa);
+void gmoe_dendrogram_masses(const gmoe_dendrogram *dg, size_t kappa, double *mass);
+double gmoe_dendrogram_omega(const gmoe_dendrogram *dg);
+size_t gmoe_dendrogram_choose(const gmoe_dendrogram *dg);
+
 /* sweeps, results and rates */
 typedef struct gmoe_sweep gmoe_sweep;
 int gmoe_sweep_load(const char *path, gmoe_sweep **out, gmoe_error *err);

@@ -17,7 +17,8 @@ from .analysis import evaluate, loglik, simulate
 from .experiments import Results, rate, read_results, sweep
 from .fitting import fit
 from .model import Model, model
+from .selection import dendrogram
 
 __version__ = _text(_lib.gmoe_version())
 __all__ = ["Error", "Model", "model", "fit", "simulate", "loglik", "evaluate", "sweep", "rate",
-           "read_results", "Results", "__version__"]
+           "read_results", "Results", "dendrogram", "__version__"]

@@ -3,6 +3,7 @@
 Nothing here computes: arrays are checked for shape and converted to float64, then libgmoe
 checks their values (gmoe_data_check) and does every computation."""
 import numbers
+import os
 
 import numpy as np
 
@@ -43,7 +44,6 @@ def text(s):
 def cstr(value, what, context):
     """A str (or os.PathLike) as a C string."""
     try:
-        import os
         value = os.fsencode(value)
     except TypeError:
         raise Error(f"{context}: {what} must be a string or a path (got {type(value).__name__})")

@@ -15,6 +15,7 @@ SEXP rg_sweep(SEXP config, SEXP threads, SEXP output);
 SEXP rg_results(SEXP path);
 SEXP rg_rate(SEXP n, SEXP value, SEXP bootstrap, SEXP seed, SEXP trim);
 SEXP rg_version(void);
+SEXP rg_dendrogram(SEXP list, SEXP x, SEXP y, SEXP mass, SEXP omega);
 
 static const R_CallMethodDef calls[] = {{"rg_model_check", (DL_FUNC)&rg_model_check, 1},
                                         {"rg_read", (DL_FUNC)&rg_read, 1},
@@ -28,6 +29,7 @@ static const R_CallMethodDef calls[] = {{"rg_model_check", (DL_FUNC)&rg_model_ch
                                         {"rg_results", (DL_FUNC)&rg_results, 1},
                                         {"rg_rate", (DL_FUNC)&rg_rate, 5},
                                         {"rg_version", (DL_FUNC)&rg_version, 0},
+                                        {"rg_dendrogram", (DL_FUNC)&rg_dendrogram, 5},
                                         {NULL, NULL, 0}};
 
 void R_init_gmoe(DllInfo *dll)
