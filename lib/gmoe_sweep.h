@@ -37,8 +37,10 @@ enum {
     GMOE_METRIC_TV = 1 << 3,          /* E_X total variation */
     GMOE_METRIC_PARAMS = 1 << 4,      /* per-parameter errors per true expert */
     GMOE_METRIC_LOGLIK = 1 << 5,      /* (loglik - loglik_truth) / n */
-    GMOE_METRIC_CELLS = 1 << 8        /* per-cell-size maxima of the atoms' errors (MODELS.md 7):
-                                         cell<m>_beta1, _a, _b, _v for m = 1..k - k* + 1 */,
+    GMOE_METRIC_CELLS = 1 << 8,       /* per-cell-size maxima of the atoms' errors (MODELS.md 7):
+                                         cell<m>_beta1, _a, _b, _v for m = 1..k - k* + 1 */
+    GMOE_METRIC_MERGED = 1 << 9,      /* the fit's dendrogram cut at k* atoms against the truth:
+                                         loss_merged (D1), err_merged_<param>_<l> */
     GMOE_METRIC_SELECT = 1 << 10      /* the number of experts chosen by the DSC, AIC, BIC and
                                          ICL of fits of k = 1..select_kmax (gmoe_select.h):
                                          k_dsc, k_aic, k_bic, k_icl, k_dsc_rescaled */

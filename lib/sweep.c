@@ -16,6 +16,7 @@
 #endif
 #include "sweep_internal.h"
 #include "gmoe_eval.h"
+#include "gmoe_dendrogram.h"
 
 gmoe_sweep_options gmoe_sweep_default_options(void)
 {
@@ -104,6 +105,33 @@ static size_t cell_sizes(const gmoe_sweep *sw)
     return sw->k > ks ? sw->k - ks + 1 : 1;
 }
 
+/* The per-parameter error columns of every true expert (metric params, and with the prefix
+ * "merged_" metric merged), and their values from an evaluation (NaN when ok is 0). */
+static void param_columns(const gmoe_sweep *sw, sbuf *b, const char *prefix)
+{
+    for (size_t l = 1; l <= gmoe_model_k(sw->truth); l++)
+        for (size_t p = 0; p < NPARAM; p++)
+            if (param_shown(sw, p)) sb_printf(b, ",err_%s%s_%zu", prefix, param_names[p], l);
+    if (tau_family(sw)) sb_printf(b, ",err_%stau", prefix);
+}
+
+static void param_values(const gmoe_sweep *sw, sbuf *row, const gmoe_eval_result *r, int ok)
+{
+    const double *e[NPARAM] = {r->err_beta0, r->err_beta1, r->err_gamma,
+                               r->err_a,     r->err_b,     r->err_v};
+    for (size_t l = 0; l < gmoe_model_k(sw->truth); l++)
+        for (size_t p = 0; p < NPARAM; p++)
+            if (param_shown(sw, p)) sb_num(row, ok ? e[p][l] : NAN);
+    if (tau_family(sw)) sb_num(row, ok ? r->err_tau : NAN);
+}
+
+/* Metric merged: the fit's dendrogram cut at k* atoms (at k when k < k*). */
+static size_t merged_atoms(const gmoe_sweep *sw)
+{
+    size_t ks = gmoe_model_k(sw->truth);
+    return sw->k < ks ? sw->k : ks;
+}
+
 static void column_names(const gmoe_sweep *sw, sbuf *b)
 {
     sb_printf(b, "n,rep,loglik,loglik_truth,iterations,maps,status,seconds");
@@ -112,17 +140,16 @@ static void column_names(const gmoe_sweep *sw, sbuf *b)
     if (has(sw, GMOE_METRIC_LOSS_PINNED)) sb_printf(b, ",loss_pinned");
     if (has(sw, GMOE_METRIC_HELLINGER)) sb_printf(b, ",hellinger");
     if (has(sw, GMOE_METRIC_TV)) sb_printf(b, ",tv");
-    if (has(sw, GMOE_METRIC_PARAMS)) {
-        for (size_t l = 1; l <= gmoe_model_k(sw->truth); l++)
-            for (size_t p = 0; p < NPARAM; p++)
-                if (param_shown(sw, p)) sb_printf(b, ",err_%s_%zu", param_names[p], l);
-        if (tau_family(sw)) sb_printf(b, ",err_tau");
-    }
+    if (has(sw, GMOE_METRIC_PARAMS)) param_columns(sw, b, "");
     if (has(sw, GMOE_METRIC_LOGLIK)) sb_printf(b, ",loglik_gap");
     if (has(sw, GMOE_METRIC_CELLS))
         for (size_t m = 1; m <= cell_sizes(sw); m++)
             for (size_t p = 0; p < 4; p++)
                 sb_printf(b, ",cell%zu_%s", m, cell_params[p]);
+    if (has(sw, GMOE_METRIC_MERGED)) {
+        sb_printf(b, ",loss_merged");
+        param_columns(sw, b, "merged_");
+    }
     if (has(sw, GMOE_METRIC_SELECT)) sb_printf(b, "%s", GMOE__SWEEP_SELECT_COLUMNS);
     sb_printf(b, "\n");
 }
@@ -199,6 +226,9 @@ struct gmoe_sweep_worker {
     gmoe_eval *ev;
     gmoe_eval_result *res;
     gmoe_eval_params evp;
+    /* metric merged: the merged model against the truth, by D1 */
+    gmoe_eval *evm;
+    gmoe_eval_result *resm;
     sbuf row;
 };
 
@@ -217,6 +247,14 @@ gmoe_sweep_worker *gmoe_sweep_worker_alloc(const gmoe_sweep *sw)
      * five correct digits of each distance are plenty, and far cheaper. */
     w->evp.outer_epsrel = 1e-5;
     w->evp.inner_epsrel = 1e-7;
+    if (has(sw, GMOE_METRIC_MERGED)) {
+        w->evm = gmoe_eval_alloc(ks, merged_atoms(sw), d);
+        w->resm = gmoe_eval_result_alloc(ks, merged_atoms(sw), d);
+        if (!w->evm || !w->resm) {
+            gmoe_sweep_worker_free(w);
+            return NULL;
+        }
+    }
     if (!w->ev || !w->res) {
         gmoe_sweep_worker_free(w);
         return NULL;
@@ -229,8 +267,25 @@ void gmoe_sweep_worker_free(gmoe_sweep_worker *w)
     if (!w) return;
     gmoe_eval_free(w->ev);
     gmoe_eval_result_free(w->res);
+    gmoe_eval_free(w->evm);
+    gmoe_eval_result_free(w->resm);
     free(w->row.s);
     free(w);
+}
+
+/* Metric merged: cut the fit's dendrogram (gmoe_dendrogram.h, default masses) at the true
+ * number of atoms and evaluate that model against the truth by D1; 1 on success. */
+static int eval_merged(gmoe_sweep_worker *w, const gmoe_model *fit, const gmoe_data *data,
+                       gmoe_error *err)
+{
+    gmoe_model *merged = NULL;
+    gmoe_eval_params par = w->evp;
+    par.loss = GMOE_LOSS_D1;
+    int ok =
+        gmoe_dendrogram_cut(fit, data, merged_atoms(w->sw), NULL, &merged, err) == GMOE_SUCCESS &&
+        gmoe_eval_loss(w->evm, w->sw->truth, merged, &par, w->resm, err) == GMOE_SUCCESS;
+    gmoe_model_free(merged);
+    return ok;
 }
 
 const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
@@ -238,7 +293,6 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
     const gmoe_sweep *sw = w->sw;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    size_t ks = gmoe_model_k(sw->truth);
     unsigned long seed = gmoe_sim_seed(sw->seed, t.n, t.rep);
     gmoe_data *data = NULL;
     gmoe_model *fit = NULL;
@@ -264,6 +318,7 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
         eval_ok = gmoe_eval_loss(w->ev, sw->truth, fit, &w->evp, w->res, &err) == GMOE_SUCCESS;
     if (ok && (sw->metrics & (GMOE_METRIC_HELLINGER | GMOE_METRIC_TV)))
         dist_ok = gmoe_eval_distances(w->ev, sw->truth, fit, &w->evp, w->res, &err) == GMOE_SUCCESS;
+    int merged_ok = ok && has(sw, GMOE_METRIC_MERGED) && eval_merged(w, fit, data, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     const gmoe_eval_result *r = w->res;
@@ -289,14 +344,7 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
     if (has(sw, GMOE_METRIC_LOSS_PINNED)) sb_num(row, eval_ok ? r->loss_pinned : NAN);
     if (has(sw, GMOE_METRIC_HELLINGER)) sb_num(row, dist_ok ? r->hellinger : NAN);
     if (has(sw, GMOE_METRIC_TV)) sb_num(row, dist_ok ? r->tv : NAN);
-    if (has(sw, GMOE_METRIC_PARAMS)) {
-        const double *e[NPARAM] = {r->err_beta0, r->err_beta1, r->err_gamma,
-                                   r->err_a,     r->err_b,     r->err_v};
-        for (size_t l = 0; l < ks; l++)
-            for (size_t p = 0; p < NPARAM; p++)
-                if (param_shown(sw, p)) sb_num(row, eval_ok ? e[p][l] : NAN);
-        if (tau_family(sw)) sb_num(row, eval_ok ? r->err_tau : NAN);
-    }
+    if (has(sw, GMOE_METRIC_PARAMS)) param_values(sw, row, r, eval_ok);
     if (has(sw, GMOE_METRIC_LOGLIK)) sb_num(row, ok ? (fr.info.loglik - llt) / (double)t.n : NAN);
     if (has(sw, GMOE_METRIC_CELLS))
         for (size_t m = 1; m <= cell_sizes(sw); m++) {
@@ -305,6 +353,10 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
             for (size_t p = 0; p < 4; p++)
                 sb_num(row, mx[p]);
         }
+    if (has(sw, GMOE_METRIC_MERGED)) {
+        sb_num(row, merged_ok ? w->resm->loss : NAN);
+        param_values(sw, row, w->resm, merged_ok);
+    }
     for (size_t q = 0; has(sw, GMOE_METRIC_SELECT) && q < GMOE__SWEEP_SELECT_NCOL; q++) {
         if (sel_ok)
             sb_printf(row, ",%zu", sel[q]);

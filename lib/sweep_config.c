@@ -183,7 +183,8 @@ static int key_metrics(cfg_ctx *c, char *v)
         {"loss", GMOE_METRIC_LOSS},           {"loss_pinned", GMOE_METRIC_LOSS_PINNED},
         {"hellinger", GMOE_METRIC_HELLINGER}, {"tv", GMOE_METRIC_TV},
         {"params", GMOE_METRIC_PARAMS},       {"loglik", GMOE_METRIC_LOGLIK},
-        {"cells", GMOE_METRIC_CELLS},         {"select", GMOE_METRIC_SELECT},
+        {"cells", GMOE_METRIC_CELLS},         {"merged", GMOE_METRIC_MERGED},
+        {"select", GMOE_METRIC_SELECT},
     };
     const size_t nk = sizeof known / sizeof *known;
     char copy[MAX_LINE];

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Sweep metric cells (MODELS.md 7): the per-cell-size columns of an over-specified sweep,
-# their built-in theory slopes in gmoe rate, and plot-rates drawing them.
+# Sweep metrics of over-specified fits (MODELS.md 7): cells, the per-cell-size columns, their
+# built-in theory slopes in gmoe rate, and plot-rates drawing them; merged, the fit's
+# dendrogram cut at k* atoms against the truth.
 plot=$(cd "${srcdir:-.}" && pwd)/scripts/plot-rates
 . "${srcdir:-.}/tests/testlib.sh"
 
@@ -44,5 +45,31 @@ if /usr/bin/python3 -c 'import matplotlib, numpy' 2>/dev/null; then
     expect_ok "$plot" c.csv -o cells.png --metric cell1_beta1,cell2_beta1,cell2_a
     [ -s cells.png ] && [ -s cells.pdf ] || fail "plot-rates: cells.png and cells.pdf not both written"
 fi
+
+# ---------------------------------------------------------------- merged
+# With k = k* the cut at k* atoms is the fit itself: loss_merged is the loss (D1) and every
+# err_merged column the err column.
+cat >m2.conf <<EOC
+truth   = $TRUTH
+design  = grid 0 1
+k       = 2
+n       = 500, 1000
+reps    = 2
+metrics = loss params merged
+seed    = 5
+EOC
+expect_ok "$GMOE" sweep --quiet --threads 2 m2.conf
+[ "$(grep -v '^#' m2.csv | head -n 1)" = "n,rep,loglik,loglik_truth,iterations,maps,status,seconds,loss,err_beta0_1,err_beta1_1,err_a_1,err_b_1,err_v_1,err_beta0_2,err_beta1_2,err_a_2,err_b_2,err_v_2,loss_merged,err_merged_beta0_1,err_merged_beta1_1,err_merged_a_1,err_merged_b_1,err_merged_v_1,err_merged_beta0_2,err_merged_beta1_2,err_merged_a_2,err_merged_b_2,err_merged_v_2" ] ||
+    fail "merged columns: $(grep -v '^#' m2.csv | head -n 1)"
+grep -v '^#' m2.csv | tail -n +2 | awk -F, '
+    function near(a, b) { d = a - b; if (d < 0) d = -d; return d <= 1e-9 * (b < 0 ? -b : b) + 1e-12 }
+    { if (!near($20, $9)) bad++
+      for (i = 10; i <= 19; i++) if (!near($(i + 11), $i)) bad++ }
+    END { exit bad > 0 || NR != 4 }' || fail "k = k*: merged differs from the fit: $(cat m2.csv)"
+# k = 3: the merged model has k* atoms, a finite D1 below the total true mass.
+sed -e 's/^k .*/k = 3/' -e 's/^output.*//' m2.conf >m3.conf
+expect_ok "$GMOE" sweep --quiet --threads 2 m3.conf
+grep -v '^#' m3.csv | tail -n +2 | awk -F, '!($20 > 0 && $20 <= 1 + exp(-8) + 1e-9) { bad++ }
+    END { exit bad > 0 || NR != 4 }' || fail "k = 3: loss_merged off: $(cat m3.csv)"
 
 finish
