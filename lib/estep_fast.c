@@ -5,8 +5,8 @@
  * expert sums one dot product at a time, the gate gradient and the Fisher matrix one pair
  * at a time), and those passes, not the arithmetic, set its cost. Here one loop over the
  * rows computes, for every row and all k experts at once, the gate weights g and the
- * responsibilities r from the unnormalised log weights (two exponentials per expert and a
- * single log: l_i = mu + log(Su / Ss), with Ss and Su the sums of exp(s - ms) and of
+ * responsibilities r from the unnormalised log weights (two exponentials per expert, and
+ * l_i = mu + log(Su / Ss), with Ss and Su the sums of exp(s - ms) and of
  * exp(s - ms + log density - mu)), and stores r and g; a second loop per expert (and per
  * pair of experts for the Fisher matrix) forms all of that expert's sums at once. k is a
  * compile-time constant of the first loop (one copy per k up to FAST_KMAX), so that its per-expert
@@ -39,7 +39,9 @@ typedef struct fast_par {
  * exponentials in flight): the shifted log weights s - ms into gb and s - ms + log density
  * - mu into rb (mu into mx); their exponentials (one flat loop over the k * B values of
  * each); then the normalisation of g and r and the block's log-likelihood, which is
- * returned. The copy with FULL also keeps s - ms in eb and adds sum_i sum_j r_ij log g_ij
+ * returned: the sum of the mu plus the log of the product of the ratios Su / Ss, one log per
+ * block instead of one per row (each ratio lies in [1/k, k], so that the product of a
+ * block's rows, at most k^256, cannot overflow for k <= FAST_KMAX). The copy with FULL also keeps s - ms in eb and adds sum_i sum_j r_ij log g_ij
  * to *qsum. */
 GMOE_KERNEL static void fast_exp(double *v, size_t len)
 {
@@ -53,7 +55,7 @@ GMOE_KERNEL static void fast_exp(double *v, size_t len)
                                    size_t mr, double *rb, double *gb, double *eb, double *mx,      \
                                    double *qsum)                                                   \
     {                                                                                              \
-        double ll = 0, qs = 0;                                                                     \
+        double ll = 0, qs = 0, ratio = 1;                                                          \
         _Pragma("omp simd") for (size_t r = 0; r < mr; r++)                                        \
         {                                                                                          \
             double xr = x[r], yr = y[r], s[K], u[K], ms, mu;                                       \
@@ -79,7 +81,8 @@ GMOE_KERNEL static void fast_exp(double *v, size_t len)
         }                                                                                          \
         fast_exp(gb, (K - 1) * B + mr);                                                            \
         fast_exp(rb, (K - 1) * B + mr);                                                            \
-        _Pragma("omp simd reduction(+ : ll, qs)") for (size_t r = 0; r < mr; r++)                  \
+        _Pragma("omp simd reduction(+ : ll, qs) reduction(* : ratio)")                             \
+        for (size_t r = 0; r < mr; r++)                                                            \
         {                                                                                          \
             double ss = 0, su = 0, lq = 0;                                                         \
             _Pragma("GCC unroll 16") for (int j = 0; j < K; j++)                                   \
@@ -88,7 +91,8 @@ GMOE_KERNEL static void fast_exp(double *v, size_t len)
                 su += rb[j * B + r];                                                               \
             }                                                                                      \
             double is = 1.0 / ss, iu = 1.0 / su;                                                   \
-            ll += mx[r] + gmoe__vlog(su * is);                                                     \
+            ll += mx[r];                                                                           \
+            ratio *= su * is;                                                                      \
             _Pragma("GCC unroll 16") for (int j = 0; j < K; j++)                                   \
             {                                                                                      \
                 double gj = gb[j * B + r], rj = rb[j * B + r] * iu;                                \
@@ -100,7 +104,7 @@ GMOE_KERNEL static void fast_exp(double *v, size_t len)
             if (FULL) qs += lq - gmoe__vlog(ss);                                                   \
         }                                                                                          \
         *qsum += qs;                                                                               \
-        return ll;                                                                                 \
+        return ll + log(ratio);                                                                    \
     }
 
 /* One copy per k, and per k one that also sums Q (its log of ss is not free). */
