@@ -41,8 +41,8 @@ typedef struct fast_par {
  * each); then the normalisation of g and r and the block's log-likelihood, which is
  * returned: the sum of the mu plus the log of the product of the ratios Su / Ss, one log per
  * block instead of one per row (each ratio lies in [1/k, k], so that the product of a
- * block's rows, at most k^256, cannot overflow for k <= FAST_KMAX). The copy with FULL also keeps s - ms in eb and adds sum_i sum_j r_ij log g_ij
- * to *qsum. */
+ * block's rows, at most k^256, cannot overflow for k <= FAST_KMAX). The copy with FULL also keeps s
+ * - ms in eb and adds sum_i sum_j r_ij log g_ij to *qsum. */
 GMOE_KERNEL static void fast_exp(double *v, size_t len)
 {
 #pragma omp simd
@@ -81,8 +81,8 @@ GMOE_KERNEL static void fast_exp(double *v, size_t len)
         }                                                                                          \
         fast_exp(gb, (K - 1) * B + mr);                                                            \
         fast_exp(rb, (K - 1) * B + mr);                                                            \
-        _Pragma("omp simd reduction(+ : ll, qs) reduction(* : ratio)")                             \
-        for (size_t r = 0; r < mr; r++)                                                            \
+        _Pragma("omp simd reduction(+ : ll, qs) reduction(* : ratio)") for (size_t r = 0; r < mr;  \
+                                                                            r++)                   \
         {                                                                                          \
             double ss = 0, su = 0, lq = 0;                                                         \
             _Pragma("GCC unroll 16") for (int j = 0; j < K; j++)                                   \
