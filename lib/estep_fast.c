@@ -1,16 +1,15 @@
-/* The E-step of the softmax gate with one covariate, in two passes per block of rows.
+/* The E-step of the softmax gate with one covariate, in few passes per block of rows.
  *
  * The general E-step (estep.c) makes about twenty passes over per-expert block arrays for
  * every expert (gate scores, their log-sum-exp, the densities, a second log-sum-exp, the
  * expert sums one dot product at a time, the gate gradient and the Fisher matrix one pair
- * at a time), and those passes, not the arithmetic, set its cost. Here one loop over the
- * rows computes, for every row and all k experts at once, the gate weights g and the
- * responsibilities r from the unnormalised log weights (two exponentials per expert, and
+ * at a time), and those passes, not the arithmetic, set its cost. Here loops over the rows
+ * handle all k experts of a row at once (k is a compile-time constant: one copy per k up to
+ * FAST_KMAX): the shifted log weights, their exponentials in one flat loop, then the gate
+ * weights g and the responsibilities r (two exponentials per expert; the log-likelihood
  * l_i = mu + log(Su / Ss), with Ss and Su the sums of exp(s - ms) and of
- * exp(s - ms + log density - mu)), and stores r and g; a second loop per expert (and per
- * pair of experts for the Fisher matrix) forms all of that expert's sums at once. k is a
- * compile-time constant of the first loop (one copy per k up to FAST_KMAX), so that its per-expert
- * values live in vector registers.
+ * exp(s - ms + log density - mu)); a loop per expert (and per pair of experts for the Fisher
+ * matrix) then forms all of that expert's sums at once.
  *
  * The statistics are those of em_estep (em_internal.h), up to rounding: the log-likelihood
  * is summed in another order, and Q (needed only by the gate M-step's line search) and the
@@ -41,8 +40,8 @@ typedef struct fast_par {
  * each); then the normalisation of g and r and the block's log-likelihood, which is
  * returned: the sum of the mu plus the log of the product of the ratios Su / Ss, one log per
  * block instead of one per row (each ratio lies in [1/k, k], so that the product of a
- * block's rows, at most k^256, cannot overflow for k <= FAST_KMAX). The copy with FULL also keeps s
- * - ms in eb and adds sum_i sum_j r_ij log g_ij to *qsum. */
+ * block's rows, at most k^256, cannot overflow for k <= FAST_KMAX). The copy with FULL
+ * also keeps s - ms in eb and adds sum_i sum_j r_ij log g_ij to *qsum. */
 GMOE_KERNEL static void fast_exp(double *v, size_t len)
 {
 #pragma omp simd
