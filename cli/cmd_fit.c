@@ -23,6 +23,7 @@ enum {
     OPT_TOL,
     OPT_MAX_ITER,
     OPT_NO_ACCEL,
+    OPT_ACCEL,
     OPT_VAR_FLOOR,
     OPT_GATE_BOUND,
     OPT_TRACE
@@ -58,7 +59,9 @@ static void usage(FILE *fp)
         "                       (|change| / |loglik| <= tol, the published rule)\n"
         "      --tol X          tolerance of the stopping rule (default 1e-8)\n"
         "      --max-iter N     iteration limit per start (default 5000)\n"
-        "      --no-accel       plain EM instead of SQUAREM\n"
+        "      --accel A        squarem (default), qn (quasi-Newton: faster near flat\n"
+        "                       maxima such as over-specified fits) or none (plain EM)\n"
+        "      --no-accel       plain EM (--accel none)\n"
         "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n" FIT_BOUND_HELP
         "      --threads N      threads for the starts (default: every core; the result\n"
         "                       does not depend on it)\n" CLI_HELP_SEED "\n"
@@ -147,6 +150,11 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
         return cli_parse_count("--max-iter", arg, &em->max_iter);
     case OPT_NO_ACCEL:
         em->accel = 0;
+        return 0;
+    case OPT_ACCEL:
+        em->accel = strcmp(arg, "none") != 0;
+        if (em->accel && gmoe_accel_parse(arg, &em->accel_method))
+            return cli_usage_error("fit: --accel must be squarem, qn or none (got \"%s\")", arg);
         return 0;
     case OPT_VAR_FLOOR:
         return cli_parse_positive_double("--var-floor", arg, &em->var_floor);
@@ -457,7 +465,10 @@ static int print_summary(const summary *s)
     printf("%-16s %.4f   (-2 loglik + p log n)\n", "BIC", res->bic);
     print_status(s, floor_abs);
     fit_bound_print(em, res, gate);
-    if (em->accel)
+    if (em->accel && em->accel_method == GMOE_ACCEL_QN && gate != GMOE_GATE_GAUSSIAN)
+        printf("%-16s %zu quasi-Newton cycles (%zu steps)\n", "iterations", res->info.iterations,
+               res->info.maps);
+    else if (em->accel)
         printf("%-16s %zu SQUAREM cycles (%zu EM maps)\n", "iterations", res->info.iterations,
                res->info.maps);
     else
@@ -552,6 +563,7 @@ int main_fit(int argc, char **argv)
         {"tol", required_argument, NULL, OPT_TOL},
         {"max-iter", required_argument, NULL, OPT_MAX_ITER},
         {"no-accel", no_argument, NULL, OPT_NO_ACCEL},
+        {"accel", required_argument, NULL, OPT_ACCEL},
         {"var-floor", required_argument, NULL, OPT_VAR_FLOOR},
         {"gate-bound", required_argument, NULL, OPT_GATE_BOUND},
         {"trace", required_argument, NULL, OPT_TRACE},

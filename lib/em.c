@@ -13,6 +13,7 @@
 static const char *const status_names[] = {"running", "converged", "max-iterations", "degenerate",
                                            "gate-divergent"};
 static const char *const stop_names[] = {"per-obs", "relative"};
+static const char *const accel_names[] = {"qn", "squarem"};
 
 const char *gmoe_fit_status_name(gmoe_fit_status status)
 {
@@ -34,6 +35,21 @@ int gmoe_stop_rule_parse(const char *name, gmoe_stop_rule *rule)
     return GMOE_EINVAL;
 }
 
+const char *gmoe_accel_name(gmoe_accel method)
+{
+    return (unsigned)method < 2 ? accel_names[method] : "unknown";
+}
+
+int gmoe_accel_parse(const char *name, gmoe_accel *method)
+{
+    for (int i = 0; i < 2; i++)
+        if (strcmp(name, accel_names[i]) == 0) {
+            *method = (gmoe_accel)i;
+            return GMOE_SUCCESS;
+        }
+    return GMOE_EINVAL;
+}
+
 gmoe_em_params gmoe_em_default_params(void)
 {
     gmoe_em_params p;
@@ -41,6 +57,7 @@ gmoe_em_params gmoe_em_default_params(void)
     p.tol = 1e-8;
     p.max_iter = 5000;
     p.accel = 1;
+    p.accel_method = GMOE_ACCEL_SQUAREM;
     p.var_floor = 1e-6;
     p.fix_tau = 0;
     p.gate_newton = 5;
@@ -84,6 +101,7 @@ void gmoe_em_free(gmoe_em *w)
     free(w->xbar);
     free(w->gfloor);
     free(w->p0);
+    em_qn_free(w->qn);
     em_gate_sys_free(&w->g);
     free(w);
 }
@@ -159,7 +177,8 @@ gmoe_em *gmoe_em_alloc(size_t n, size_t d, size_t k, gmoe_gate gate)
     size_t ng = em_gate_npack(k, d, GMOE_GATE_GAUSSIAN, NULL);
     w->npar = (ng > k * q + 1 ? ng : k * q + 1) + k * d + 2 * k;
     w->p0 = calloc(5 * w->npar, sizeof(double));
-    if (!w->p0) {
+    w->qn = em_qn_alloc(k * q + 1 + k * d + 2 * k, w->npar);
+    if (!w->p0 || !w->qn) {
         gmoe_em_free(w);
         return NULL;
     }
@@ -252,8 +271,13 @@ static int em_setup(gmoe_em *w, const gmoe_data *data, const gmoe_model *start,
     w->var_floor = gmoe_em_var_floor(data, w->par.var_floor);
     for (size_t j = 0; j < w->k; j++)
         if (w->m->var[j] < w->var_floor) w->m->var[j] = w->var_floor;
+    em_qn_reset(w);
+    /* The quasi-Newton steps need neither Q nor stored responsibilities: the fast E-step. */
+    w->fast_estep = w->par.accel && w->par.accel_method == GMOE_ACCEL_QN && em_estep_fast_ok(w);
+    w->fast_full = 0;
     w->iter = 0;
     w->maps = 0;
+    w->passes = 0;
     w->status = GMOE_FIT_RUNNING;
     w->ll_prev = -INFINITY;
     w->ll = w->ll_cond = -INFINITY;
@@ -332,6 +356,24 @@ static int em_map(gmoe_em *w)
         }
     }
     return rc;
+}
+
+static void pack(const gmoe_em *w, double *p);
+static int unpack(gmoe_em *w, double *p);
+
+void em_pack(const gmoe_em *w, double *p)
+{
+    pack(w, p);
+}
+
+int em_unpack(gmoe_em *w, double *p)
+{
+    return unpack(w, p);
+}
+
+int em_map_step(gmoe_em *w)
+{
+    return em_map(w);
 }
 
 static void pack(const gmoe_em *w, double *p)
@@ -470,7 +512,13 @@ int gmoe_em_iterate(gmoe_em *w, gmoe_error *err)
     if (!w->started) return gmoe_error_set(err, GMOE_EINVAL, "gmoe_em_iterate before init");
     if (w->status != GMOE_FIT_RUNNING) return GMOE_SUCCESS;
     w->ll_prev = w->ll;
-    int rc = w->par.accel ? squarem_cycle(w) : em_map(w);
+    int rc;
+    if (!w->par.accel)
+        rc = em_map(w);
+    else if (w->par.accel_method == GMOE_ACCEL_QN && w->gate != GMOE_GATE_GAUSSIAN)
+        rc = em_qn_cycle(w);
+    else
+        rc = squarem_cycle(w);
     if (rc) {
         return gmoe_error_set(err, rc, "EM iteration %zu failed: %s", w->iter + 1,
                               rc == GMOE_ENUMERIC ? "non-finite log-likelihood"
@@ -537,6 +585,7 @@ int gmoe_em_driver(gmoe_em *w, gmoe_em_callback cb, void *cbdata, gmoe_em_info *
         info->objective = w->ll;
         info->iterations = w->iter;
         info->maps = w->maps;
+        info->passes = w->passes;
         info->status = w->status;
         info->stop = w->par.stop;
         info->bound_active = em_bound_count(w);

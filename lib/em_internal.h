@@ -40,6 +40,8 @@ typedef struct em_gate_sys {
     size_t *idx;     /* P: scratch, the entries a bounded Newton step moves */
 } em_gate_sys;
 
+typedef struct em_qn em_qn; /* quasi-Newton state (em_qn.c) */
+
 struct gmoe_em {
     size_t n, d, k, q;
     gmoe_gate gate;
@@ -91,15 +93,19 @@ struct gmoe_em {
     size_t ngate; /* length of the packed gate parameters (g.P, or the Gaussian gate's) */
     size_t npar;  /* length of the full parameter vector */
     double *p0, *p1, *p2, *pr, *pv;
+    em_qn *qn; /* quasi-Newton acceleration */
 
     double ll;      /* the objective of EM at m (from the last E-step): the conditional
                        log-likelihood, or for the Gaussian gate the joint one of (x, y) */
     double ll_cond; /* the conditional log-likelihood sum_i log p(y_i | x_i) at m */
     double ll_prev;
     size_t iter, maps;
+    size_t passes; /* passes over the data: E-steps and gate passes */
     gmoe_fit_status status;
     int started;
     int resp_given;      /* em_estep: take w->r as given instead of computing it */
+    int fast_estep;      /* em_estep runs em_estep_fast (estep_fast.c) */
+    int fast_full;       /* em_estep_fast also computes Q and stores w->r */
     int gate_unchecked;  /* the last gate M-step took a step without evaluating Q */
     size_t reverts;      /* unchecked gate steps undone (the log-likelihood fell) */
     size_t refused;      /* SQUAREM points refused as invalid (non-finite, tau out of range,
@@ -114,10 +120,37 @@ struct gmoe_em {
 /* estep.c: the E-step pass at w->m: fills w->r, w->ll, the expert statistics and the gate
  * statistics (gradient, Fisher matrix, Q) at the current gate. */
 int em_estep(gmoe_em *w);
+/* estep.c: the parts every E-step shares: count the pass, zero the sums, set the reference
+ * lines (and zero the gate statistics, the Fisher matrix if fisher); then symmetrise the
+ * sums and store the log-likelihood (ll, plus llx for the Gaussian gate's joint one) and Q. */
+void em_estep_prepare(gmoe_em *w, int fisher);
+int em_estep_finish(gmoe_em *w, int fisher, double ll, double llx, double Q);
+
+/* estep_fast.c: em_estep for the softmax gate with d = 1 and k <= FAST_KMAX (the statistics
+ * of em_estep up to rounding; Q and w->r only with w->fast_full). */
+#define FAST_KMAX 8
+int em_estep_fast_ok(const gmoe_em *w);
+int em_estep_fast(gmoe_em *w);
+
 /* estep.c: gate statistics (Q, gradient, Fisher) of model gm with the stored
  * responsibilities. Returns GMOE_ENUMERIC if Q is -inf (a top-K selection dropped an expert
  * that carries responsibility). */
 int em_gate_pass(gmoe_em *w, const gmoe_model *gm);
+
+/* em.c: the parameters packed into one vector for the accelerations (gate theta, a, b,
+ * log var) and back (GMOE_ENUMERIC for a point that is not a valid model; with a gate bound the
+ * gate entries of p are first projected onto the box, in place); one EM map (M-step from the
+ * current E-step's statistics, then the E-step at the new point). */
+void em_pack(const gmoe_em *w, double *p);
+int em_unpack(gmoe_em *w, double *p);
+int em_map_step(gmoe_em *w);
+
+/* em_qn.c: quasi-Newton acceleration. The state is sized for nmax free coordinates and
+ * parameter vectors of npar; em_qn_reset takes the coordinates of the fit set up in w. */
+em_qn *em_qn_alloc(size_t nmax, size_t npar);
+void em_qn_free(em_qn *qn);
+void em_qn_reset(gmoe_em *w);
+int em_qn_cycle(gmoe_em *w); /* one iteration */
 
 /* mstep.c */
 int em_mstep_experts(gmoe_em *w);    /* (a, b) and their squared residuals (Ssq) */

@@ -335,17 +335,17 @@ GMOE_KERNEL static void block_expert_stats(gmoe_em *w, size_t i0, size_t mr)
     }
 }
 
-GMOE_KERNEL int em_estep(gmoe_em *w)
+void em_estep_prepare(gmoe_em *w, int fisher)
 {
     const gmoe_model *m = w->m;
-    size_t n = w->n, k = w->k, q = w->q;
+    size_t k = w->k, q = w->q, d = w->d;
+    w->passes++;
     memset(w->Sr, 0, k * sizeof(double));
     memset(w->Sxx, 0, k * q * q * sizeof(double));
     memset(w->Sxy, 0, k * q * sizeof(double));
     memset(w->Ssq, 0, k * sizeof(double));
     /* Reference lines of the residuals: the experts' current lines in the centred frame;
      * given responsibilities (a start) use the mean of y, as the expert lines mean nothing. */
-    size_t d = w->d;
     for (size_t j = 0; j < k; j++) {
         double *cj = w->cref + j * q;
         memset(cj, 0, q * sizeof(double));
@@ -356,12 +356,40 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
             cj[1 + t] = m->a[j * d + t];
         }
     }
+    gate_stats_zero(&w->g, k, q, fisher);
+}
+
+int em_estep_finish(gmoe_em *w, int fisher, double ll, double llx, double Q)
+{
+    size_t k = w->k, q = w->q;
+    for (size_t j = 0; j < k; j++) {
+        double *S = w->Sxx + j * q * q;
+        for (size_t a = 0; a < q; a++)
+            for (size_t b = 0; b < a; b++)
+                S[a * q + b] = S[b * q + a];
+    }
+    if (fisher) {
+        gate_stats_symmetrize(&w->g);
+        w->fisher_drift = 0;
+    }
+    w->fisher_ok = 1;
+    w->g.Q = Q;
+    w->ll_cond = ll;
+    w->ll = ll + llx;
+    return isfinite(w->ll) ? GMOE_SUCCESS : GMOE_ENUMERIC;
+}
+
+GMOE_KERNEL int em_estep(gmoe_em *w)
+{
+    if (w->fast_estep && !w->resp_given) return em_estep_fast(w);
+    const gmoe_model *m = w->m;
+    size_t n = w->n, k = w->k;
     /* The Fisher matrix depends on the gate alone: the one of the last gate pass still holds
      * when the gate has not moved since. The Gaussian gate's M-step needs no gate statistics
      * (and, from given responsibilities, no gate at all), but its objective adds the
      * marginal log-likelihood of x, the log of the gate's normaliser. */
     int fisher = !w->fisher_ok, gauss = w->gate == GMOE_GATE_GAUSSIAN;
-    gate_stats_zero(&w->g, k, q, fisher);
+    em_estep_prepare(w, fisher);
     double ll = 0, Q = 0, llx = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {
         size_t mr = n - i0 < B ? n - i0 : B;
@@ -380,26 +408,13 @@ GMOE_KERNEL int em_estep(gmoe_em *w)
         block_expert_stats(w, i0, mr);
         if (!gauss) Q += gate_accumulate(w, m, i0, mr, w->rb, B, fisher);
     }
-    for (size_t j = 0; j < k; j++) {
-        double *S = w->Sxx + j * q * q;
-        for (size_t a = 0; a < q; a++)
-            for (size_t b = 0; b < a; b++)
-                S[a * q + b] = S[b * q + a];
-    }
-    if (fisher) {
-        gate_stats_symmetrize(&w->g);
-        w->fisher_drift = 0;
-    }
-    w->fisher_ok = 1;
-    w->g.Q = Q;
-    w->ll_cond = ll;
-    w->ll = ll + llx;
-    return isfinite(w->ll) ? GMOE_SUCCESS : GMOE_ENUMERIC;
+    return em_estep_finish(w, fisher, ll, llx, Q);
 }
 
 GMOE_KERNEL int em_gate_pass(gmoe_em *w, const gmoe_model *gm)
 {
     size_t n = w->n;
+    w->passes++;
     gate_stats_zero(&w->g, w->k, w->q, 1);
     double Q = 0;
     for (size_t i0 = 0; i0 < n; i0 += B) {

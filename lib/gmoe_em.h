@@ -36,13 +36,22 @@
  * Gamma_j); with another design of x, (pi, c, Gamma) describe the best Gaussian mixture for
  * x jointly with y, and p(y | x) is not the conditional maximum-likelihood fit.
  *
- * Acceleration: SQUAREM (Varadhan and Roland 2008, scheme S3) on the parameter vector
- * (gate parameters, expert coefficients, log variances, log tau; for the Gaussian gate log
- * pi, c and the upper triangle of Gamma), with the safeguard that a cycle whose extrapolated
- * point lowers the objective, or has a Gamma that is not positive definite, falls back to
- * the plain EM steps.
- * One "iteration" of an accelerated run is one SQUAREM cycle (up to 3 EM maps); the number of
- * EM maps is reported too.
+ * Acceleration (accel_method): SQUAREM (Varadhan and Roland 2008, scheme S3; the default)
+ * on the parameter vector (gate parameters, expert coefficients, log variances, log tau; for
+ * the Gaussian gate log pi, c and the upper triangle of Gamma), with the safeguard that a
+ * cycle whose extrapolated point lowers the objective, or has a Gamma that is not positive
+ * definite, falls back to the plain EM steps. Or quasi-Newton (GMOE_ACCEL_QN): steps
+ * (H + lambda D) dx = grad l on the same vector, with the exact gradient of the
+ * log-likelihood from each E-step, D the complete-data information and H a BFGS
+ * approximation of the observed information started at D; a step is taken only if it does
+ * not lower the log-likelihood, lambda grows until one does, and after five refusals an EM
+ * map is taken instead (em_qn.c says more). Near an over-specified fit's maximum, where EM
+ * and SQUAREM crawl, it needs far fewer passes over the data and stops closer to the
+ * maximum; with the softmax gate and one covariate its E-step is also a faster kernel
+ * (estep_fast.c). Not for the Gaussian gate, which keeps SQUAREM.
+ * One "iteration" of an accelerated run is one SQUAREM cycle (up to 3 EM maps) or three
+ * quasi-Newton steps; the number of maps (EM maps and quasi-Newton steps) and of passes over
+ * the data are reported too.
  *
  * Identifiability and canonical form: softmax, top-K and temperature gates are fitted with
  * the last expert's (beta0, beta1) held at 0, the activation gate with the last beta0 at 0;
@@ -92,15 +101,23 @@ typedef enum {
     GMOE_FIT_GATE_DIVERGENT /* the gate parameters run off to infinity (no finite maximum) */
 } gmoe_fit_status;
 
+/* How an accelerated run accelerates EM (gmoe_em_params.accel_method). */
+typedef enum {
+    GMOE_ACCEL_QN = 0, /* quasi-Newton steps on the log-likelihood */
+    GMOE_ACCEL_SQUAREM /* SQUAREM, scheme S3 (the default) */
+} gmoe_accel;
+
 const char *gmoe_fit_status_name(gmoe_fit_status status);
+const char *gmoe_accel_name(gmoe_accel method); /* "qn", "squarem" */
+int gmoe_accel_parse(const char *name, gmoe_accel *method);
 const char *gmoe_stop_rule_name(gmoe_stop_rule rule);
 int gmoe_stop_rule_parse(const char *name, gmoe_stop_rule *rule);
 
 typedef struct gmoe_em_params {
     gmoe_stop_rule stop; /* default GMOE_STOP_PER_OBS */
     double tol;          /* default 1e-8 (per-obs) */
-    size_t max_iter;     /* default 5000 iterations (SQUAREM cycles when accelerated) */
-    int accel;           /* SQUAREM on (1, default) or plain EM (0) */
+    size_t max_iter;     /* default 5000 iterations (cycles when accelerated) */
+    int accel;           /* accelerated (1, default: see accel_method) or plain EM (0) */
     double var_floor;    /* variance floor relative to var(y): v_j >= var_floor * var(y);
                             the Gaussian gate's Gamma_j >= var_floor * diag var(x) too;
                             default 1e-6 */
@@ -110,6 +127,10 @@ typedef struct gmoe_em_params {
                             spread) above which the gate is declared divergent; default 50 */
     double gate_bound;   /* the box on the gate parameters (see above); > 0, default
                             INFINITY (no box) */
+
+    /* The acceleration when accel is set: GMOE_ACCEL_SQUAREM (default) or GMOE_ACCEL_QN (the
+     * Gaussian gate always takes SQUAREM). */
+    gmoe_accel accel_method;
 } gmoe_em_params;
 
 gmoe_em_params gmoe_em_default_params(void);
@@ -123,8 +144,10 @@ double gmoe_em_var_floor(const gmoe_data *data, double rel);
 typedef struct gmoe_em_info {
     double loglik;     /* conditional log-likelihood sum_i log p(y_i | x_i) */
     double objective;  /* what EM maximised: loglik, or the Gaussian gate's joint one */
-    size_t iterations; /* EM iterations (SQUAREM cycles when accelerated) */
-    size_t maps;       /* EM maps evaluated (E-step + M-step) */
+    size_t iterations; /* EM iterations (cycles when accelerated) */
+    size_t maps;       /* parameter updates: EM maps (M-step + E-step) and quasi-Newton steps */
+    size_t passes;     /* passes over the data (E-steps, tried points and gate line-search
+                          passes included): the cost of the fit */
     gmoe_fit_status status;
     gmoe_stop_rule stop; /* the rule that was tested */
     double seconds;

@@ -276,7 +276,15 @@ static int key_value(cfg_ctx *c, const char *key, char *v)
         if (gmoe_init_parse(v, &fp->init)) return bad(c, "expected near-true, random or data", v);
         return GMOE_SUCCESS;
     }
-    if (!strcmp(key, "accel")) return get_bool(c, v, &fp->em.accel);
+    if (!strcmp(key, "accel")) {
+        /* yes / no, or the acceleration by name (qn, squarem) */
+        if (!gmoe_accel_parse(v, &fp->em.accel_method)) {
+            fp->em.accel = 1;
+            return GMOE_SUCCESS;
+        }
+        return get_bool(c, v, &fp->em.accel) ? bad(c, "expected qn, squarem, yes or no", v)
+                                             : GMOE_SUCCESS;
+    }
     if (!strcmp(key, "fix_tau")) return get_bool(c, v, &fp->em.fix_tau);
     if (!strcmp(key, "var_floor")) {
         if (get_double(c, v, &fp->em.var_floor) || !(fp->em.var_floor >= 0))

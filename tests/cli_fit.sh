@@ -97,6 +97,27 @@ expect_ok "$GMOE" fit --y waiting --x eruptions -k 2 --starts 5 --no-accel --tra
 awk -F, 'NR > 2 && $2 < prev { bad++ } NR > 1 { prev = $2 } END { exit bad > 0 }' plain.csv ||
     fail "plain EM trace: the log-likelihood decreases"
 
+# Quasi-Newton (--accel qn): a monotone trace, the reference log-likelihood, the summary's
+# count of cycles; over-specified (k = 4 on the published truth, near-true starts) at least
+# SQUAREM's log-likelihood.
+expect_ok "$GMOE" fit --y waiting --x eruptions -k 2 --starts 20 --accel qn --trace qn.csv \
+    faithful.csv
+grep -q "quasi-Newton cycles" out || fail "--accel qn: the summary does not count cycles: $(cat out)"
+awk -F, 'NR > 2 && $2 < prev { bad++ } NR > 1 { prev = $2 } END { exit bad > 0 }' qn.csv ||
+    fail "quasi-Newton trace: the log-likelihood decreases"
+expect_ok "$GMOE" fit --y waiting --x eruptions -k 2 --starts 20 --accel qn --json faithful.csv
+same_number "$(json_member loglik out)" -851.3149 2e-7 ||
+    fail "--accel qn: faithful k = 2 loglik $(json_member loglik out), reference -851.3149"
+expect_ok "$GMOE" simulate --model "$TRUTH" --design grid -n 20000 --seed 4 \
+    -o over.csv
+for a in squarem qn; do
+    expect_ok "$GMOE" fit -k 4 --init near-true --truth "$TRUTH" \
+        --starts 3 --accel $a --json over.csv
+    cp out "over-$a.json"
+done
+at_least "$(json_member loglik over-qn.json)" "$(json_member loglik over-squarem.json)" ||
+    fail "--accel qn: k = 4 loglik $(json_member loglik over-qn.json) below SQUAREM's $(json_member loglik over-squarem.json)"
+
 # ---------------------------------------------------------------- reproducibility
 # The same seed gives the same file for any number of threads (apart from the wall time).
 for t in 1 2; do
@@ -286,6 +307,8 @@ expect_err 2 "gmoe: -k must be a positive integer (got \"0\")" \
     "$GMOE" fit -k 0 --y waiting faithful.csv
 expect_err 1 "gmoe: faithful.csv: -k 300 exceeds the number of observations (n = 272)" \
     "$GMOE" fit -k 300 --y waiting faithful.csv
+expect_err 2 "gmoe: fit: --accel must be squarem, qn or none (got \"bogus\")" \
+    "$GMOE" fit -k 2 --accel bogus faithful.csv
 expect_err 2 "gmoe: fit: --gate must be softmax, topk, temperature, activation, sigmoid or gaussian (got \"bogus\")" \
     "$GMOE" fit -k 2 --gate bogus --y waiting faithful.csv
 expect_err 2 "gmoe: fit: --topk only goes with --gate topk" \

@@ -135,6 +135,17 @@ grep -q '^gmoe sweep: 16/16 tasks  [0-9.]*/s  ETA 00:00:00$' err ||
 [ "$(grep -c '^gmoe sweep: [0-9]*/16 tasks' err)" -ge 2 ] || fail "--progress: $(cat err)"
 expect_ok "$GMOE" sweep --quiet -o p.csv small.conf
 
+# accel = qn (quasi-Newton): the same maxima as SQUAREM on these well-identified fits.
+sed 's/^output = small.csv/output = smallqn.csv/' small.conf >smallqn.conf
+echo "accel = qn" >>smallqn.conf
+expect_ok "$GMOE" sweep --quiet --threads 1 smallqn.conf
+rows smallqn.csv >rq
+[ "$(cut -d, -f1,2 rq | tr '\n' ' ')" = "$(cut -d, -f1,2 r1 | tr '\n' ' ')" ] ||
+    fail "accel = qn: other tasks than small.conf's"
+paste -d, r1 rq | awk -F, -v nf=22 '{ d = $3 - $(nf + 3); if (d < 0) d = -d
+    if (d > 1e-6 * $1) { print "n " $1 " rep " $2 ": loglik " $3 " vs " $(nf + 3); bad = 1 } }
+    END { exit bad }' >qn-diff || fail "accel = qn: $(cat qn-diff)"
+
 # ---------------------------------------------------------------- sigmoid and Gaussian gates
 # Both families sweep; the Gaussian gate's design = gate draws x from the truth's own gate
 # (task data as gmoe simulate --design gate gives them, checked through loglik_truth), and
@@ -239,6 +250,7 @@ cfg_err()
 }
 base="truth = $TRUTH\nk = 2\nn = 300\n"
 cfg_err 'e.conf:4: unknown key "kk"' "${base}kk = 3\n"
+cfg_err 'e.conf:4: accel: expected qn, squarem, yes or no (got "fast")' "${base}accel = fast\n"
 cfg_err 'e.conf:2: k: expected an integer >= 1 (got "two")' "truth = $TRUTH\nk = two\nn = 300\n"
 cfg_err 'e.conf:2: k: expected an integer >= 1 (got "0")' "truth = $TRUTH\nk = 0\nn = 300\n"
 cfg_err 'e.conf:3: n: bad size "100:200" (expected N, A:B:M, lin:A:B:M or log:A:B:M, sizes >= 1)' \

@@ -21,8 +21,9 @@
  * conditional log-likelihood, or for the Gaussian gate the joint log-likelihood of (x, y),
  * whose EM (Xu, Jordan and Hinton 1995) need not raise the conditional one. */
 
-/* Plain EM (accel 0) or SQUAREM (accel 1) from a poor start: a poor model (from_resp 0), or
- * a random hard partition with a flat gate, as gmoe_fit starts (from_resp 1). */
+/* Plain EM (accel 0), SQUAREM (accel 1) or quasi-Newton (accel 2) from a poor start: a poor
+ * model (from_resp 0), or a random hard partition with a flat gate, as gmoe_fit starts
+ * (from_resp 1). */
 static void check_monotone(int f, int accel, int from_resp)
 {
     size_t n = 1000, k = 3;
@@ -31,7 +32,8 @@ static void check_monotone(int f, int accel, int from_resp)
     ck_assert_ptr_nonnull(data);
     gmoe_model *start = from_resp ? em_template(f, k, 1) : em_poor_start(f, k);
     gmoe_em_params par = em_params(f);
-    par.accel = accel;
+    par.accel = accel > 0;
+    par.accel_method = accel == 2 ? GMOE_ACCEL_QN : GMOE_ACCEL_SQUAREM;
     par.max_iter = 150;
     par.tol = 1e-10;
     gmoe_em *w = em_started(data, start, &par, from_resp, 3);
@@ -90,6 +92,13 @@ END_TEST
 START_TEST(test_monotone_squarem_partition)
 {
     check_monotone(_i, 1, 1);
+}
+END_TEST
+
+START_TEST(test_monotone_qn)
+{
+    check_monotone(_i, 2, 0);
+    check_monotone(_i, 2, 1);
 }
 END_TEST
 
@@ -477,6 +486,7 @@ static Suite *em_suite(void)
     tcase_add_loop_test(tc, test_monotone_squarem, 0, EM_NFAMILIES);
     tcase_add_loop_test(tc, test_monotone_em_partition, 0, EM_NFAMILIES);
     tcase_add_loop_test(tc, test_monotone_squarem_partition, 0, EM_NFAMILIES);
+    tcase_add_loop_test(tc, test_monotone_qn, 0, EM_NFAMILIES);
     suite_add_tcase(s, tc);
     tc = tcase_create("gate");
     tcase_add_loop_test(tc, test_gate_gradient_d1, 0, EM_NNEWTON);
