@@ -7,159 +7,55 @@
 #include "common.h"
 #include "commands.h"
 #include "fit_bound.h"
+#include "fit_opts.h"
 
-enum {
-    OPT_GATE = CLI_OPT_FIRST_LOCAL,
-    OPT_TOPK,
-    OPT_TOPK_SELECT,
-    OPT_TAU,
-    OPT_FIX_TAU,
-    OPT_ACT,
-    OPT_STARTS,
-    OPT_INIT,
-    OPT_TRUTH,
-    OPT_THREADS,
-    OPT_STOP,
-    OPT_TOL,
-    OPT_MAX_ITER,
-    OPT_NO_ACCEL,
-    OPT_ACCEL,
-    OPT_VAR_FLOOR,
-    OPT_GATE_BOUND,
-    OPT_TRACE
-};
+enum { OPT_TRUTH = CLI_OPT_FIRST_LOCAL, OPT_TRACE };
 
 static void usage(FILE *fp)
 {
-    fputs(
-        "Usage: gmoe fit [options] -k K DATA.csv\n"
-        "\n"
-        "Fit a Gaussian mixture of K experts by maximum likelihood (EM from several starts,\n"
-        "the best log-likelihood kept), print a summary and write the fitted model file.\n"
-        "\n"
-        "Model:\n"
-        "  -k, --experts K      number of experts (required)\n"
-        "  -g, --gate G         softmax (default), topk, temperature, activation, sigmoid or\n"
-        "                       gaussian (fitted by the joint likelihood of (x, y): see\n"
-        "                       gmoe-fit(1))\n"
-        "      --topk K         top-K gate: experts kept per observation (required for topk)\n"
-        "      --topk-select S  top-K selection on the slope beta1'x (slope, default) or the\n"
-        "                       whole score beta1'x + beta0 (score)\n"
-        "      --tau T          temperature/activation gates: start value of tau (default 1)\n"
-        "      --fix-tau        hold tau at its start value instead of estimating it\n"
-        "      --act A          activation gate: tanh (default) or sigmoid\n" CLI_HELP_Y CLI_HELP_X
-        "\n"
-        "Estimator:\n"
-        "      --starts N       number of starts; the best log-likelihood is kept (default 10)\n"
-        "      --init I         data (default: k-means++, random partitions and random soft\n"
-        "                       weights in turn), random (random partitions) or near-true\n"
-        "                       (perturbed true parameters; needs --truth)\n"
-        "      --truth FILE     true model (model file) for near-true starts\n"
-        "      --stop RULE      per-obs (default: |change| / n <= tol) or relative\n"
-        "                       (|change| / |loglik| <= tol, the published rule)\n"
-        "      --tol X          tolerance of the stopping rule (default 1e-8)\n"
-        "      --max-iter N     iteration limit per start (default 5000)\n"
-        "      --accel A        squarem (default), qn (quasi-Newton: faster near flat\n"
-        "                       maxima such as over-specified fits) or none (plain EM)\n"
-        "      --no-accel       plain EM (--accel none)\n"
-        "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n" FIT_BOUND_HELP
-        "      --threads N      threads for the starts (default: every core; the result\n"
-        "                       does not depend on it)\n" CLI_HELP_SEED "\n"
-        "Output:\n"
-        "  -o, --output FILE    write the fitted model file (JSON, with its \"fit\" object);\n"
-        "                       - prints it on stdout instead of the summary (default: none)\n"
-        "      --json           print the fitted model file on stdout instead of the summary\n"
-        "      --trace FILE     write the best start's log-likelihood per iteration "
-        "(CSV)\n" CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
-        "The summary shows the parameters in canonical form and the status: converged,\n"
-        "max-iterations, degenerate (a variance on the floor or an expert without data) or\n"
-        "gate-divergent (the gate runs off to infinity: the likelihood has no finite maximum\n"
-        "along that path). See gmoe-fit(1).\n"
-        "\n"
-        "Example:\n"
-        "  gmoe fit --y waiting --x eruptions -k 2 --starts 20 -o fit.json faithful.csv\n",
-        fp);
+    fputs("Usage: gmoe fit [options] -k K DATA.csv\n"
+          "\n"
+          "Fit a Gaussian mixture of K experts by maximum likelihood (EM from several starts,\n"
+          "the best log-likelihood kept), print a summary and write the fitted model file.\n"
+          "\n"
+          "Model:\n"
+          "  -k, --experts K      number of experts (required)\n" CLI_HELP_FIT_GATE CLI_HELP_Y
+              CLI_HELP_X "\n"
+          "Estimator:\n" CLI_HELP_FIT_STARTS
+          "      --init I         data (default: k-means++, random partitions and random soft\n"
+          "                       weights in turn), random (random partitions) or near-true\n"
+          "                       (perturbed true parameters; needs --truth)\n"
+          "      --truth FILE     true model (model file) for near-true starts\n" CLI_HELP_FIT_STOP
+          "      --tol X          tolerance of the stopping rule (default 1e-8)\n" CLI_HELP_FIT_EM
+              CLI_HELP_SEED "\n"
+          "Output:\n"
+          "  -o, --output FILE    write the fitted model file (JSON, with its \"fit\" object);\n"
+          "                       - prints it on stdout instead of the summary (default: none)\n"
+          "      --json           print the fitted model file on stdout instead of the summary\n"
+          "      --trace FILE     write the best start's log-likelihood per iteration "
+          "(CSV)\n" CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
+          "The summary shows the parameters in canonical form and the status: converged,\n"
+          "max-iterations, degenerate (a variance on the floor or an expert without data) or\n"
+          "gate-divergent (the gate runs off to infinity: the likelihood has no finite maximum\n"
+          "along that path). See gmoe-fit(1).\n"
+          "\n"
+          "Example:\n"
+          "  gmoe fit --y waiting --x eruptions -k 2 --starts 20 -o fit.json faithful.csv\n",
+          fp);
 }
 
 typedef struct fit_opts {
-    size_t k, topk;
-    int topk_set, sel_set, tau_set, act_set, output_set, threads;
-    gmoe_gate gate;
-    gmoe_topk_select sel;
-    gmoe_act act;
-    double tau;
-    gmoe_fit_params par;
+    cli_fit_opts fo; /* the options shared with gmoe select (fit_opts.h) */
+    int output_set;
     const char *truth, *trace;
 } fit_opts;
 
 static int parse_opt(fit_opts *fo, int c, const char *arg)
 {
-    gmoe_em_params *em = &fo->par.em;
     switch (c) {
-    case 'k':
-        return cli_parse_count("-k", arg, &fo->k);
-    case 'g':
-        if (gmoe_gate_parse(arg, &fo->gate))
-            return cli_usage_error("fit: --gate must be softmax, topk, temperature, activation, "
-                                   "sigmoid or gaussian (got \"%s\")",
-                                   arg);
-        return 0;
-    case OPT_TOPK:
-        fo->topk_set = 1;
-        return cli_parse_count("--topk", arg, &fo->topk);
-    case OPT_TOPK_SELECT:
-        fo->sel_set = 1;
-        if (gmoe_topk_select_parse(arg, &fo->sel))
-            return cli_usage_error("fit: --topk-select must be slope or score (got \"%s\")", arg);
-        return 0;
-    case OPT_TAU:
-        fo->tau_set = 1;
-        return cli_parse_positive_double("--tau", arg, &fo->tau);
-    case OPT_FIX_TAU:
-        em->fix_tau = 1;
-        return 0;
-    case OPT_ACT:
-        fo->act_set = 1;
-        if (gmoe_act_parse(arg, &fo->act))
-            return cli_usage_error("fit: --act must be tanh or sigmoid (got \"%s\")", arg);
-        return 0;
-    case OPT_STARTS:
-        return cli_parse_count("--starts", arg, &fo->par.starts);
-    case OPT_INIT:
-        if (gmoe_init_parse(arg, &fo->par.init))
-            return cli_usage_error("fit: --init must be data, random or near-true (got \"%s\")",
-                                   arg);
-        return 0;
     case OPT_TRUTH:
         fo->truth = arg;
         return 0;
-    case OPT_THREADS: {
-        size_t t;
-        int rc = cli_parse_count("--threads", arg, &t);
-        if (!rc && t > 4096) rc = cli_usage_error("fit: --threads must be at most 4096");
-        fo->threads = rc ? 0 : (int)t;
-        return rc;
-    }
-    case OPT_STOP:
-        if (gmoe_stop_rule_parse(arg, &em->stop))
-            return cli_usage_error("fit: --stop must be per-obs or relative (got \"%s\")", arg);
-        return 0;
-    case OPT_TOL:
-        return cli_parse_positive_double("--tol", arg, &em->tol);
-    case OPT_MAX_ITER:
-        return cli_parse_count("--max-iter", arg, &em->max_iter);
-    case OPT_NO_ACCEL:
-        em->accel = 0;
-        return 0;
-    case OPT_ACCEL:
-        em->accel = strcmp(arg, "none") != 0;
-        if (em->accel && gmoe_accel_parse(arg, &em->accel_method))
-            return cli_usage_error("fit: --accel must be squarem, qn or none (got \"%s\")", arg);
-        return 0;
-    case OPT_VAR_FLOOR:
-        return cli_parse_positive_double("--var-floor", arg, &em->var_floor);
-    case OPT_GATE_BOUND:
-        return fit_bound_parse(arg, em);
     case OPT_TRACE:
         if (!*arg || strcmp(arg, "-") == 0)
             return cli_usage_error("fit: --trace needs a file name (standard output holds the "
@@ -167,32 +63,18 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
         fo->trace = arg;
         return 0;
     }
-    return -1; /* not ours */
+    return cli_fit_opt(&fo->fo, "fit", c, arg);
 }
 
 /* Cross-option checks once everything is parsed: an option that the chosen gate or start
  * strategy would ignore is a mistake worth saying. */
 static int check_opts(const fit_opts *fo, const cli_common *co)
 {
-    gmoe_gate g = fo->gate;
-    if (fo->k == 0) return cli_usage_error("fit: -k K is required (see 'gmoe help fit')");
-    if (g == GMOE_GATE_TOPK && !fo->topk_set)
-        return cli_usage_error("fit: --gate topk needs --topk K");
-    if ((fo->topk_set || fo->sel_set) && g != GMOE_GATE_TOPK)
-        return cli_usage_error("fit: --%s only goes with --gate topk",
-                               fo->topk_set ? "topk" : "topk-select");
-    if (fo->topk_set && fo->topk > fo->k)
-        return cli_usage_error("fit: --topk %zu exceeds -k %zu", fo->topk, fo->k);
-    if ((fo->tau_set || fo->par.em.fix_tau) && g != GMOE_GATE_TEMPERATURE &&
-        g != GMOE_GATE_ACTIVATION)
-        return cli_usage_error("fit: --%s only goes with --gate temperature or activation",
-                               fo->tau_set ? "tau" : "fix-tau");
-    if (fo->act_set && g != GMOE_GATE_ACTIVATION)
-        return cli_usage_error("fit: --act only goes with --gate activation");
-    if (fit_bound_check(&fo->par.em, g)) return CLI_EXIT_USAGE;
-    if (fo->par.init == GMOE_INIT_NEAR_TRUE && !fo->truth)
+    int rc = cli_fit_opts_check(&fo->fo, "fit");
+    if (rc) return rc;
+    if (fo->fo.par.init == GMOE_INIT_NEAR_TRUE && !fo->truth)
         return cli_usage_error("fit: --init near-true needs --truth FILE");
-    if (fo->truth && fo->par.init != GMOE_INIT_NEAR_TRUE)
+    if (fo->truth && fo->fo.par.init != GMOE_INIT_NEAR_TRUE)
         return cli_usage_error("fit: --truth only goes with --init near-true");
     if (fo->trace && fo->output_set && strcmp(fo->trace, co->output) == 0)
         return cli_usage_error("fit: --trace and -o name the same file \"%s\"", fo->trace);
@@ -536,9 +418,9 @@ static int check_truth(const fit_opts *fo, const gmoe_model *truth, const gmoe_d
                   gmoe_model_d(truth), data->d);
         return CLI_EXIT_ERROR;
     }
-    if (gmoe_model_k(truth) > fo->k) {
+    if (gmoe_model_k(truth) > fo->fo.k) {
         cli_error("%s: near-true starts need -k at least the true k = %zu (got -k %zu)", fo->truth,
-                  gmoe_model_k(truth), fo->k);
+                  gmoe_model_k(truth), fo->fo.k);
         return CLI_EXIT_ERROR;
     }
     return 0;
@@ -548,24 +430,8 @@ int main_fit(int argc, char **argv)
 {
     static const struct option opts[] = {
         CLI_OPTION_HELP,
-        {"experts", required_argument, NULL, 'k'},
-        {"gate", required_argument, NULL, 'g'},
-        {"topk", required_argument, NULL, OPT_TOPK},
-        {"topk-select", required_argument, NULL, OPT_TOPK_SELECT},
-        {"tau", required_argument, NULL, OPT_TAU},
-        {"fix-tau", no_argument, NULL, OPT_FIX_TAU},
-        {"act", required_argument, NULL, OPT_ACT},
-        {"starts", required_argument, NULL, OPT_STARTS},
-        {"init", required_argument, NULL, OPT_INIT},
+        CLI_OPTIONS_FIT,
         {"truth", required_argument, NULL, OPT_TRUTH},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"stop", required_argument, NULL, OPT_STOP},
-        {"tol", required_argument, NULL, OPT_TOL},
-        {"max-iter", required_argument, NULL, OPT_MAX_ITER},
-        {"no-accel", no_argument, NULL, OPT_NO_ACCEL},
-        {"accel", required_argument, NULL, OPT_ACCEL},
-        {"var-floor", required_argument, NULL, OPT_VAR_FLOOR},
-        {"gate-bound", required_argument, NULL, OPT_GATE_BOUND},
         {"trace", required_argument, NULL, OPT_TRACE},
         CLI_OPTION_OUTPUT,
         CLI_OPTION_SEED,
@@ -580,9 +446,7 @@ int main_fit(int argc, char **argv)
     cli_common_init(&co, "fit");
     fit_opts fo;
     memset(&fo, 0, sizeof fo);
-    fo.gate = GMOE_GATE_SOFTMAX;
-    fo.tau = 1.0;
-    fo.par = gmoe_fit_default_params();
+    cli_fit_opts_init(&fo.fo);
     gmoe_model *templ = NULL, *truth = NULL, *best = NULL;
     gmoe_data *data = NULL;
     double *share = NULL;
@@ -611,50 +475,48 @@ int main_fit(int argc, char **argv)
     /* -o - is the model file on stdout, as --json; no -o writes no file. */
     int to_stdout = co.json || (fo.output_set && strcmp(co.output, "-") == 0);
     const char *file = fo.output_set && strcmp(co.output, "-") != 0 ? co.output : NULL;
-    fo.par.seed = co.seed;
-    fo.par.threads = fo.threads;
+    gmoe_fit_params *par = &fo.fo.par;
+    par->seed = co.seed;
     if (cli_progress_enabled(&co)) {
-        fo.par.progress = progress_cb;
-        fo.par.progress_data = &prog;
+        par->progress = progress_cb;
+        par->progress_data = &prog;
     }
 
     gmoe_csv_spec spec;
     cli_csv_spec(&co, &spec);
     spec.max_abs = GMOE_FIT_MAX_ABS; /* named with its line here, rather than by gmoe_fit */
     if (gmoe_csv_read(path, &spec, &data, &err)) goto liberr;
-    if (fo.k > data->n) {
-        cli_error("%s: -k %zu exceeds the number of observations (n = %zu)", path, fo.k, data->n);
+    if (fo.fo.k > data->n) {
+        cli_error("%s: -k %zu exceeds the number of observations (n = %zu)", path, fo.fo.k,
+                  data->n);
         rc = CLI_EXIT_ERROR;
         goto out;
     }
     if (fo.truth) {
         if (gmoe_model_read(fo.truth, &truth, NULL, NULL, &err)) goto liberr;
         if ((rc = check_truth(&fo, truth, data))) goto out;
-        fo.par.truth = truth;
+        par->truth = truth;
     }
-    if (!(templ = gmoe_model_alloc(fo.k, data->d, fo.gate))) {
-        gmoe_error_set(&err, GMOE_ENOMEM, "out of memory");
-        goto liberr;
+    if (!(templ = cli_fit_template(&fo.fo, data->d))) {
+        rc = CLI_EXIT_ERROR;
+        goto out;
     }
-    gmoe_model_set_topk(templ, fo.topk_set ? fo.topk : fo.k, fo.sel);
-    gmoe_model_set_tau(templ, fo.tau);
-    gmoe_model_set_act(templ, fo.act);
     /* Open the output files before the fit, which may be long: a file that cannot be
      * written is reported at once. They replace the targets only once complete. */
     if (file && (rc = cli_outfile_open(&mof, file))) goto out;
     if (fo.trace && (rc = cli_outfile_open(&tof, fo.trace))) goto out;
     gmoe_fit_result res;
-    if (gmoe_fit(data, templ, &fo.par, &best, &res, &err)) {
+    if (gmoe_fit(data, templ, par, &best, &res, &err)) {
         rc = cli_data_error(path, &err);
         goto out;
     }
     if (fo.trace) {
-        if ((rc = write_trace(tof.fp, data, templ, &fo.par, res.best_start))) goto out;
+        if ((rc = write_trace(tof.fp, data, templ, par, res.best_start))) goto out;
         if ((rc = cli_outfile_commit(&tof))) goto out;
     }
 
     gmoe_fit_record rec;
-    gmoe_fit_record_set(&rec, best, &res, &fo.par, data->n);
+    gmoe_fit_record_set(&rec, best, &res, par, data->n);
     if (gmoe_model_dumps(best, &rec, &text, &err)) {
         cli_error("%s: %s", file ? file : "standard output", err.msg);
         rc = CLI_EXIT_ERROR;
@@ -668,7 +530,7 @@ int main_fit(int argc, char **argv)
         fputs(text, stdout);
     } else {
         share = posterior_share(best, data);
-        summary s = {path, &co, data, best, &res, &fo.par, share};
+        summary s = {path, &co, data, best, &res, par, share};
         rc = print_summary(&s);
     }
     goto out;

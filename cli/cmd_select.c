@@ -7,6 +7,7 @@
 #include <string.h>
 #include "common.h"
 #include "commands.h"
+#include "fit_bound.h"
 #include "fit_opts.h"
 
 enum { OPT_KMIN = CLI_OPT_FIRST_LOCAL, OPT_CRITERION, OPT_REFIT, OPT_MASS, OPT_DSC };
@@ -142,6 +143,26 @@ static void num(FILE *fp, const char *fmt, double v, int width)
         fprintf(fp, "%*s", width, "-");
 }
 
+/* The acceleration's name as --accel spells it. */
+static const char *accel_name(const gmoe_em_params *em)
+{
+    return em->accel ? gmoe_accel_name(em->accel_method) : "none";
+}
+
+/* The estimator options that change the fits, where not the defaults: the acceleration (which
+ * may reach another maximum) and the compact parameter set. */
+static void print_estimator(FILE *fp, const gmoe_em_params *em, gmoe_gate gate)
+{
+    const gmoe_em_params def = gmoe_select_default_params().fit.em;
+    int accel = em->accel != def.accel || (em->accel && em->accel_method != def.accel_method);
+    if (accel) fprintf(fp, "EM acceleration: %s\n", accel_name(em));
+    if (isfinite(em->gate_bound)) {
+        fputs("gate bound: ", fp);
+        fit_bound_print_set(fp, em, gate);
+        fputs(" (the status says how many gate parameters end on it)\n", fp);
+    }
+}
+
 static void print_tables(FILE *fp, const gmoe_select *s, const select_opts *so, const char *path,
                          size_t n)
 {
@@ -151,6 +172,7 @@ static void print_tables(FILE *fp, const gmoe_select *s, const select_opts *so, 
             "gmoe select: %s, n = %zu, %s gate, k = %zu..%zu, %zu %s start%s per k (seed %lu)\n",
             path, n, gmoe_gate_name(so->fo.gate), kmin, K, so->fo.par.starts,
             gmoe_init_name(so->fo.par.init), so->fo.par.starts == 1 ? "" : "s", so->fo.par.seed);
+    print_estimator(fp, &so->fo.par.em, so->fo.gate);
     fprintf(fp, "\nFits (lower AIC, BIC, ICL is better):\n");
     fprintf(fp, "%4s %15s %5s %15s %15s %15s  %s\n", "k", "loglik", "p", "AIC", "BIC", "ICL",
             "status");
@@ -164,7 +186,11 @@ static void print_tables(FILE *fp, const gmoe_select *s, const select_opts *so, 
         num(fp, "%*.4f", c->bic, 15);
         fputc(' ', fp);
         num(fp, "%*.4f", c->icl, 15);
-        fprintf(fp, "  %s\n", gmoe_fit_status_name(gmoe_select_result(s, k)->info.status));
+        const gmoe_em_info *info = &gmoe_select_result(s, k)->info;
+        fprintf(fp, "  %s", gmoe_fit_status_name(info->status));
+        if (isfinite(so->fo.par.em.gate_bound))
+            fprintf(fp, ", %zu on the bound", info->bound_active);
+        fputc('\n', fp);
     }
     fprintf(fp, "\nDendrogram of the k = %zu fit (masses: %s;\n", K,
             so->mass == GMOE_MASS_GATE ? "the mean gate weights over the data"
@@ -223,6 +249,8 @@ static void print_json(FILE *fp, const gmoe_select *s, const select_opts *so, si
             n, kmin, K, gmoe_gate_name(so->fo.gate), gmoe_dendrogram_mass_name(so->mass),
             gmoe_dsc_form_name(so->form));
     json_key_num(fp, "omega", gmoe_dendrogram_omega(dg));
+    fprintf(fp, ", \"accel\": \"%s\", ", accel_name(&so->fo.par.em));
+    json_key_num(fp, "gate_bound", so->fo.par.em.gate_bound);
     fprintf(fp, ",\n \"chosen\": {");
     for (int c = 0; c < GMOE_NCRIT; c++)
         fprintf(fp, "%s\"%s\": %zu", c ? ", " : "", gmoe_criterion_name((gmoe_criterion)c),
@@ -242,7 +270,8 @@ static void print_json(FILE *fp, const gmoe_select *s, const select_opts *so, si
         fprintf(fp, ", \"status\": \"%s\", \"nparams\": %zu, ",
                 gmoe_fit_status_name(r->info.status), c->nparams);
         json_key_num(fp, "entropy", c->entropy);
-        fprintf(fp, ", \"iterations\": %zu, ", r->info.iterations);
+        fprintf(fp, ", \"iterations\": %zu, \"bound_active\": %zu, ", r->info.iterations,
+                r->info.bound_active);
         json_key_num(fp, "seconds", r->seconds);
         fputc('}', fp);
     }

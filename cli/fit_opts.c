@@ -3,6 +3,7 @@
 #include <config.h>
 #include <stdio.h>
 #include <string.h>
+#include "fit_bound.h"
 #include "fit_opts.h"
 
 void cli_fit_opts_init(cli_fit_opts *fo)
@@ -70,6 +71,14 @@ int cli_fit_opt(cli_fit_opts *fo, const char *cmd, int c, const char *arg)
     case CLI_OPT_NO_ACCEL:
         em->accel = 0;
         return 0;
+    case CLI_OPT_ACCEL:
+        em->accel = strcmp(arg, "none") != 0;
+        if (em->accel && gmoe_accel_parse(arg, &em->accel_method))
+            return cli_usage_error("%s: --accel must be squarem, qn or none (got \"%s\")", cmd,
+                                   arg);
+        return 0;
+    case CLI_OPT_GATE_BOUND:
+        return fit_bound_parse(arg, em);
     case CLI_OPT_VAR_FLOOR:
         return cli_parse_positive_double("--var-floor", arg, &em->var_floor);
     }
@@ -94,7 +103,7 @@ int cli_fit_opts_check(const cli_fit_opts *fo, const char *cmd)
                                fo->tau_set ? "tau" : "fix-tau");
     if (fo->act_set && g != GMOE_GATE_ACTIVATION)
         return cli_usage_error("%s: --act only goes with --gate activation", cmd);
-    return 0;
+    return fit_bound_check(&fo->par.em, g, cmd);
 }
 
 gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d)

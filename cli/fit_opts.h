@@ -22,7 +22,9 @@ enum {
     CLI_OPT_TOL,
     CLI_OPT_MAX_ITER,
     CLI_OPT_NO_ACCEL,
-    CLI_OPT_VAR_FLOOR
+    CLI_OPT_VAR_FLOOR,
+    CLI_OPT_ACCEL,
+    CLI_OPT_GATE_BOUND
 };
 
 /* Entries for a subcommand's struct option array ('k' and 'g' are short options too). */
@@ -40,8 +42,10 @@ enum {
         {"tol", required_argument, NULL, CLI_OPT_TOL},                                             \
         {"max-iter", required_argument, NULL, CLI_OPT_MAX_ITER},                                   \
         {"no-accel", no_argument, NULL, CLI_OPT_NO_ACCEL},                                         \
+        {"var-floor", required_argument, NULL, CLI_OPT_VAR_FLOOR},                                 \
+        {"accel", required_argument, NULL, CLI_OPT_ACCEL},                                         \
     {                                                                                              \
-        "var-floor", required_argument, NULL, CLI_OPT_VAR_FLOOR                                    \
+        "gate-bound", required_argument, NULL, CLI_OPT_GATE_BOUND                                  \
     }
 
 /* Their help lines (column 23 for descriptions): the gate family's options, and those of
@@ -63,8 +67,13 @@ enum {
     "                       (|change| / |loglik| <= tol, the published rule)\n"
 #define CLI_HELP_FIT_EM                                                                            \
     "      --max-iter N     iteration limit per start (default 5000)\n"                            \
-    "      --no-accel       plain EM instead of SQUAREM\n"                                         \
+    "      --accel A        squarem (default), qn (quasi-Newton: faster near flat\n"               \
+    "                       maxima such as over-specified fits) or none (plain EM)\n"              \
+    "      --no-accel       plain EM (--accel none)\n"                                             \
     "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n"                    \
+    "      --gate-bound B   maximise over the compact set |beta0|, |beta1| <= B (canonical\n"      \
+    "                       form; temperature: |beta1/tau|, tau held; activation: also\n"          \
+    "                       1/tau <= B; not for the Gaussian gate); default: no bound\n"           \
     "      --threads N      threads for the starts (default: every core; the result\n"             \
     "                       does not depend on it)\n"
 
@@ -85,7 +94,8 @@ void cli_fit_opts_init(cli_fit_opts *fo);
 int cli_fit_opt(cli_fit_opts *fo, const char *cmd, int c, const char *arg);
 
 /* Cross-option checks once all are parsed: -k given, an option that the chosen gate would
- * ignore, --topk above -k. Prints the message and returns CLI_EXIT_USAGE, or 0. */
+ * ignore, --topk above -k, a --gate-bound that the gate cannot take. Prints the message and returns
+ * CLI_EXIT_USAGE, or 0. */
 int cli_fit_opts_check(const cli_fit_opts *fo, const char *cmd);
 
 /* The template of the fit: fo->k experts, d covariates, the gate family and its
