@@ -59,7 +59,7 @@ def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", d
     DSC's weight (default log n).
 
     Returns the dict that `gmoe select --json` prints (n, k_min, k_max, gate, mass, dsc_form,
-    omega, chosen {"dsc", "aic", "bic", "icl"}, fits [one dict per k], dendrogram [one dict per
+    omega, accel, gate_bound, chosen {"dsc", "aic", "bic", "icl"}, fits [one dict per k], dendrogram [one dict per
     level, k down to 1]) with, in addition, "models": {k: the fitted gmoe.Model}."""
     ctx = "select"
     kmin = count(kmin, "kmin", ctx)
@@ -88,6 +88,9 @@ def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", d
            "mass": text(lib.gmoe_dendrogram_mass_name(par.dendrogram.mass)),
            "dsc_form": text(lib.gmoe_dsc_form_name(par.dendrogram.form)),
            "omega": _jnum(lib.gmoe_dendrogram_omega(dg)),
+           # the binding's accel is squarem (True) or plain EM (False), as `gmoe select --accel`
+           "accel": "squarem" if par.fit.em.accel else "none",
+           "gate_bound": _jnum(par.fit.em.gate_bound),
            "chosen": {text(lib.gmoe_criterion_name(c)): lib.gmoe_select_chosen(s, c)
                       for c in range(lib.GMOE_NCRIT)}}
     fits, models = [], {}
@@ -97,7 +100,8 @@ def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", d
                      "bic": _jnum(c.bic), "icl": _jnum(c.icl),
                      "status": text(lib.gmoe_fit_status_name(r.info.status)),
                      "nparams": c.nparams, "entropy": _jnum(c.entropy),
-                     "iterations": r.info.iterations, "seconds": _jnum(r.seconds)})
+                     "iterations": r.info.iterations, "bound_active": r.info.bound_active,
+                     "seconds": _jnum(r.seconds)})
         models[kk] = Model(lib.gmoe_model_clone(lib.gmoe_select_model(s, kk)))
     res["fits"] = fits
     res["dendrogram"] = _levels(dg, K, with_models=False)
