@@ -81,7 +81,7 @@ static gmoe_model *published_truth(void)
 }
 
 /* One fit of the published softmax truth from a near-true start (as the published
- * experiments), plain EM against SQUAREM, under a stopping rule. */
+ * experiments), plain EM against SQUAREM and quasi-Newton, under a stopping rule. */
 static void bench_fit(size_t n, size_t k, gmoe_stop_rule rule, double tol)
 {
     gmoe_model *truth = published_truth();
@@ -89,14 +89,16 @@ static void bench_fit(size_t n, size_t k, gmoe_stop_rule rule, double tol)
     gmoe_data *data;
     gmoe_error err;
     gmoe_sim_data(truth, &des, n, 2023, &data, &err);
-    for (int accel = 0; accel <= 1; accel++) {
+    static const char *const names[] = {"plain", "SQUAREM", "qn"};
+    for (int accel = 0; accel <= 2; accel++) {
         gmoe_fit_params p = gmoe_fit_default_params();
         p.init = GMOE_INIT_NEAR_TRUE;
         p.truth = truth;
         p.starts = 1;
         p.seed = 7;
         p.threads = 1;
-        p.em.accel = accel;
+        p.em.accel = accel != 0;
+        p.em.accel_method = accel == 2 ? GMOE_ACCEL_QN : GMOE_ACCEL_SQUAREM;
         p.em.stop = rule;
         p.em.tol = tol;
         p.em.max_iter = 20000;
@@ -106,10 +108,10 @@ static void bench_fit(size_t n, size_t k, gmoe_stop_rule rule, double tol)
             fprintf(stderr, "bench: %s\n", err.msg);
             exit(1);
         }
-        printf("fit n=%-7zu k=%zu %-9s %-8s  loglik %.6f  %5zu iter %5zu EM maps  %-14s %8.3f s\n",
-               n, k, gmoe_stop_rule_name(rule), accel ? "SQUAREM" : "plain", res.info.loglik,
-               res.info.iterations, res.info.maps, gmoe_fit_status_name(res.info.status),
-               res.seconds);
+        printf("fit n=%-7zu k=%zu %-9s %-8s  loglik %.6f  %5zu iter %5zu maps %5zu passes  %-14s "
+               "%8.3f s\n",
+               n, k, gmoe_stop_rule_name(rule), names[accel], res.info.loglik, res.info.iterations,
+               res.info.maps, res.info.passes, gmoe_fit_status_name(res.info.status), res.seconds);
         gmoe_model_free(best);
         gmoe_model_free(tmpl);
     }

@@ -28,6 +28,12 @@
  * Fisher matrix built) at the first step of each cycle only: it scales the damping and seeds
  * H; the curvature that matters is H's.
  *
+ * With a gate bound (the compact parameter set, bound.c) the method is a projected one: gate
+ * coordinates on a bound whose gradient points out of the box are held, the step is solved
+ * in the others (qn_active_set), its point is projected onto the box (em_unpack), and the
+ * predicted gain that steers lambda is that of the projected step. The acceptance test is
+ * unchanged, so the log-likelihood still never decreases.
+ *
  * The Gaussian gate (joint likelihood, closed-form M-step) is not covered: it is accelerated
  * by SQUAREM whatever accel_method says. */
 #include <config.h>
@@ -51,6 +57,8 @@ struct em_qn {
     double *dir, *Hs, *yv; /* N: scratch */
     double *x, *x_prev;    /* npar: packed current and previous points */
     double *trial;         /* npar */
+    size_t *fi;            /* N: the coordinates a step moves (not held on a bound) */
+    size_t nfi;
     double lambda;
     int have_H, have_prev;
 };
@@ -61,8 +69,9 @@ em_qn *em_qn_alloc(size_t nmax, size_t npar)
     if (!qn) return NULL;
     qn->nmax = nmax;
     qn->idx = calloc(nmax, sizeof(size_t));
+    qn->fi = calloc(nmax, sizeof(size_t));
     qn->H = calloc(3 * nmax * nmax + 5 * nmax + 3 * npar, sizeof(double));
-    if (!qn->idx || !qn->H) {
+    if (!qn->idx || !qn->fi || !qn->H) {
         em_qn_free(qn);
         return NULL;
     }
@@ -83,6 +92,7 @@ void em_qn_free(em_qn *qn)
 {
     if (!qn) return;
     free(qn->idx);
+    free(qn->fi);
     free(qn->H);
     free(qn);
 }
@@ -179,19 +189,67 @@ static void qn_update(em_qn *qn)
             qn->H[a * N + b] += qn->yv[a] * qn->yv[b] / sy - qn->Hs[a] * qn->Hs[b] / sHs;
 }
 
-/* dir = (H + lambda D)^-1 g; nonzero if the matrix is not positive definite. */
+/* The active set of the box (gmoe_em_params.gate_bound): a gate coordinate on a bound whose
+ * gradient points out of the box is held for the step, and the step is the quasi-Newton step
+ * in the others (projected Newton, Bertsekas 1982). Without it the step solves for the held
+ * coordinates too; the projection then cuts the step short in a direction the quadratic model
+ * did not plan, every step gains little, and the stopping rule, which reads a small gain as
+ * convergence, stops the fit far from the box's maximum. The coordinates moved are fi. A
+ * coordinate counts as on its bound within a relative 1e-12 (log tau goes through exp). */
+static void qn_active_set(const gmoe_em *w, em_qn *qn, const double *x)
+{
+    const em_gate_sys *gs = &w->g;
+    size_t nf = gs->nfree;
+    qn->nfi = 0;
+    for (size_t a = 0; a < qn->N; a++) {
+        if (a < nf && gs->bounded) {
+            size_t e = qn->idx[a];
+            double v = x[e], tol = 1e-12 * fmax(1.0, fabs(v));
+            if ((v <= gs->lo[e] + tol && qn->g[a] <= 0) || (v >= gs->hi[e] - tol && qn->g[a] >= 0))
+                continue;
+        }
+        qn->fi[qn->nfi++] = a;
+    }
+}
+
+/* dir = (H + lambda D)^-1 g on the coordinates fi, 0 on the held ones; nonzero if the matrix
+ * is not positive definite. */
 static int qn_direction(em_qn *qn)
 {
-    size_t N = qn->N;
-    for (size_t s = 0; s < N * N; s++)
-        qn->A[s] = qn->H[s] + qn->lambda * qn->D[s];
-    memcpy(qn->dir, qn->g, N * sizeof(double));
+    size_t N = qn->N, m = qn->nfi;
+    const size_t *fi = qn->fi;
+    memset(qn->dir, 0, N * sizeof(double));
+    if (m == 0) return 0;
+    for (size_t a = 0; a < m; a++) {
+        for (size_t b = 0; b < m; b++) {
+            size_t ab = fi[a] * N + fi[b];
+            qn->A[a * m + b] = qn->H[ab] + qn->lambda * qn->D[ab];
+        }
+        qn->Hs[a] = qn->g[fi[a]]; /* the reduced right-hand side */
+    }
     lapack_int info =
-        LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)N, 1, qn->A, (lapack_int)N, qn->dir, 1);
+        LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, 1, qn->A, (lapack_int)m, qn->Hs, 1);
     if (info != 0) return 1;
-    for (size_t s = 0; s < N; s++)
-        if (!isfinite(qn->dir[s])) return 1;
+    for (size_t a = 0; a < m; a++) {
+        if (!isfinite(qn->Hs[a])) return 1;
+        qn->dir[fi[a]] = qn->Hs[a];
+    }
     return 0;
+}
+
+/* A step that changes log tau by more than 1 (tau by a factor e) is shortened to that, the
+ * whole step scaled alike. Near a flat start gate the information on log tau is nearly 0, the
+ * first steps (H = D) propose a huge change, and the likelihood of a flat gate (tau of 1e5 and
+ * up) can beat a poor start: the step would be accepted and the fit would end on the plateau
+ * of flat gates, where every gradient vanishes, far below the maximum that EM finds. */
+static void qn_cap_tau(const gmoe_em *w, em_qn *qn)
+{
+    if (!w->g.has_tau) return;
+    size_t a = w->g.nfree - 1; /* log tau is the last free gate entry */
+    double dt = fabs(qn->dir[a]);
+    if (qn->idx[a] != w->g.P - 1 || !(dt > 1)) return;
+    for (size_t b = 0; b < qn->N; b++)
+        qn->dir[b] /= dt;
 }
 
 /* One step from the current point (its E-step done). fresh_next: the E-step of the new point
@@ -211,23 +269,34 @@ static int qn_step(gmoe_em *w, int with_D, int fresh_next)
     memcpy(qn->x_prev, qn->x, w->npar * sizeof(double));
     memcpy(qn->g_prev, qn->g, N * sizeof(double));
     qn->have_prev = 1;
+    qn_active_set(w, qn, qn->x);
     for (int tries = 0; tries < QN_TRIES; tries++, qn->lambda = 4 * qn->lambda + 1e-3) {
         if (qn_direction(qn)) continue;
-        double pred = 0, quad = 0;
+        qn_cap_tau(w, qn);
         memcpy(qn->trial, qn->x, w->npar * sizeof(double));
+        for (size_t a = 0; a < N; a++)
+            qn->trial[qn->idx[a]] += qn->dir[a];
+        /* As in the gate M-step (mstep.c): a step to |log tau| >= 50 is not a point to try.
+         * Out there the scores are flat (or saturated): a plateau on which the step would be
+         * accepted and every later step gain nothing, far from the maximum. */
+        int tau_out = w->g.has_tau && !(fabs(qn->trial[w->g.P - 1]) < 50);
+        if (tau_out || em_unpack(w, qn->trial) != GMOE_SUCCESS) { /* projects the gate */
+            w->refused++;
+            continue;
+        }
+        /* The gain the quadratic model predicts for the step actually taken (projected). */
+        if (w->g.bounded)
+            for (size_t a = 0; a < N; a++)
+                qn->dir[a] = qn->trial[qn->idx[a]] - qn->x[qn->idx[a]];
+        double pred = 0, quad = 0;
         for (size_t a = 0; a < N; a++) {
             double h = 0;
             for (size_t b = 0; b < N; b++)
                 h += qn->H[a * N + b] * qn->dir[b];
             pred += qn->g[a] * qn->dir[a];
             quad += qn->dir[a] * h;
-            qn->trial[qn->idx[a]] += qn->dir[a];
         }
         pred -= 0.5 * quad;
-        if (em_unpack(w, qn->trial) != GMOE_SUCCESS) {
-            w->refused++;
-            continue;
-        }
         /* em_unpack cleared fisher_ok: a stale Fisher matrix serves the next step's D. */
         w->fisher_ok = !fresh_next;
         if (em_estep(w) != GMOE_SUCCESS || !(w->ll >= ll0)) continue;

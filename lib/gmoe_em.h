@@ -45,7 +45,8 @@
  * log-likelihood from each E-step, D the complete-data information and H a BFGS
  * approximation of the observed information started at D; a step is taken only if it does
  * not lower the log-likelihood, lambda grows until one does, and after five refusals an EM
- * map is taken instead (em_qn.c says more). Near an over-specified fit's maximum, where EM
+ * map is taken instead; a step that changes log tau by more than 1 is shortened to that
+ * (em_qn.c says more). Near an over-specified fit's maximum, where EM
  * and SQUAREM crawl, it needs far fewer passes over the data and stops closer to the
  * maximum; with the softmax gate and one covariate its E-step is also a faster kernel
  * (estep_fast.c). Not for the Gaussian gate, which keeps SQUAREM.
@@ -71,10 +72,13 @@
  * are held, the Newton direction is taken in the others (dropping any that it would move
  * out of the box from a bound), and the line search projects each trial point onto the box
  * and accepts it only if Q does not decrease, so that EM stays a generalised EM. Starts and
- * SQUAREM's extrapolated points are projected onto the box too. A gate inside a box cannot
- * diverge: a bounded fit is never gate-divergent, and gmoe_em_info.bound_active counts the
- * gate parameters that end on the bound. B = INFINITY (the default) is the unbounded MLE,
- * bit for bit. */
+ * SQUAREM's extrapolated points are projected onto the box too. Quasi-Newton is a projected
+ * method: gate entries on a bound whose gradient points out of the box are held for the
+ * step, the step is solved in the others and its point projected onto the box, and it is
+ * taken only if the log-likelihood does not decrease (a generalised EM as well). A gate
+ * inside a box cannot diverge: a bounded fit is never gate-divergent, and
+ * gmoe_em_info.bound_active counts the gate parameters that end on the bound. B = INFINITY
+ * (the default) is the unbounded MLE, bit for bit. */
 #ifndef GMOE_EM_H
 #define GMOE_EM_H
 

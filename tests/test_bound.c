@@ -2,9 +2,10 @@
  * unbounded fit; a small one keeps every gate parameter in the box and ends at a point that
  * satisfies the KKT conditions of the box-constrained maximum, checked by central finite
  * differences of the log-likelihood (gmoe_model_loglik, the public evaluation, not EM's
- * passes); the objective never decreases over iterations, with plain EM and SQUAREM, from a
- * model and from a partition; starts outside the box are projected; the Gaussian gate
- * refuses a bound. Every test loops over the gate families of emtest.h. */
+ * passes), with plain EM, SQUAREM and quasi-Newton, and quasi-Newton ends where SQUAREM does;
+ * the objective never decreases over iterations, with each of the three, from a model and
+ * from a partition; starts outside the box are projected; the Gaussian gate refuses a bound.
+ * Every test loops over the gate families of emtest.h. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,15 +185,23 @@ END_TEST
 
 /* ------------------------------------------------------------------ a small bound */
 
-/* Fit family f with bound B (plain EM or SQUAREM) to a tight tolerance; check the box and the
+/* The three ways to run EM: 0 plain EM, 1 SQUAREM, 2 quasi-Newton. */
+static void set_accel(gmoe_em_params *par, int mode)
+{
+    par->accel = mode != 0;
+    par->accel_method = mode == 2 ? GMOE_ACCEL_QN : GMOE_ACCEL_SQUAREM;
+}
+
+/* Fit family f with bound B (mode: set_accel's) to a tight tolerance; check the box and the
  * KKT conditions by finite differences: zero gradient inside the box, a gradient pointing out
- * of the box at an active bound. */
-static void check_kkt(int f, double B, int accel)
+ * of the box at an active bound. Quasi-Newton must also end where SQUAREM ends from the same
+ * start: the same log-likelihood and the same model (up to the experts' labels). */
+static void check_kkt(int f, double B, int mode)
 {
     size_t n = 1000;
     bcase c = case_open(f, n, 501, 0);
     c.par.gate_bound = B;
-    c.par.accel = accel;
+    set_accel(&c.par, mode);
     c.par.tol = 1e-14;
     c.par.max_iter = 20000;
     gmoe_em_info info;
@@ -230,14 +239,28 @@ static void check_kkt(int f, double B, int accel)
     ck_assert_msg(active == info.bound_active, "%s: %zu parameters on the bound, reported %zu",
                   name, active, info.bound_active);
     ck_assert_msg(inside > 0, "%s: every parameter on the bound", name);
+    if (mode == 2) {
+        gmoe_em_info isq;
+        set_accel(&c.par, 1);
+        gmoe_em *wsq = run_em(c.data, c.start, &c.par, &isq);
+        const gmoe_model *msq = gmoe_em_model(wsq);
+        ck_assert_close(info.loglik, isq.loglik, 0, 1e-10, name);
+        ck_assert_uint_eq(info.bound_active, isq.bound_active);
+        /* The same model up to the labels of the experts: the same density of y given x. */
+        for (double x = -2; x <= 2; x += 0.25)
+            for (double y = -5; y <= 5; y += 0.5)
+                ck_assert_close(gmoe_model_logpdf(m, &x, y), gmoe_model_logpdf(msq, &x, y), 1e-6,
+                                1e-6, name);
+        gmoe_em_free(wsq);
+    }
     gmoe_em_free(w);
     case_close(&c);
 }
 
-/* Loop index: family _i / 2, SQUAREM when _i is even. */
+/* Loop index: family _i / 3, set_accel's mode _i % 3. */
 START_TEST(test_kkt)
 {
-    check_kkt(_i / 2, 1.0, _i % 2 == 0);
+    check_kkt(_i / 3, 1.0, _i % 3);
 }
 END_TEST
 
@@ -269,14 +292,14 @@ static int outside_box(const gmoe_em *w, void *ctx)
     return !in_box(gmoe_em_model(w), b->f, b->B);
 }
 
-/* From a poor model (from_resp 0) or a random partition (1), plain EM or SQUAREM with a
- * small bound: the log-likelihood never decreases and every iterate is in the box. */
+/* From a poor model (from_resp 0) or a random partition (1), with each of set_accel's modes
+ * and a small bound: the log-likelihood never decreases and every iterate is in the box. */
 static void check_monotone(int f, int accel, int from_resp)
 {
     box_ctx box = {f, 0.5};
     bcase c = case_open(f, 1000, 601, from_resp);
     c.par.gate_bound = box.B;
-    c.par.accel = accel;
+    set_accel(&c.par, accel);
     c.par.max_iter = 150;
     c.par.tol = 1e-12;
     gmoe_em *w = em_started(c.data, c.start, &c.par, from_resp, 5);
@@ -305,11 +328,11 @@ static void check_monotone(int f, int accel, int from_resp)
     case_close(&c);
 }
 
-/* Loop index: family _i / 4; plain EM or SQUAREM by bit 0, model or partition start by
- * bit 1. */
+/* Loop index: family _i / 6; set_accel's mode _i % 3, a model or a partition start by
+ * (_i / 3) % 2. */
 START_TEST(test_monotone)
 {
-    check_monotone(_i / 4, _i & 1, (_i >> 1) & 1);
+    check_monotone(_i / 6, _i % 3, (_i / 3) % 2);
 }
 END_TEST
 
@@ -420,8 +443,8 @@ int main(void)
     TCase *tc = tcase_create("bound");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_huge_bound_is_unbounded, 0, EM_NNEWTON);
-    tcase_add_loop_test(tc, test_kkt, 0, 2 * EM_NNEWTON);
-    tcase_add_loop_test(tc, test_monotone, 0, 4 * EM_NNEWTON);
+    tcase_add_loop_test(tc, test_kkt, 0, 3 * EM_NNEWTON);
+    tcase_add_loop_test(tc, test_monotone, 0, 6 * EM_NNEWTON);
     tcase_add_loop_test(tc, test_start_projected, 0, EM_NNEWTON);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_record_roundtrip);
