@@ -1,0 +1,461 @@
+/* The observed information and the per-observation scores in one pass over the data
+ * (gmoe_infer.h gives the formulas). Per observation the gradients D z_l of the gate scores
+ * and h_l of f_l are dense vectors of the p free parameters (p is small: tens); their outer
+ * products are summed by dsyrk over batches of rows, the few second derivatives that are
+ * not outer products (the experts', and those of nonlinear scores) entry by entry. */
+#include <config.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cblas.h>
+#include <lapacke.h>
+#include "infer_internal.h"
+
+#define LOG_2PI 1.8378770664093454836
+
+/* Scratch of one pass. Rows of the batches are vectors of p values. */
+typedef struct pass {
+    const gmoe_model *m;
+    const gmoe_data *data;
+    infer_layout lay;
+    size_t p, cap;        /* batch capacity in rows */
+    double *Z, *zbar, *s; /* k*p gate-score gradients, their g-mean, the score */
+    double *pos, *neg, *sc;
+    size_t npos, nneg, nsc;
+    double *Hd;       /* p*p: the terms that are not outer products (upper triangle) */
+    double *Hp, *Hn;  /* p*p: sums of the r- and g-weighted outer products */
+    double *J, *grad; /* NULL when not asked for, else Jown and gown */
+    double *Jown, *gown, *Hh;
+    double *P, *Pld; /* Gaussian gate: Gamma_j^-1 (k*d*d) and log-determinants (k) */
+    double *rsum;    /* Gaussian gate: sum_i r_ij (k) */
+    double *lw, *gw, *work;
+    double *f, *r, *x, *val;
+    size_t *idx;
+    double total;
+} pass;
+
+static void addu(double *H, size_t p, size_t q1, size_t q2, double v)
+{
+    if (q1 > q2) {
+        size_t t = q1;
+        q1 = q2;
+        q2 = t;
+    }
+    H[q1 * p + q2] += v;
+}
+
+static void flush(pass *ps, double *rows, size_t *nrows, double *C)
+{
+    if (*nrows == 0) return;
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)ps->p, (int)*nrows, 1.0, rows,
+                (int)ps->p, 1.0, C, (int)ps->p);
+    *nrows = 0;
+}
+
+/* A free slot for one more row of a batch (flushing a full batch first). */
+static double *slot(pass *ps, double *rows, size_t *nrows, double *C)
+{
+    if (*nrows == ps->cap) flush(ps, rows, nrows, C);
+    return rows + (*nrows)++ * ps->p;
+}
+
+/* Expert l's log density at (x, y), its gradient into h (its a, b, var entries) and, with
+ * weight wt, its Hessian into Hd. */
+static double expert_terms(pass *ps, size_t l, const double *x, double y, double *h, double wt)
+{
+    const gmoe_model *m = ps->m;
+    size_t d = m->d, p = ps->p, qa = ps->lay.a[l], qv = qa + d + 1;
+    double mu = m->b[l];
+    for (size_t t = 0; t < d; t++)
+        mu += m->a[l * d + t] * x[t];
+    double v = m->var[l], del = y - mu, dv = del / v;
+    for (size_t t = 0; t <= d; t++) {
+        double xt = t < d ? x[t] : 1.0;
+        h[qa + t] += dv * xt;
+        if (wt != 0) {
+            for (size_t u = t; u <= d; u++)
+                addu(ps->Hd, p, qa + t, qa + u, -wt * xt * (u < d ? x[u] : 1.0) / v);
+            addu(ps->Hd, p, qa + t, qv, -wt * dv * xt / v);
+        }
+    }
+    h[qv] += 0.5 * (dv * dv - 1.0 / v);
+    if (wt != 0) addu(ps->Hd, p, qv, qv, wt * (0.5 / (v * v) - dv * dv / v));
+    return -0.5 * (LOG_2PI + log(v) + del * dv);
+}
+
+/* Gradient of gate score z_l (softmax-type gates) into Zl, and wt times its Hessian into Hd. */
+static void score_terms(pass *ps, size_t l, const double *x, double *Zl, double wt)
+{
+    const gmoe_model *m = ps->m;
+    const infer_layout *lay = &ps->lay;
+    size_t d = m->d, p = ps->p, q0 = lay->b0[l], q1 = lay->b1[l], qt = lay->tau;
+    double w = 0, itau = 1.0 / m->tau;
+    for (size_t t = 0; t < d; t++)
+        w += m->beta1[l * d + t] * x[t];
+    double ds = 1, d2s = 0, dtau = 0, d2tau = 0, dcross = 0; /* dz/dw etc. */
+    switch (m->gate) {
+    case GMOE_GATE_TEMPERATURE:
+        ds = itau;
+        dtau = -w * itau * itau;
+        d2tau = 2 * w * itau * itau * itau;
+        dcross = -itau * itau;
+        break;
+    case GMOE_GATE_ACTIVATION: {
+        double a = gmoe__act(m->act, w), a1 = gmoe__act_deriv(m->act, w);
+        /* tanh'' = -2 tanh tanh', sigmoid'' = sigmoid' (1 - 2 sigmoid) */
+        double a2 = m->act == GMOE_ACT_SIGMOID ? a1 * (1 - 2 * a) : -2 * a * a1;
+        ds = a1 * itau;
+        d2s = a2 * itau;
+        dtau = -a * itau * itau;
+        d2tau = 2 * a * itau * itau * itau;
+        dcross = -a1 * itau * itau;
+        break;
+    }
+    case GMOE_GATE_SIGMOID: {
+        double sc = w + m->beta0[l], e = exp(-fabs(sc));
+        double sn = sc > 0 ? e / (1 + e) : 1 / (1 + e); /* sigmoid(-sc) */
+        ds = sn;
+        d2s = -sn * (1 - sn);
+        break;
+    }
+    default:
+        break;
+    }
+    /* The score's nonlinear part is a function of one linear form: sigmoid of
+     * beta0 + beta1'x, act of beta1'x; list its coefficients once. */
+    int sig = m->gate == GMOE_GATE_SIGMOID;
+    size_t nl = 0;
+    if (q0 != INFER_NONE) Zl[q0] = sig ? ds : 1.0;
+    if (sig && q0 != INFER_NONE) {
+        ps->idx[nl] = q0;
+        ps->val[nl++] = 1.0;
+    }
+    if (q1 != INFER_NONE)
+        for (size_t t = 0; t < d; t++) {
+            Zl[q1 + t] = ds * x[t];
+            ps->idx[nl] = q1 + t;
+            ps->val[nl++] = x[t];
+        }
+    if (qt != INFER_NONE) Zl[qt] = dtau;
+    if (wt == 0) return;
+    if (d2s != 0)
+        for (size_t s = 0; s < nl; s++)
+            for (size_t u = s; u < nl; u++)
+                addu(ps->Hd, p, ps->idx[s], ps->idx[u], wt * d2s * ps->val[s] * ps->val[u]);
+    if (qt != INFER_NONE) {
+        addu(ps->Hd, p, qt, qt, wt * d2tau);
+        if (q1 != INFER_NONE)
+            for (size_t t = 0; t < d; t++)
+                addu(ps->Hd, p, q1 + t, qt, wt * dcross * x[t]);
+    }
+}
+
+static double expert_logpdf(const gmoe_model *m, size_t l, const double *x, double y)
+{
+    double mu = m->b[l];
+    for (size_t t = 0; t < m->d; t++)
+        mu += m->a[l * m->d + t] * x[t];
+    double del = y - mu;
+    return -0.5 * (LOG_2PI + log(m->var[l]) + del * del / m->var[l]);
+}
+
+/* Gaussian gate: P_l = Gamma_l^-1 and log det Gamma_l for every expert. */
+static int gauss_prepare(pass *ps)
+{
+    const gmoe_model *m = ps->m;
+    size_t d = m->d;
+    for (size_t l = 0; l < m->k; l++) {
+        double *P = ps->P + l * d * d, ld = 0;
+        memcpy(P, m->Gamma + l * d * d, d * d * sizeof(double));
+        if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)d, P, (lapack_int)d))
+            return GMOE_ENUMERIC;
+        for (size_t s = 0; s < d; s++)
+            ld += 2 * log(P[s * d + s]);
+        if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)d, P, (lapack_int)d))
+            return GMOE_ENUMERIC;
+        for (size_t s = 0; s < d; s++)
+            for (size_t t = 0; t < s; t++)
+                P[s * d + t] = P[t * d + s];
+        ps->Pld[l] = ld;
+    }
+    return GMOE_SUCCESS;
+}
+
+/* zeta = P_l (x - c_l); returns the Gaussian gate's log pi_l N(x; c_l, Gamma_l). */
+static double gauss_score(pass *ps, size_t l, const double *x, double *zeta)
+{
+    const gmoe_model *m = ps->m;
+    size_t d = m->d;
+    const double *P = ps->P + l * d * d, *c = m->c + l * d;
+    double q = 0;
+    for (size_t s = 0; s < d; s++) {
+        double v = 0;
+        for (size_t t = 0; t < d; t++)
+            v += P[s * d + t] * (x[t] - c[t]);
+        zeta[s] = v;
+        q += v * (x[s] - c[s]);
+    }
+    return log(m->pi[l]) - 0.5 * (ps->Pld[l] + (double)d * LOG_2PI + q);
+}
+
+/* E_st v for the symmetric unit direction E_st of Gamma (s <= t), as at most two entries. */
+static size_t unit_apply(size_t s, size_t t, const double *v, size_t *at, double *val)
+{
+    at[0] = s;
+    val[0] = v[t];
+    if (s == t) return 1;
+    at[1] = t;
+    val[1] = v[s];
+    return 2;
+}
+
+/* Gradient of the Gaussian gate's score l into Zl and wt times its x-dependent Hessian into
+ * Hd (the constant parts are added once, weighted by sum_i r_il, in gauss_constant). */
+static void gauss_terms(pass *ps, size_t l, const double *x, double *Zl, double wt)
+{
+    const gmoe_model *m = ps->m;
+    const infer_layout *lay = &ps->lay;
+    size_t d = m->d, k = m->k, p = ps->p, qc = lay->c[l], qG = lay->G[l];
+    const double *P = ps->P + l * d * d;
+    double *zeta = ps->val;
+    gauss_score(ps, l, x, zeta);
+    if (l + 1 < k)
+        Zl[lay->pi[l]] = 1 / m->pi[l];
+    else
+        for (size_t j = 0; j + 1 < k; j++)
+            Zl[lay->pi[j]] = -1 / m->pi[l];
+    for (size_t s = 0; s < d; s++) {
+        Zl[qc + s] = zeta[s];
+        for (size_t t = s; t < d; t++)
+            Zl[qG + infer_tri(d, s, t)] = s == t ? 0.5 * (zeta[s] * zeta[s] - P[s * d + s])
+                                                 : zeta[s] * zeta[t] - P[s * d + t];
+    }
+    if (wt == 0) return;
+    size_t a1[2], a2[2];
+    double v1[2], v2[2];
+    for (size_t s1 = 0; s1 < d; s1++)
+        for (size_t t1 = s1; t1 < d; t1++) {
+            size_t q1 = qG + infer_tri(d, s1, t1), n1 = unit_apply(s1, t1, zeta, a1, v1);
+            /* d2/dc dGamma_E = -P E zeta */
+            for (size_t u = 0; u < d; u++) {
+                double v = 0;
+                for (size_t e = 0; e < n1; e++)
+                    v += P[u * d + a1[e]] * v1[e];
+                addu(ps->Hd, p, qc + u, q1, -wt * v);
+            }
+            /* d2/dGamma_E1 dGamma_E2, x-dependent part: -(E1 zeta)' P (E2 zeta) */
+            for (size_t s2 = s1; s2 < d; s2++)
+                for (size_t t2 = s2 == s1 ? t1 : s2; t2 < d; t2++) {
+                    size_t n2 = unit_apply(s2, t2, zeta, a2, v2);
+                    double v = 0;
+                    for (size_t e = 0; e < n1; e++)
+                        for (size_t f = 0; f < n2; f++)
+                            v += v1[e] * P[a1[e] * d + a2[f]] * v2[f];
+                    addu(ps->Hd, p, q1, qG + infer_tri(d, s2, t2), -wt * v);
+                }
+        }
+}
+
+/* The Gaussian gate's Hessian parts that do not depend on x, times sum_i r_il: -1/pi^2 for
+ * log pi, -P for the centre, 1/2 tr(P E2 P E1) for Gamma. */
+static void gauss_constant(pass *ps)
+{
+    const gmoe_model *m = ps->m;
+    const infer_layout *lay = &ps->lay;
+    size_t d = m->d, k = m->k, p = ps->p;
+    for (size_t l = 0; l < k; l++) {
+        double R = ps->rsum[l], ip2 = 1 / (m->pi[l] * m->pi[l]);
+        const double *P = ps->P + l * d * d;
+        size_t qc = lay->c[l], qG = lay->G[l];
+        if (l + 1 < k)
+            addu(ps->Hd, p, lay->pi[l], lay->pi[l], -R * ip2);
+        else
+            for (size_t i = 0; i + 1 < k; i++)
+                for (size_t j = i; j + 1 < k; j++)
+                    addu(ps->Hd, p, lay->pi[i], lay->pi[j], -R * ip2);
+        for (size_t s = 0; s < d; s++)
+            for (size_t t = s; t < d; t++)
+                addu(ps->Hd, p, qc + s, qc + t, -R * P[s * d + t]);
+        for (size_t s1 = 0; s1 < d; s1++)
+            for (size_t t1 = s1; t1 < d; t1++)
+                for (size_t s2 = 0; s2 < d; s2++)
+                    for (size_t t2 = s2; t2 < d; t2++) {
+                        size_t q1 = qG + infer_tri(d, s1, t1), q2 = qG + infer_tri(d, s2, t2);
+                        if (q2 < q1) continue;
+                        /* tr(P E2 P E1) = sum over the unit entries (a,b) of E1 and (c,e)
+                         * of E2 of P_bc P_ea */
+                        size_t A[2][2] = {{s1, t1}, {t1, s1}}, C[2][2] = {{s2, t2}, {t2, s2}};
+                        double tr = 0;
+                        for (size_t e1 = 0; e1 < (s1 == t1 ? 1u : 2u); e1++)
+                            for (size_t e2 = 0; e2 < (s2 == t2 ? 1u : 2u); e2++)
+                                tr += P[A[e1][1] * d + C[e2][0]] * P[C[e2][1] * d + A[e1][0]];
+                        addu(ps->Hd, p, q1, q2, 0.5 * R * tr);
+                    }
+    }
+}
+
+/* Observation i (row r of the current block, whose log gate weights are in ps->lw). */
+static void observe(pass *ps, size_t i, size_t r)
+{
+    const gmoe_model *m = ps->m;
+    size_t k = m->k, d = m->d, p = ps->p, n = ps->data->n;
+    int gauss = m->gate == GMOE_GATE_GAUSSIAN;
+    double *x = ps->x, y = ps->data->y[i], *f = ps->f, *rr = ps->r, *g = ps->gw;
+    for (size_t t = 0; t < d; t++)
+        x[t] = ps->data->x[t * n + i];
+    double mx = -INFINITY;
+    for (size_t l = 0; l < k; l++) {
+        double lg = gauss ? gauss_score(ps, l, x, ps->val) : ps->lw[l * GMOE_BLOCK + r];
+        g[l] = gauss ? 0.0 : exp(lg);
+        f[l] = lg + expert_logpdf(m, l, x, y);
+        if (f[l] > mx) mx = f[l];
+    }
+    double sum = 0;
+    for (size_t l = 0; l < k; l++)
+        sum += rr[l] = exp(f[l] - mx);
+    for (size_t l = 0; l < k; l++)
+        rr[l] /= sum;
+    ps->total += mx + log(sum);
+    /* Gradients of the scores, zbar, and the h_l = D z_l - zbar + (expert l's gradient). */
+    memset(ps->zbar, 0, p * sizeof(double));
+    memset(ps->s, 0, p * sizeof(double));
+    for (size_t l = 0; l < k; l++) {
+        double *Zl = ps->Z + l * p;
+        memset(Zl, 0, p * sizeof(double));
+        if (gauss) {
+            gauss_terms(ps, l, x, Zl, rr[l]);
+            ps->rsum[l] += rr[l];
+        } else {
+            score_terms(ps, l, x, Zl, rr[l] - g[l]);
+            for (size_t q = 0; q < p; q++)
+                ps->zbar[q] += g[l] * Zl[q];
+        }
+    }
+    for (size_t l = 0; l < k; l++) {
+        double *Zl = ps->Z + l * p, *hl = ps->Hh + l * p;
+        for (size_t q = 0; q < p; q++)
+            hl[q] = Zl[q] - ps->zbar[q];
+        expert_terms(ps, l, x, y, hl, rr[l]);
+        for (size_t q = 0; q < p; q++)
+            ps->s[q] += rr[l] * hl[q];
+    }
+    for (size_t l = 0; l < k; l++) {
+        if (rr[l] > 0) {
+            double *row = slot(ps, ps->pos, &ps->npos, ps->Hp), w = sqrt(rr[l]);
+            const double *hl = ps->Hh + l * p;
+            for (size_t q = 0; q < p; q++)
+                row[q] = w * (hl[q] - ps->s[q]);
+        }
+        if (g[l] > 0) {
+            double *row = slot(ps, ps->neg, &ps->nneg, ps->Hn), w = sqrt(g[l]);
+            const double *Zl = ps->Z + l * p;
+            for (size_t q = 0; q < p; q++)
+                row[q] = w * (Zl[q] - ps->zbar[q]);
+        }
+    }
+    if (ps->grad)
+        for (size_t q = 0; q < p; q++)
+            ps->grad[q] += ps->s[q];
+    if (ps->J) memcpy(slot(ps, ps->sc, &ps->nsc, ps->J), ps->s, p * sizeof(double));
+}
+
+static void pass_free(pass *ps)
+{
+    free(ps->Z);
+    free(ps->idx);
+    infer_layout_free(&ps->lay);
+}
+
+static int pass_alloc(pass *ps, const gmoe_model *m, const gmoe_data *data, int tau_free)
+{
+    memset(ps, 0, sizeof *ps);
+    ps->m = m;
+    ps->data = data;
+    if (infer_layout_init(&ps->lay, m, tau_free)) return GMOE_ENOMEM;
+    size_t k = m->k, d = m->d, p = ps->lay.p;
+    ps->p = p;
+    /* Batches of about a megabyte, and at least one observation's rows. */
+    ps->cap = (size_t)1 << 17 < p * (k + 1) ? k + 1 : ((size_t)1 << 17) / p;
+    size_t gws = gmoe__gate_work_size(m);
+    size_t total = 2 * k * p + 2 * p + 3 * ps->cap * p + 4 * p * p + p + k * d * d + 3 * k +
+                   GMOE_BLOCK * k + gws + 2 * k + 2 * d + 2;
+    double *all = calloc(total, sizeof(double));
+    ps->idx = malloc((d + 1) * sizeof(size_t));
+    ps->Z = all;
+    if (!all || !ps->idx) {
+        pass_free(ps);
+        return GMOE_ENOMEM;
+    }
+    double *q = all + k * p;
+    ps->Hh = q, q += k * p;
+    ps->zbar = q, q += p;
+    ps->s = q, q += p;
+    ps->pos = q, q += ps->cap * p;
+    ps->neg = q, q += ps->cap * p;
+    ps->sc = q, q += ps->cap * p;
+    ps->Hd = q, q += p * p;
+    ps->Hp = q, q += p * p;
+    ps->Hn = q, q += p * p;
+    ps->Jown = q, q += p * p;
+    ps->gown = q, q += p;
+    ps->P = q, q += k * d * d;
+    ps->Pld = q, q += k;
+    ps->rsum = q, q += k;
+    ps->gw = q, q += k;
+    ps->lw = q, q += GMOE_BLOCK * k;
+    ps->work = q, q += gws;
+    ps->f = q, q += k;
+    ps->r = q, q += k;
+    ps->x = q, q += d + 1;
+    ps->val = q;
+    return GMOE_SUCCESS;
+}
+
+int gmoe_infer_information(const gmoe_model *m, const gmoe_data *data, int tau_free,
+                           double *objective, double *info, double *opg, double *grad,
+                           gmoe_error *err)
+{
+    if (data->d != m->d)
+        return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model has %zu",
+                              data->d, m->d);
+    if (!data->y) return gmoe_error_set(err, GMOE_EINVAL, "data have no response y");
+    pass ps;
+    if (pass_alloc(&ps, m, data, tau_free))
+        return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    size_t p = ps.p, n = data->n;
+    ps.J = opg ? ps.Jown : NULL;
+    ps.grad = grad ? ps.gown : NULL;
+    int rc = GMOE_SUCCESS;
+    if (m->gate == GMOE_GATE_GAUSSIAN && gauss_prepare(&ps)) {
+        pass_free(&ps);
+        return gmoe_error_set(err, GMOE_ENUMERIC, "a Gamma is not positive definite");
+    }
+    size_t i0, mr = 0;
+    for (i0 = 0; i0 < n; i0 += GMOE_BLOCK) {
+        mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
+        if (m->gate != GMOE_GATE_GAUSSIAN &&
+            (rc = gmoe__gate_log_block(m, data, i0, mr, ps.lw, GMOE_BLOCK, ps.work)))
+            break;
+        for (size_t r = 0; r < mr; r++)
+            observe(&ps, i0 + r, r);
+    }
+    if (rc) {
+        pass_free(&ps);
+        return gmoe__gate_error(m, data, i0, mr, rc, err);
+    }
+    flush(&ps, ps.pos, &ps.npos, ps.Hp);
+    flush(&ps, ps.neg, &ps.nneg, ps.Hn);
+    if (ps.J) flush(&ps, ps.sc, &ps.nsc, ps.J);
+    if (m->gate == GMOE_GATE_GAUSSIAN) gauss_constant(&ps);
+    /* Fill both triangles from the upper one. */
+    for (size_t a = 0; a < p; a++)
+        for (size_t b = a; b < p; b++) {
+            double h = ps.Hd[a * p + b] + ps.Hp[a * p + b] - ps.Hn[a * p + b];
+            if (info) info[a * p + b] = info[b * p + a] = -h;
+            if (opg) opg[a * p + b] = opg[b * p + a] = ps.J[a * p + b];
+        }
+    if (grad) memcpy(grad, ps.grad, p * sizeof(double));
+    if (objective) *objective = ps.total;
+    pass_free(&ps);
+    return GMOE_SUCCESS;
+}
