@@ -87,6 +87,13 @@ typedef struct gmoe_se_params {
     int tau_free;          /* tau was estimated (temperature, activation); default 0 */
     double rcond_min;      /* smallest acceptable reciprocal condition number of the
                               information scaled to a unit diagonal; default 1e-12 */
+    /* Parametric bootstrap: replicates (default 200), seed (default 1), OpenMP threads (0:
+     * the OpenMP default) and the refits' EM settings (default gmoe_em_default_params();
+     * fix_tau should match tau_free). */
+    size_t bootstrap;
+    unsigned long seed;
+    int threads;
+    gmoe_em_params em;
 } gmoe_se_params;
 
 gmoe_se_params gmoe_se_default_params(void);
@@ -97,22 +104,32 @@ typedef struct gmoe_se gmoe_se;
 gmoe_se *gmoe_se_alloc(const gmoe_model *m, int tau_free);
 void gmoe_se_free(gmoe_se *se);
 
-/* Standard errors of the fit m (canonical form) to data by par->method (observed or
- * sandwich; bootstrap: gmoe_se_bootstrap). info (may be NULL) is the fit's record: its status
- * and bound_active decide the non-interior cases. Returns GMOE_SUCCESS also when there are
- * no standard errors (gmoe_se_reason then says why); an error code only for invalid input
- * or an allocation failure. */
+/* Standard errors of the fit m (canonical form) to data by par->method. info (may be NULL)
+ * is the fit's record: its status and bound_active decide the non-interior cases. Returns
+ * GMOE_SUCCESS also when there are no standard errors (gmoe_se_reason then says why); an
+ * error code only for invalid input or an allocation failure.
+ *
+ * The parametric bootstrap draws par->bootstrap data sets from m: y from p(y | x) at the
+ * data's x (the Gaussian gate: x too, from the gate's mixture, as its joint likelihood
+ * assumes), replicate b from a generator seeded with gmoe_sim_seed(seed, b, 0) alone; each
+ * is refitted by EM started at m; the covariance is that of the refits' free parameters,
+ * summed in replicate order, so that it is the same for any number of threads. Refits that
+ * fail, end degenerate or gate-divergent are left out (gmoe_se_bootstrap_failed counts
+ * them); fewer than 2 usable refits give none. */
 int gmoe_se_compute(gmoe_se *se, const gmoe_model *m, const gmoe_data *data,
                     const gmoe_se_params *par, const gmoe_em_info *info, gmoe_error *err);
 
 /* NULL when the standard errors exist, else why not (a sentence without a final period). */
 const char *gmoe_se_reason(const gmoe_se *se);
 gmoe_se_method gmoe_se_get_method(const gmoe_se *se);
+int gmoe_se_tau_free(const gmoe_se *se); /* tau is one of the free parameters */
 size_t gmoe_se_nparams(const gmoe_se *se);
 /* The covariance matrix of the free parameters (p*p, row-major; borrowed), NULL if none. */
 const double *gmoe_se_cov(const gmoe_se *se);
 /* The reciprocal condition number of the scaled information (NAN if not computed). */
 double gmoe_se_rcond(const gmoe_se *se);
+/* Bootstrap refits left out (0 for the other methods). */
+size_t gmoe_se_bootstrap_failed(const gmoe_se *se);
 
 /* Expert j's standard errors, in the model's fields; NAN for a parameter the canonical form
  * fixes (or when there are none). Outputs may be NULL. For the Gaussian gate,

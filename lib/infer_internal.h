@@ -20,6 +20,11 @@ typedef struct infer_layout {
 int infer_layout_init(infer_layout *lay, const gmoe_model *m, int tau_free);
 void infer_layout_free(infer_layout *lay);
 
+/* The bootstrap's covariance of the free parameters into cov (p*p); failed: refits left
+ * out. GMOE_EINVAL when fewer than 2 refits are usable, GMOE_ENOMEM. */
+int infer_bootstrap(const gmoe_model *m, const gmoe_data *data, const gmoe_se_params *par,
+                    double *cov, size_t *failed);
+
 /* Index of Gamma_st (s <= t) inside a Gamma block. */
 static inline size_t infer_tri(size_t d, size_t s, size_t t)
 {

@@ -16,7 +16,8 @@ struct gmoe_se {
     int have;
     char reason[256];
     double rcond;
-    double *cov; /* p*p */
+    size_t failed; /* bootstrap refits left out */
+    double *cov;   /* p*p */
 };
 
 static const char *const method_names[] = {"none", "observed", "sandwich", "bootstrap"};
@@ -38,7 +39,13 @@ int gmoe_se_method_parse(const char *name, gmoe_se_method *method)
 
 gmoe_se_params gmoe_se_default_params(void)
 {
-    gmoe_se_params par = {GMOE_SE_OBSERVED, 0, 1e-12};
+    gmoe_se_params par;
+    memset(&par, 0, sizeof par);
+    par.method = GMOE_SE_OBSERVED;
+    par.rcond_min = 1e-12;
+    par.bootstrap = 200;
+    par.seed = 1;
+    par.em = gmoe_em_default_params();
     return par;
 }
 
@@ -179,22 +186,41 @@ static int sandwich(gmoe_se *se, const double *J)
     return GMOE_SUCCESS;
 }
 
+static int bootstrap(gmoe_se *se, const gmoe_model *m, const gmoe_data *data,
+                     const gmoe_se_params *par, gmoe_error *err)
+{
+    if (par->bootstrap < 2)
+        return gmoe_error_set(err, GMOE_EINVAL, "the bootstrap needs at least 2 replicates");
+    int rc = infer_bootstrap(m, data, par, se->cov, &se->failed);
+    if (rc == GMOE_ENOMEM) return gmoe_error_set(err, rc, "out of memory");
+    if (rc) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "fewer than 2 of the %zu bootstrap refits were usable",
+                 par->bootstrap);
+        return none(se, buf);
+    }
+    se->have = 1;
+    se->reason[0] = 0;
+    return GMOE_SUCCESS;
+}
+
 int gmoe_se_compute(gmoe_se *se, const gmoe_model *m, const gmoe_data *data,
                     const gmoe_se_params *par, const gmoe_em_info *info, gmoe_error *err)
 {
     if (m->k != se->lay.k || m->d != se->lay.d || m->gate != se->gate)
         return gmoe_error_set(err, GMOE_EDIM,
                               "the model does not match the standard errors' shape");
-    if (par->method != GMOE_SE_OBSERVED && par->method != GMOE_SE_SANDWICH)
-        return gmoe_error_set(err, GMOE_EINVAL, "gmoe_se_compute: method %s is not computed here",
-                              gmoe_se_method_name(par->method));
+    if (par->method == GMOE_SE_NONE || (unsigned)par->method > GMOE_SE_BOOTSTRAP)
+        return gmoe_error_set(err, GMOE_EINVAL, "gmoe_se_compute: no method");
     se->method = par->method;
     se->rcond = NAN;
+    se->failed = 0;
     char buf[200];
     const char *why = fit_reason(m, par, info, buf, sizeof buf);
     if (why) return none(se, why);
     int rc = gmoe_model_validate(m, err);
     if (rc) return rc;
+    if (par->method == GMOE_SE_BOOTSTRAP) return bootstrap(se, m, data, par, err);
     size_t p = se->lay.p;
     double *Inf = malloc(2 * p * p * sizeof(double));
     if (!Inf) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
@@ -215,6 +241,16 @@ const char *gmoe_se_reason(const gmoe_se *se)
 gmoe_se_method gmoe_se_get_method(const gmoe_se *se)
 {
     return se->method;
+}
+
+size_t gmoe_se_bootstrap_failed(const gmoe_se *se)
+{
+    return se->failed;
+}
+
+int gmoe_se_tau_free(const gmoe_se *se)
+{
+    return se->lay.tau_free;
 }
 
 size_t gmoe_se_nparams(const gmoe_se *se)
