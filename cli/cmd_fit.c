@@ -7,6 +7,7 @@
 #include "common.h"
 #include "commands.h"
 #include "fit_bound.h"
+#include "fit_se.h"
 
 enum {
     OPT_GATE = CLI_OPT_FIRST_LOCAL,
@@ -26,7 +27,9 @@ enum {
     OPT_ACCEL,
     OPT_VAR_FLOOR,
     OPT_GATE_BOUND,
-    OPT_TRACE
+    OPT_TRACE,
+    OPT_SE,
+    OPT_BOOTSTRAP
 };
 
 static void usage(FILE *fp)
@@ -70,7 +73,7 @@ static void usage(FILE *fp)
         "                       - prints it on stdout instead of the summary (default: none)\n"
         "      --json           print the fitted model file on stdout instead of the summary\n"
         "      --trace FILE     write the best start's log-likelihood per iteration "
-        "(CSV)\n" CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
+        "(CSV)\n" FIT_SE_HELP CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
         "The summary shows the parameters in canonical form and the status: converged,\n"
         "max-iterations, degenerate (a variance on the floor or an expert without data) or\n"
         "gate-divergent (the gate runs off to infinity: the likelihood has no finite maximum\n"
@@ -90,9 +93,10 @@ typedef struct fit_opts {
     double tau;
     gmoe_fit_params par;
     const char *truth, *trace;
+    fit_se_opts se;
 } fit_opts;
 
-static int parse_opt(fit_opts *fo, int c, const char *arg)
+static int parse_opt(fit_opts *fo, int c, const char *arg, int argc, char **argv)
 {
     gmoe_em_params *em = &fo->par.em;
     switch (c) {
@@ -160,6 +164,10 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
         return cli_parse_positive_double("--var-floor", arg, &em->var_floor);
     case OPT_GATE_BOUND:
         return fit_bound_parse(arg, em);
+    case OPT_SE:
+        return fit_se_parse(&fo->se, arg, argc, argv);
+    case OPT_BOOTSTRAP:
+        return fit_se_parse_bootstrap(&fo->se, arg);
     case OPT_TRACE:
         if (!*arg || strcmp(arg, "-") == 0)
             return cli_usage_error("fit: --trace needs a file name (standard output holds the "
@@ -190,6 +198,7 @@ static int check_opts(const fit_opts *fo, const cli_common *co)
     if (fo->act_set && g != GMOE_GATE_ACTIVATION)
         return cli_usage_error("fit: --act only goes with --gate activation");
     if (fit_bound_check(&fo->par.em, g)) return CLI_EXIT_USAGE;
+    if (fit_se_check(&fo->se)) return CLI_EXIT_USAGE;
     if (fo->par.init == GMOE_INIT_NEAR_TRUE && !fo->truth)
         return cli_usage_error("fit: --init near-true needs --truth FILE");
     if (fo->truth && fo->par.init != GMOE_INIT_NEAR_TRUE)
@@ -259,6 +268,7 @@ typedef struct summary {
     const gmoe_fit_result *res;
     const gmoe_fit_params *par;
     const double *share; /* sum of the posteriors per expert / n, or NULL */
+    const gmoe_se *se;   /* standard errors (--se), or NULL */
 } summary;
 
 static const char *covariate_name(const summary *s, size_t t, char *buf, size_t size)
@@ -501,6 +511,7 @@ static int print_summary(const summary *s)
             break;
         }
     }
+    fit_se_print(s->se, s->m, s->co->x);
     return 0;
 }
 
@@ -567,6 +578,8 @@ int main_fit(int argc, char **argv)
         {"var-floor", required_argument, NULL, OPT_VAR_FLOOR},
         {"gate-bound", required_argument, NULL, OPT_GATE_BOUND},
         {"trace", required_argument, NULL, OPT_TRACE},
+        {"se", optional_argument, NULL, OPT_SE},
+        {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
         CLI_OPTION_OUTPUT,
         CLI_OPTION_SEED,
         CLI_OPTION_JSON,
@@ -583,6 +596,8 @@ int main_fit(int argc, char **argv)
     fo.gate = GMOE_GATE_SOFTMAX;
     fo.tau = 1.0;
     fo.par = gmoe_fit_default_params();
+    fit_se_init(&fo.se);
+    gmoe_se *se = NULL;
     gmoe_model *templ = NULL, *truth = NULL, *best = NULL;
     gmoe_data *data = NULL;
     double *share = NULL;
@@ -600,7 +615,7 @@ int main_fit(int argc, char **argv)
             usage(stdout);
             goto out;
         }
-        int r = parse_opt(&fo, c, optarg);
+        int r = parse_opt(&fo, c, optarg, argc, argv);
         if (r < 0) r = cli_common_opt(&co, c, optarg, argv);
         if ((rc = r)) goto out;
         if (c == 'o') fo.output_set = 1;
@@ -655,6 +670,7 @@ int main_fit(int argc, char **argv)
 
     gmoe_fit_record rec;
     gmoe_fit_record_set(&rec, best, &res, &fo.par, data->n);
+    if ((rc = fit_se_compute(&fo.se, best, data, &fo.par, &res, &se, &rec))) goto out;
     if (gmoe_model_dumps(best, &rec, &text, &err)) {
         cli_error("%s: %s", file ? file : "standard output", err.msg);
         rc = CLI_EXIT_ERROR;
@@ -668,7 +684,7 @@ int main_fit(int argc, char **argv)
         fputs(text, stdout);
     } else {
         share = posterior_share(best, data);
-        summary s = {path, &co, data, best, &res, &fo.par, share};
+        summary s = {path, &co, data, best, &res, &fo.par, share, se};
         rc = print_summary(&s);
     }
     goto out;
@@ -679,6 +695,7 @@ out:
     cli_outfile_abort(&mof);
     free(text);
     free(share);
+    gmoe_se_free(se);
     gmoe_model_free(best);
     gmoe_model_free(templ);
     gmoe_model_free(truth);

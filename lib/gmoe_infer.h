@@ -111,10 +111,10 @@ void gmoe_se_free(gmoe_se *se);
  *
  * The parametric bootstrap draws par->bootstrap data sets from m: y from p(y | x) at the
  * data's x (the Gaussian gate: x too, from the gate's mixture, as its joint likelihood
- * assumes), replicate b from a generator seeded with gmoe_sim_seed(seed, b, 0) alone; each
- * is refitted by EM started at m; the covariance is that of the refits' free parameters,
- * summed in replicate order, so that it is the same for any number of threads. Refits that
- * fail, end degenerate or gate-divergent are left out (gmoe_se_bootstrap_failed counts
+ * assumes), replicate b from a generator seeded with gmoe_sim_seed(seed, b, 1) alone (fit starts
+ * use (seed, s, 0)); each is refitted by EM started at m; the covariance is that of the refits'
+ * free parameters, summed in replicate order, so that it is the same for any number of threads.
+ * Refits that fail, end degenerate or gate-divergent are left out (gmoe_se_bootstrap_failed counts
  * them); fewer than 2 usable refits give none. */
 int gmoe_se_compute(gmoe_se *se, const gmoe_model *m, const gmoe_data *data,
                     const gmoe_se_params *par, const gmoe_em_info *info, gmoe_error *err);

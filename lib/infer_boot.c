@@ -17,7 +17,7 @@
 static int replicate(const gmoe_model *m, const gmoe_data *data, const gmoe_se_params *par,
                      size_t b, gmoe_data *bd, gmoe_em *w, gsl_rng *rng, double *theta)
 {
-    gsl_rng_set(rng, gmoe_sim_seed(par->seed, b, 0));
+    gsl_rng_set(rng, gmoe_sim_seed(par->seed, b, 1));
     int rc;
     if (m->gate == GMOE_GATE_GAUSSIAN) {
         gmoe_design des = {GMOE_DESIGN_GATE, 0, 0, m};
