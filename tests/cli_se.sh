@@ -75,6 +75,36 @@ expect_ok "$GMOE" fit -k 2 --init near-true --truth "$TRUTH" --starts 2 --gate-b
 grep -q '^Standard errors (inverse observed information): none: [0-9]* gate parameters* .* on the gate bound: not an interior maximum\.$' out ||
     fail "bound active: $(tail -n 3 out)"
 
+# ---------------------------------------------------------------- the sweep metric coverage
+cat >cov.conf <<EOF2
+truth    = $TRUTH
+design   = grid 0 1
+k        = 2
+n        = 1000 3000
+reps     = 6
+starts   = 1
+init     = near-true
+metrics  = loss coverage
+seed     = 7
+output   = cov.csv
+EOF2
+run "$GMOE" sweep --threads 2 cov.conf
+[ "$status" -eq 0 ] || fail "coverage sweep: exit $status: $(cat err)"
+cols='n,rep,loglik,loglik_truth,iterations,maps,status,seconds,loss,cover_beta0_1,cover_beta1_1,cover_a_1,cover_b_1,cover_v_1,cover_a_2,cover_b_2,cover_v_2'
+[ "$(grep -v '^#' cov.csv | head -n 1)" = "$cols" ] || fail "coverage columns: $(grep -v '^#' cov.csv | head -n 1)"
+# Every coverage value is 0 or 1 (these fits all have standard errors).
+grep -v '^#' cov.csv | tail -n +2 | cut -d, -f10- | tr ',' '\n' | sort -u | tr '\n' ' ' >vals
+grep -q '^\(0 \)\{0,1\}1 $' vals || fail "coverage values: $(cat vals)"
+expect_ok "$GMOE" rate cov.csv
+grep -q '^# coverage: share of replicates whose 95% Wald interval covers the true value' out ||
+    fail "gmoe rate: no coverage table: $(cat out)"
+grep -q '^      1000  [01]\.[0-9]* \[' out || fail "gmoe rate: no coverage row for n = 1000: $(cat out)"
+expect_ok "$GMOE" rate --json cov.csv
+grep -q '"cover_b_2": {.*"k_true": 1.*"nominal": 0.9499999' out || fail "gmoe rate --json: $(grep cover_b_2 out)"
+sed 's/^k        = 2/k        = 3/' cov.conf >cov3.conf
+expect_err 1 "gmoe: cov3.conf: metrics: coverage needs an exact-specified fit, k = k* = 2 (got k = 3)" \
+    "$GMOE" sweep cov3.conf
+
 # ---------------------------------------------------------------- usage errors
 expect_err 2 'gmoe: fit: --se must be observed, sandwich or bootstrap (got "hessian")' \
     "$GMOE" fit -k 2 --se=hessian sm.csv

@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <gsl/gsl_linalg.h>
 #include "emtest.h"
+#include "sweep_internal.h"
 
 /* The objective the information belongs to. */
 static double objective(const gmoe_model *m, const gmoe_data *data)
@@ -398,6 +400,73 @@ START_TEST(test_se_bootstrap)
 }
 END_TEST
 
+/* The sweep metric coverage on a fit whose experts come in the other order than the truth's:
+ * the fit is the truth itself (every interval covers), then one expert's b moved by 5 SEs
+ * (only that column uncovered). The matching goes through the Voronoi cells and the gate is
+ * compared relative to the expert matched to the truth's reference expert. */
+START_TEST(test_coverage_matching)
+{
+    char dir[] = "/tmp/gmoe-test-infer-XXXXXX", truth[128], conf[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(truth, sizeof truth, "%s/truth.json", dir);
+    snprintf(conf, sizeof conf, "%s/cov.conf", dir);
+    gmoe_model *t = test_softmax_truth();
+    ck_assert_int_eq(gmoe_model_write(truth, t, NULL, NULL), GMOE_SUCCESS);
+    FILE *fp = fopen(conf, "w");
+    fprintf(fp, "truth = truth.json\ndesign = grid 0 1\nk = 2\nn = 2000\nreps = 1\n"
+                "metrics = loss coverage\n");
+    fclose(fp);
+    gmoe_sweep *sw = NULL;
+    ck_assert_int_eq(gmoe_sweep_load(conf, &sw, NULL), GMOE_SUCCESS);
+    size_t nc = gmoe__sweep_coverage_count(sw);
+    ck_assert_uint_eq(nc, 8);
+    gmoe_design des = {GMOE_DESIGN_GRID, 0, 1, NULL};
+    gmoe_data *data = NULL;
+    ck_assert_int_eq(gmoe_sim_data(t, &des, 2000, 4, &data, NULL), GMOE_SUCCESS);
+    /* the fit: the truth with its experts swapped, in canonical form */
+    gmoe_model *f = gmoe_model_alloc(2, 1, GMOE_GATE_SOFTMAX);
+    for (size_t j = 0; j < 2; j++) {
+        double b0, b1, a, b, v;
+        gmoe_model_get_expert(t, 1 - j, &b0, &b1, &a, &b, &v);
+        gmoe_model_set_expert(f, j, b0, &b1, &a, b, v);
+    }
+    gmoe_model_canonicalize(f);
+    gmoe_eval_result *ev = gmoe_eval_result_alloc(2, 2, 1);
+    gmoe_eval_params ep = gmoe_eval_default_params();
+    gmoe_fit_result fr;
+    memset(&fr, 0, sizeof fr);
+    fr.info.status = GMOE_FIT_CONVERGED;
+    double cover[8];
+    for (int moved = 0; moved < 2; moved++) {
+        if (moved) {
+            gmoe_se *se = gmoe_se_alloc(f, 0);
+            gmoe_se_params sp = gmoe_se_default_params();
+            ck_assert_int_eq(gmoe_se_compute(se, f, data, &sp, NULL, NULL), GMOE_SUCCESS);
+            double sb, b0, b1, a, b, v;
+            gmoe_se_get_expert(se, 1, NULL, NULL, NULL, &sb, NULL);
+            gmoe_model_get_expert(f, 1, &b0, &b1, &a, &b, &v);
+            gmoe_model_set_expert(f, 1, b0, &b1, &a, b + 5 * sb, v);
+            gmoe_se_free(se);
+        }
+        ck_assert_int_eq(gmoe_eval_loss(NULL, t, f, &ep, ev, NULL), GMOE_SUCCESS);
+        ck_assert_uint_eq(ev->cell[0], 1);
+        ck_assert_int_eq(gmoe__sweep_coverage_task(sw, data, f, &fr, ev, 1, cover), GMOE_SUCCESS);
+        /* columns: beta0_1 beta1_1 a_1 b_1 v_1 a_2 b_2 v_2; fitted expert 2 is true expert 1 */
+        for (size_t q = 0; q < nc; q++)
+            ck_assert_msg(cover[q] == (moved && q == 3 ? 0.0 : 1.0), "moved %d: column %zu = %g",
+                          moved, q, cover[q]);
+    }
+    gmoe_eval_result_free(ev);
+    gmoe_model_free(f);
+    gmoe_data_free(data);
+    gmoe_sweep_free(sw);
+    gmoe_model_free(t);
+    remove(conf);
+    remove(truth);
+    rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("infer");
@@ -412,6 +481,7 @@ int main(void)
     tcase_add_loop_test(ts, test_se_numerical, 0, EM_NFAMILIES);
     tcase_add_test(ts, test_se_none);
     tcase_add_test(ts, test_se_bootstrap);
+    tcase_add_test(ts, test_coverage_matching);
     suite_add_tcase(s, ts);
     return test_run_suite(s);
 }
