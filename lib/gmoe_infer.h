@@ -82,6 +82,12 @@ int gmoe_infer_information(const gmoe_model *m, const gmoe_data *data, int tau_f
                            double *objective, double *info, double *opg, double *grad,
                            gmoe_error *err);
 
+/* The predictive mean E[y | x_i] = sum_j g_j(x_i) (a_j'x_i + b_j) of every observation of data
+ * (mean, n values, may be NULL) and its gradient in the free parameters (grad, n*p, row i
+ * for observation i): what the delta method needs. data may lack y. */
+int gmoe_infer_mean_gradient(const gmoe_model *m, const gmoe_data *data, int tau_free, double *mean,
+                             double *grad, gmoe_error *err);
+
 typedef struct gmoe_se_params {
     gmoe_se_method method; /* default GMOE_SE_OBSERVED */
     int tau_free;          /* tau was estimated (temperature, activation); default 0 */
@@ -138,6 +144,22 @@ void gmoe_se_get_expert(const gmoe_se *se, size_t j, double *beta0, double *beta
                         double *b, double *var);
 void gmoe_se_get_gauss(const gmoe_se *se, size_t j, double *pi, double *c, double *Gamma);
 double gmoe_se_get_tau(const gmoe_se *se); /* NAN unless tau was estimated */
+
+/* Standard errors from a given covariance matrix (p*p, copied; p = gmoe_se_nparams), as a
+ * model file's se_cov holds them, or none with the reason why (cov NULL). */
+int gmoe_se_set_cov(gmoe_se *se, gmoe_se_method method, const double *cov, const char *reason);
+
+/* The standard error of the predictive mean at every observation of data by the delta
+ * method, sqrt(D' V D) with D = gmoe_infer_mean_gradient's row and V the covariance of se
+ * (se_mean, n values; NaN throughout when se has none); mean (may be NULL) gets the means. */
+int gmoe_se_predict(const gmoe_se *se, const gmoe_model *m, const gmoe_data *data, double *mean,
+                    double *se_mean, gmoe_error *err);
+
+/* The standard errors in a fitted model file (the fit object's se_method, se_cov or
+ * se_reason, written by gmoe_model_write with a gmoe_se) for the model m read from it:
+ * *out (owned, gmoe_se_free) or NULL when the file has none. GMOE_EPARSE naming the file
+ * and the field when se_cov does not fit the model. */
+int gmoe_se_read(const char *path, const gmoe_model *m, gmoe_se **out, gmoe_error *err);
 
 #ifdef __cplusplus
 }

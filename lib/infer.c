@@ -459,3 +459,67 @@ int gmoe_infer_information(const gmoe_model *m, const gmoe_data *data, int tau_f
     pass_free(&ps);
     return GMOE_SUCCESS;
 }
+
+int gmoe_infer_mean_gradient(const gmoe_model *m, const gmoe_data *data, int tau_free, double *mean,
+                             double *grad, gmoe_error *err)
+{
+    if (data->d != m->d)
+        return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model has %zu",
+                              data->d, m->d);
+    pass ps;
+    if (pass_alloc(&ps, m, data, tau_free))
+        return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    size_t p = ps.p, n = data->n, k = m->k, d = m->d;
+    int gauss = m->gate == GMOE_GATE_GAUSSIAN, rc = GMOE_SUCCESS;
+    if (gauss && gauss_prepare(&ps)) {
+        pass_free(&ps);
+        return gmoe_error_set(err, GMOE_ENUMERIC, "a Gamma is not positive definite");
+    }
+    /* d mean = sum_j g_j x~ d(a_j, b_j) + sum_j g_j (mu_j - mean) D z_j: the gate weights'
+     * derivatives are g_j (D z_j - zbar), and sum_j g_j (mu_j - mean) zbar = 0. */
+    size_t i0, mr = 0;
+    for (i0 = 0; i0 < n && !rc; i0 += GMOE_BLOCK) {
+        mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
+        if (!gauss && (rc = gmoe__gate_log_block(m, data, i0, mr, ps.lw, GMOE_BLOCK, ps.work)))
+            break;
+        for (size_t r = 0; r < mr; r++) {
+            size_t i = i0 + r;
+            double *x = ps.x, *g = ps.gw, *mu = ps.f, mx = -INFINITY, s = 0, mbar = 0;
+            for (size_t t = 0; t < d; t++)
+                x[t] = data->x[t * n + i];
+            for (size_t l = 0; l < k; l++) {
+                g[l] = gauss ? gauss_score(&ps, l, x, ps.val) : ps.lw[l * GMOE_BLOCK + r];
+                if (g[l] > mx) mx = g[l];
+            }
+            for (size_t l = 0; l < k; l++)
+                s += g[l] = gauss ? exp(g[l] - mx) : exp(g[l]);
+            for (size_t l = 0; l < k; l++) {
+                if (gauss) g[l] /= s;
+                mu[l] = m->b[l];
+                for (size_t t = 0; t < d; t++)
+                    mu[l] += m->a[l * d + t] * x[t];
+                mbar += g[l] * mu[l];
+            }
+            double *gi = grad ? grad + i * p : ps.s;
+            memset(gi, 0, p * sizeof(double));
+            for (size_t l = 0; l < k; l++) {
+                double *Zl = ps.Z;
+                memset(Zl, 0, p * sizeof(double));
+                if (gauss)
+                    gauss_terms(&ps, l, x, Zl, 0);
+                else
+                    score_terms(&ps, l, x, Zl, 0);
+                for (size_t q = 0; q < p; q++)
+                    gi[q] += g[l] * (mu[l] - mbar) * Zl[q];
+                size_t qa = ps.lay.a[l];
+                for (size_t t = 0; t < d; t++)
+                    gi[qa + t] += g[l] * x[t];
+                gi[qa + d] += g[l];
+            }
+            if (mean) mean[i] = mbar;
+        }
+    }
+    pass_free(&ps);
+    if (rc) return gmoe__gate_error(m, data, i0, mr, rc, err);
+    return GMOE_SUCCESS;
+}

@@ -324,3 +324,48 @@ double gmoe_se_get_tau(const gmoe_se *se)
 {
     return sd_at(se, se->lay.tau);
 }
+
+int gmoe_se_set_cov(gmoe_se *se, gmoe_se_method method, const double *cov, const char *reason)
+{
+    se->method = method;
+    se->rcond = NAN;
+    se->failed = 0;
+    if (!cov) return none(se, reason ? reason : "none");
+    memcpy(se->cov, cov, se->lay.p * se->lay.p * sizeof(double));
+    se->have = 1;
+    se->reason[0] = 0;
+    return GMOE_SUCCESS;
+}
+
+int gmoe_se_predict(const gmoe_se *se, const gmoe_model *m, const gmoe_data *data, double *mean,
+                    double *se_mean, gmoe_error *err)
+{
+    if (m->k != se->lay.k || m->d != se->lay.d || m->gate != se->gate)
+        return gmoe_error_set(err, GMOE_EDIM,
+                              "the model does not match the standard errors' shape");
+    size_t n = data->n, p = se->lay.p;
+    if (!se->have) {
+        for (size_t i = 0; i < n; i++)
+            se_mean[i] = NAN;
+        return mean ? gmoe_infer_mean_gradient(m, data, se->lay.tau_free, mean, NULL, err)
+                    : GMOE_SUCCESS;
+    }
+    double *G = malloc((n * p + p) * sizeof(double));
+    if (!G) return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    double *u = G + n * p;
+    int rc = gmoe_infer_mean_gradient(m, data, se->lay.tau_free, mean, G, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const double *g = G + i * p;
+        double v = 0;
+        for (size_t a = 0; a < p; a++) {
+            double s = 0;
+            for (size_t b = 0; b < p; b++)
+                s += se->cov[a * p + b] * g[b];
+            u[a] = s;
+            v += g[a] * s;
+        }
+        se_mean[i] = v >= 0 ? sqrt(v) : NAN;
+    }
+    free(G);
+    return rc;
+}

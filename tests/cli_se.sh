@@ -75,6 +75,27 @@ expect_ok "$GMOE" fit -k 2 --init near-true --truth "$TRUTH" --starts 2 --gate-b
 grep -q '^Standard errors (inverse observed information): none: [0-9]* gate parameters* .* on the gate bound: not an interior maximum\.$' out ||
     fail "bound active: $(tail -n 3 out)"
 
+# ---------------------------------------------------------------- gmoe predict --se
+expect_ok "$GMOE" predict --se obs.json sm.csv
+[ "$(head -n 1 out)" = "x1,y,g1,g2,post1,post2,mean,se_mean,logdens" ] || fail "predict --se: header $(head -n 1 out)"
+tail -n +2 out | awk -F, '{ if (!($8 > 0 && $8 < 1)) bad++ } END { exit bad > 0 }' ||
+    fail "predict --se: an se_mean outside (0, 1): $(head -n 5 out)"
+# Without a response too; the means are those of gmoe predict without --se.
+cut -d, -f1 sm.csv >x.csv
+expect_ok "$GMOE" predict --se obs.json x.csv
+[ "$(head -n 1 out)" = "x1,g1,g2,mean,se_mean" ] || fail "predict --se, no y: header $(head -n 1 out)"
+cut -d, -f4 out >m1
+expect_ok "$GMOE" predict obs.json x.csv
+cut -d, -f4 out >m2
+cmp -s m1 m2 || fail "predict --se changes the means"
+expect_ok "$GMOE" fit -k 2 --starts 3 -o plain.json sm.csv
+expect_err 1 "gmoe: plain.json: no standard errors in the fit object (write it with gmoe fit --se)" \
+    "$GMOE" predict --se plain.json sm.csv
+expect_ok "$GMOE" fit -k 2 --gate temperature --starts 2 --se -o temp.json sm.csv
+run "$GMOE" predict --se temp.json sm.csv
+[ "$status" -eq 1 ] && grep -q '^gmoe: temp.json: the fit has no standard errors: temperature gate with tau estimated' err ||
+    fail "predict --se without SEs: exit $status, $(cat err)"
+
 # ---------------------------------------------------------------- the sweep metric coverage
 cat >cov.conf <<EOF2
 truth    = $TRUTH

@@ -467,6 +467,84 @@ START_TEST(test_coverage_matching)
 }
 END_TEST
 
+/* The predictive mean's gradient against central differences of gmoe_model_mean at a few
+ * points, for every family; gmoe_se_predict against sqrt(g' V g) with that gradient; and the
+ * standard errors through a model file (gmoe_model_write, gmoe_se_read) unchanged. */
+START_TEST(test_predict_se)
+{
+    const char *fam = em_families[_i].name;
+    int tau_free = !em_families[_i].fix_tau;
+    gmoe_model *m = test_point(_i, 2);
+    gmoe_data *data = test_data(m, 6, 21);
+    size_t p = gmoe_infer_nparams(m, tau_free), n = data->n;
+    double *G = malloc((n * p + 2 * p + 2 * n + p * p) * sizeof(double));
+    double *theta = G + n * p, *work = theta + p, *mean = work + p, *sem = mean + n;
+    double *V = sem + n;
+    ck_assert_int_eq(gmoe_infer_mean_gradient(m, data, tau_free, mean, G, NULL), GMOE_SUCCESS);
+    gmoe_infer_pack(m, tau_free, theta);
+    gmoe_model *mm = gmoe_model_clone(m);
+    for (size_t i = 0; i < n; i++) {
+        double x[2] = {data->x[i], data->x[n + i]}, fd[64];
+        ck_assert_close(mean[i], gmoe_model_mean(m, x), 1e-12, 1e-12, fam);
+        for (size_t q = 0; q < p; q++) {
+            double h = step(theta, q), v[2];
+            for (int e = 0; e < 2; e++) {
+                double hh = e ? h / 2 : h;
+                memcpy(work, theta, p * sizeof(double));
+                work[q] += hh;
+                gmoe_infer_unpack(mm, tau_free, work);
+                double fp = gmoe_model_mean(mm, x);
+                work[q] -= 2 * hh;
+                gmoe_infer_unpack(mm, tau_free, work);
+                v[e] = (fp - gmoe_model_mean(mm, x)) / (2 * hh);
+            }
+            fd[q] = (4 * v[1] - v[0]) / 3;
+        }
+        check_row(G + i * p, fd, p, 1e-6, "mean gradient", fam, i);
+    }
+    /* any symmetric positive definite V will do for the delta method's arithmetic */
+    for (size_t a = 0; a < p; a++)
+        for (size_t b = 0; b < p; b++)
+            V[a * p + b] = (a == b ? 1.0 + 0.1 * (double)a : 0.02) * 1e-3;
+    gmoe_se *se = gmoe_se_alloc(m, tau_free);
+    ck_assert_int_eq(gmoe_se_set_cov(se, GMOE_SE_OBSERVED, V, NULL), GMOE_SUCCESS);
+    ck_assert_int_eq(gmoe_se_predict(se, m, data, NULL, sem, NULL), GMOE_SUCCESS);
+    for (size_t i = 0; i < n; i++) {
+        double v = 0;
+        for (size_t a = 0; a < p; a++)
+            for (size_t b = 0; b < p; b++)
+                v += G[i * p + a] * V[a * p + b] * G[i * p + b];
+        ck_assert_close(sem[i], sqrt(v), 0, 1e-12, fam);
+    }
+    /* through a model file */
+    char path[] = "/tmp/gmoe-test-se-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    gmoe_fit_record rec;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.status, sizeof rec.status, "converged");
+    snprintf(rec.se_method, sizeof rec.se_method, "observed");
+    rec.se = se;
+    ck_assert_int_eq(gmoe_model_write(path, m, &rec, NULL), GMOE_SUCCESS);
+    gmoe_model *back = NULL;
+    gmoe_se *seb = NULL;
+    ck_assert_int_eq(gmoe_model_read(path, &back, NULL, NULL, NULL), GMOE_SUCCESS);
+    ck_assert_int_eq(gmoe_se_read(path, back, &seb, NULL), GMOE_SUCCESS);
+    ck_assert_ptr_nonnull(seb);
+    ck_assert_ptr_nonnull(gmoe_se_cov(seb));
+    ck_assert(memcmp(gmoe_se_cov(seb), V, p * p * sizeof(double)) == 0);
+    remove(path);
+    gmoe_se_free(seb);
+    gmoe_model_free(back);
+    gmoe_se_free(se);
+    gmoe_model_free(mm);
+    gmoe_model_free(m);
+    gmoe_data_free(data);
+    free(G);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("infer");
@@ -482,6 +560,7 @@ int main(void)
     tcase_add_test(ts, test_se_none);
     tcase_add_test(ts, test_se_bootstrap);
     tcase_add_test(ts, test_coverage_matching);
+    tcase_add_loop_test(ts, test_predict_se, 0, EM_NFAMILIES);
     suite_add_tcase(s, ts);
     return test_run_suite(s);
 }
