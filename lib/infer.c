@@ -31,6 +31,8 @@ typedef struct pass {
     double *lw, *gw, *work;
     double *f, *r, *x, *val;
     size_t *idx;
+    size_t *sup, *nsup, *ngate; /* per expert: support() of f_l, k*p, k, k */
+    double *blk; /* per expert l: the Hessian terms in its support, nsup[l]^2 (upper) of p*p */
     double total;
 } pass;
 
@@ -64,22 +66,27 @@ static double *slot(pass *ps, double *rows, size_t *nrows, double *C)
 static double expert_terms(pass *ps, size_t l, const double *x, double y, double *h, double wt)
 {
     const gmoe_model *m = ps->m;
-    size_t d = m->d, p = ps->p, qa = ps->lay.a[l], qv = qa + d + 1;
+    size_t d = m->d, qa = ps->lay.a[l], qv = qa + d + 1;
+    /* The expert's block of the local matrix of expert l (gmoe_infer_information's blk):
+     * its parameters are the last d + 2 of the support, in the order a, b, var. */
+    size_t nt = ps->nsup[l], o = nt - (d + 2);
+    double *B = ps->blk + l * ps->p * ps->p;
     double mu = m->b[l];
     for (size_t t = 0; t < d; t++)
         mu += m->a[l * d + t] * x[t];
-    double v = m->var[l], del = y - mu, dv = del / v;
+    double v = m->var[l], del = y - mu, dv = del / v, wv = wt / v;
     for (size_t t = 0; t <= d; t++) {
         double xt = t < d ? x[t] : 1.0;
         h[qa + t] += dv * xt;
         if (wt != 0) {
+            double *Bt = B + (o + t) * nt + o;
             for (size_t u = t; u <= d; u++)
-                addu(ps->Hd, p, qa + t, qa + u, -wt * xt * (u < d ? x[u] : 1.0) / v);
-            addu(ps->Hd, p, qa + t, qv, -wt * dv * xt / v);
+                Bt[u] -= wv * xt * (u < d ? x[u] : 1.0);
+            Bt[d + 1] -= wv * dv * xt;
         }
     }
     h[qv] += 0.5 * (dv * dv - 1.0 / v);
-    if (wt != 0) addu(ps->Hd, p, qv, qv, wt * (0.5 / (v * v) - dv * dv / v));
+    if (wt != 0) B[(o + d + 1) * nt + o + d + 1] += wt * (0.5 / (v * v) - dv * dv / v);
     return -0.5 * (LOG_2PI + log(v) + del * dv);
 }
 
@@ -294,7 +301,35 @@ static void gauss_constant(pass *ps)
     }
 }
 
-/* Observation i (row r of the current block, whose log gate weights are in ps->lw). */
+/* The parameters that expert l's f_l = log g_l-score + log density depends on, into sup
+ * (gate-score part first: *ngate of them), returning their number. */
+static size_t support(const infer_layout *lay, gmoe_gate gate, size_t l, size_t *sup, size_t *ngate)
+{
+    size_t n = 0, d = lay->d, k = lay->k;
+    if (gate == GMOE_GATE_GAUSSIAN) {
+        for (size_t j = 0; j + 1 < k; j++)
+            if (j == l || l + 1 == k) sup[n++] = lay->pi[j];
+        for (size_t t = 0; t < d + d * (d + 1) / 2; t++)
+            sup[n++] = t < d ? lay->c[l] + t : lay->G[l] + t - d;
+    } else {
+        if (lay->b0[l] != INFER_NONE) sup[n++] = lay->b0[l];
+        for (size_t t = 0; lay->b1[l] != INFER_NONE && t < d; t++)
+            sup[n++] = lay->b1[l] + t;
+        if (lay->tau != INFER_NONE) sup[n++] = lay->tau;
+    }
+    *ngate = n;
+    for (size_t t = 0; t < d + 2; t++)
+        sup[n++] = lay->a[l] + t;
+    return n;
+}
+
+/* Observation i (row r of the current block, whose log gate weights are in ps->lw). With
+ * v_l = D f_l (sparse: expert l's own parameters), z_l = D z_l (its gate part), w = sum_l
+ * r_l v_l and zbar = sum_l g_l z_l, the score is s = w - zbar and the Hessian's outer-product
+ * terms sum_l r_l (h_l - s)(h_l - s)' - sum_l g_l (z_l - zbar)(z_l - zbar)' (gmoe_infer.h)
+ * expand to sum_l (r_l v_l v_l' - g_l z_l z_l') - w w' + zbar zbar': sparse blocks added
+ * entry by entry, and two dense rank-one terms per observation for dsyrk (k times fewer
+ * than the centred form). */
 static void observe(pass *ps, size_t i, size_t r)
 {
     const gmoe_model *m = ps->m;
@@ -316,47 +351,45 @@ static void observe(pass *ps, size_t i, size_t r)
     for (size_t l = 0; l < k; l++)
         rr[l] /= sum;
     ps->total += mx + log(sum);
-    /* Gradients of the scores, zbar, and the h_l = D z_l - zbar + (expert l's gradient). */
-    memset(ps->zbar, 0, p * sizeof(double));
-    memset(ps->s, 0, p * sizeof(double));
+    double *D = ps->Z, *w = ps->s, *zbar = ps->zbar;
+    memset(zbar, 0, p * sizeof(double));
+    memset(w, 0, p * sizeof(double));
     for (size_t l = 0; l < k; l++) {
-        double *Zl = ps->Z + l * p;
-        memset(Zl, 0, p * sizeof(double));
+        if (rr[l] == 0 && g[l] == 0) continue; /* an expert top-K leaves out */
         if (gauss) {
-            gauss_terms(ps, l, x, Zl, rr[l]);
+            gauss_terms(ps, l, x, D, rr[l]);
             ps->rsum[l] += rr[l];
         } else {
-            score_terms(ps, l, x, Zl, rr[l] - g[l]);
-            for (size_t q = 0; q < p; q++)
-                ps->zbar[q] += g[l] * Zl[q];
+            score_terms(ps, l, x, D, rr[l] - g[l]);
+        }
+        expert_terms(ps, l, x, y, D, rr[l]);
+        const size_t *S = ps->sup + l * p;
+        size_t nt = ps->nsup[l], ng = ps->ngate[l];
+        double *v = ps->Hh;
+        for (size_t a = 0; a < nt; a++) {
+            v[a] = D[S[a]];
+            D[S[a]] = 0;
+            w[S[a]] += rr[l] * v[a];
+            if (a < ng) zbar[S[a]] += g[l] * v[a];
+        }
+        /* into expert l's local matrix (nt x nt, upper), scattered once per pass */
+        double *B = ps->blk + l * p * p;
+        for (size_t a = 0; a < nt; a++) {
+            double ra = rr[l] * v[a], ga = a < ng ? g[l] * v[a] : 0.0, *Ba = B + a * nt;
+            for (size_t b = a; b < ng; b++)
+                Ba[b] += (ra - ga) * v[b];
+            for (size_t b = a > ng ? a : ng; b < nt; b++)
+                Ba[b] += ra * v[b];
         }
     }
-    for (size_t l = 0; l < k; l++) {
-        double *Zl = ps->Z + l * p, *hl = ps->Hh + l * p;
-        for (size_t q = 0; q < p; q++)
-            hl[q] = Zl[q] - ps->zbar[q];
-        expert_terms(ps, l, x, y, hl, rr[l]);
-        for (size_t q = 0; q < p; q++)
-            ps->s[q] += rr[l] * hl[q];
-    }
-    for (size_t l = 0; l < k; l++) {
-        if (rr[l] > 0) {
-            double *row = slot(ps, ps->pos, &ps->npos, ps->Hp), w = sqrt(rr[l]);
-            const double *hl = ps->Hh + l * p;
-            for (size_t q = 0; q < p; q++)
-                row[q] = w * (hl[q] - ps->s[q]);
-        }
-        if (g[l] > 0) {
-            double *row = slot(ps, ps->neg, &ps->nneg, ps->Hn), w = sqrt(g[l]);
-            const double *Zl = ps->Z + l * p;
-            for (size_t q = 0; q < p; q++)
-                row[q] = w * (Zl[q] - ps->zbar[q]);
-        }
-    }
+    memcpy(slot(ps, ps->neg, &ps->nneg, ps->Hn), w, p * sizeof(double));
+    if (!gauss) memcpy(slot(ps, ps->pos, &ps->npos, ps->Hp), zbar, p * sizeof(double));
+    for (size_t q = 0; q < p; q++)
+        w[q] -= zbar[q]; /* the score */
     if (ps->grad)
         for (size_t q = 0; q < p; q++)
-            ps->grad[q] += ps->s[q];
-    if (ps->J) memcpy(slot(ps, ps->sc, &ps->nsc, ps->J), ps->s, p * sizeof(double));
+            ps->grad[q] += w[q];
+    if (ps->J) memcpy(slot(ps, ps->sc, &ps->nsc, ps->J), w, p * sizeof(double));
 }
 
 static void pass_free(pass *ps)
@@ -377,10 +410,10 @@ static int pass_alloc(pass *ps, const gmoe_model *m, const gmoe_data *data, int 
     /* Batches of about a megabyte, and at least one observation's rows. */
     ps->cap = (size_t)1 << 17 < p * (k + 1) ? k + 1 : ((size_t)1 << 17) / p;
     size_t gws = gmoe__gate_work_size(m);
-    size_t total = 2 * k * p + 2 * p + 3 * ps->cap * p + 4 * p * p + p + k * d * d + 3 * k +
-                   GMOE_BLOCK * k + gws + 2 * k + 2 * d + 2;
+    size_t total = k * p * p + 2 * k * p + 2 * p + 3 * ps->cap * p + 4 * p * p + p + k * d * d +
+                   3 * k + GMOE_BLOCK * k + gws + 2 * k + 2 * d + 2;
     double *all = calloc(total, sizeof(double));
-    ps->idx = malloc((d + 1) * sizeof(size_t));
+    ps->idx = malloc((d + 1 + k * p + 2 * k) * sizeof(size_t));
     ps->Z = all;
     if (!all || !ps->idx) {
         pass_free(ps);
@@ -407,7 +440,13 @@ static int pass_alloc(pass *ps, const gmoe_model *m, const gmoe_data *data, int 
     ps->f = q, q += k;
     ps->r = q, q += k;
     ps->x = q, q += d + 1;
-    ps->val = q;
+    ps->val = q, q += d + 1;
+    ps->blk = q;
+    ps->sup = ps->idx + d + 1;
+    ps->nsup = ps->sup + k * p;
+    ps->ngate = ps->nsup + k;
+    for (size_t l = 0; l < k; l++)
+        ps->nsup[l] = support(&ps->lay, m->gate, l, ps->sup + l * p, ps->ngate + l);
     return GMOE_SUCCESS;
 }
 
@@ -447,6 +486,13 @@ int gmoe_infer_information(const gmoe_model *m, const gmoe_data *data, int tau_f
     flush(&ps, ps.neg, &ps.nneg, ps.Hn);
     if (ps.J) flush(&ps, ps.sc, &ps.nsc, ps.J);
     if (m->gate == GMOE_GATE_GAUSSIAN) gauss_constant(&ps);
+    for (size_t l = 0; l < m->k; l++) {
+        const size_t *S = ps.sup + l * p, nt = ps.nsup[l];
+        const double *B = ps.blk + l * p * p;
+        for (size_t a = 0; a < nt; a++)
+            for (size_t b = a; b < nt; b++)
+                addu(ps.Hd, p, S[a], S[b], B[a * nt + b]);
+    }
     /* Fill both triangles from the upper one. */
     for (size_t a = 0; a < p; a++)
         for (size_t b = a; b < p; b++) {
