@@ -29,6 +29,7 @@ typedef struct pass {
     double *P, *Pld; /* Gaussian gate: Gamma_j^-1 (k*d*d) and log-determinants (k) */
     double *rsum;    /* Gaussian gate: sum_i r_ij (k) */
     double *lw, *gw, *work;
+    double *gwb, *lc; /* the block's gate weights (GMOE_BLOCK*k), -(log 2 pi + log var_l)/2 */
     double *f, *r, *x, *val;
     size_t *idx;
     size_t *sup, *nsup, *ngate; /* per expert: support() of f_l, k*p, k, k */
@@ -157,13 +158,14 @@ static void score_terms(pass *ps, size_t l, const double *x, double *Zl, double 
     }
 }
 
-static double expert_logpdf(const gmoe_model *m, size_t l, const double *x, double y)
+/* Expert l's log density; lc = -(log 2 pi + log var_l) / 2, computed once per pass. */
+static double expert_logpdf(const gmoe_model *m, size_t l, const double *x, double y, double lc)
 {
     double mu = m->b[l];
     for (size_t t = 0; t < m->d; t++)
         mu += m->a[l * m->d + t] * x[t];
     double del = y - mu;
-    return -0.5 * (LOG_2PI + log(m->var[l]) + del * del / m->var[l]);
+    return lc - 0.5 * del * del / m->var[l];
 }
 
 /* Gaussian gate: P_l = Gamma_l^-1 and log det Gamma_l for every expert. */
@@ -341,8 +343,8 @@ static void observe(pass *ps, size_t i, size_t r)
     double mx = -INFINITY;
     for (size_t l = 0; l < k; l++) {
         double lg = gauss ? gauss_score(ps, l, x, ps->val) : ps->lw[l * GMOE_BLOCK + r];
-        g[l] = gauss ? 0.0 : exp(lg);
-        f[l] = lg + expert_logpdf(m, l, x, y);
+        g[l] = gauss ? 0.0 : ps->gwb[l * GMOE_BLOCK + r];
+        f[l] = lg + expert_logpdf(m, l, x, y, ps->lc[l]);
         if (f[l] > mx) mx = f[l];
     }
     double sum = 0;
@@ -351,7 +353,9 @@ static void observe(pass *ps, size_t i, size_t r)
     for (size_t l = 0; l < k; l++)
         rr[l] /= sum;
     ps->total += mx + log(sum);
-    double *D = ps->Z, *w = ps->s, *zbar = ps->zbar;
+    /* w and zbar go straight into their rows of the dsyrk batches */
+    double *D = ps->Z, *w = slot(ps, ps->neg, &ps->nneg, ps->Hn);
+    double *zbar = gauss ? ps->zbar : slot(ps, ps->pos, &ps->npos, ps->Hp);
     memset(zbar, 0, p * sizeof(double));
     memset(w, 0, p * sizeof(double));
     for (size_t l = 0; l < k; l++) {
@@ -382,14 +386,13 @@ static void observe(pass *ps, size_t i, size_t r)
                 Ba[b] += ra * v[b];
         }
     }
-    memcpy(slot(ps, ps->neg, &ps->nneg, ps->Hn), w, p * sizeof(double));
-    if (!gauss) memcpy(slot(ps, ps->pos, &ps->npos, ps->Hp), zbar, p * sizeof(double));
+    if (!ps->grad && !ps->J) return;
+    double *sc = ps->J ? slot(ps, ps->sc, &ps->nsc, ps->J) : ps->s;
     for (size_t q = 0; q < p; q++)
-        w[q] -= zbar[q]; /* the score */
+        sc[q] = w[q] - zbar[q]; /* the score */
     if (ps->grad)
         for (size_t q = 0; q < p; q++)
-            ps->grad[q] += w[q];
-    if (ps->J) memcpy(slot(ps, ps->sc, &ps->nsc, ps->J), w, p * sizeof(double));
+            ps->grad[q] += sc[q];
 }
 
 static void pass_free(pass *ps)
@@ -410,8 +413,8 @@ static int pass_alloc(pass *ps, const gmoe_model *m, const gmoe_data *data, int 
     /* Batches of about a megabyte, and at least one observation's rows. */
     ps->cap = (size_t)1 << 17 < p * (k + 1) ? k + 1 : ((size_t)1 << 17) / p;
     size_t gws = gmoe__gate_work_size(m);
-    size_t total = k * p * p + 2 * k * p + 2 * p + 3 * ps->cap * p + 4 * p * p + p + k * d * d +
-                   3 * k + GMOE_BLOCK * k + gws + 2 * k + 2 * d + 2;
+    size_t total = GMOE_BLOCK * k + k + k * p * p + 2 * k * p + 2 * p + 3 * ps->cap * p +
+                   4 * p * p + p + k * d * d + 3 * k + GMOE_BLOCK * k + gws + 2 * k + 2 * d + 2;
     double *all = calloc(total, sizeof(double));
     ps->idx = malloc((d + 1 + k * p + 2 * k) * sizeof(size_t));
     ps->Z = all;
@@ -441,6 +444,10 @@ static int pass_alloc(pass *ps, const gmoe_model *m, const gmoe_data *data, int 
     ps->r = q, q += k;
     ps->x = q, q += d + 1;
     ps->val = q, q += d + 1;
+    ps->gwb = q, q += GMOE_BLOCK * k;
+    ps->lc = q, q += k;
+    for (size_t l = 0; l < k; l++)
+        ps->lc[l] = -0.5 * (LOG_2PI + log(m->var[l]));
     ps->blk = q;
     ps->sup = ps->idx + d + 1;
     ps->nsup = ps->sup + k * p;
@@ -473,7 +480,7 @@ int gmoe_infer_information(const gmoe_model *m, const gmoe_data *data, int tau_f
     for (i0 = 0; i0 < n; i0 += GMOE_BLOCK) {
         mr = n - i0 < GMOE_BLOCK ? n - i0 : GMOE_BLOCK;
         if (m->gate != GMOE_GATE_GAUSSIAN &&
-            (rc = gmoe__gate_log_block(m, data, i0, mr, ps.lw, GMOE_BLOCK, ps.work)))
+            (rc = gmoe__gate_block(m, data, i0, mr, ps.lw, ps.gwb, GMOE_BLOCK, ps.work)))
             break;
         for (size_t r = 0; r < mr; r++)
             observe(&ps, i0 + r, r);
