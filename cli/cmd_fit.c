@@ -8,8 +8,9 @@
 #include "commands.h"
 #include "fit_bound.h"
 #include "fit_opts.h"
+#include "fit_se.h"
 
-enum { OPT_TRUTH = CLI_OPT_FIRST_LOCAL, OPT_TRACE };
+enum { OPT_TRUTH = CLI_OPT_FIRST_LOCAL, OPT_TRACE, OPT_SE, OPT_BOOTSTRAP };
 
 static void usage(FILE *fp)
 {
@@ -33,7 +34,7 @@ static void usage(FILE *fp)
           "                       - prints it on stdout instead of the summary (default: none)\n"
           "      --json           print the fitted model file on stdout instead of the summary\n"
           "      --trace FILE     write the best start's log-likelihood per iteration "
-          "(CSV)\n" CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
+          "(CSV)\n" FIT_SE_HELP CLI_HELP_PROGRESS CLI_HELP_QUIET CLI_HELP_HELP "\n"
           "The summary shows the parameters in canonical form and the status: converged,\n"
           "max-iterations, degenerate (a variance on the floor or an expert without data) or\n"
           "gate-divergent (the gate runs off to infinity: the likelihood has no finite maximum\n"
@@ -48,9 +49,10 @@ typedef struct fit_opts {
     cli_fit_opts fo; /* the options shared with gmoe select (fit_opts.h) */
     int output_set;
     const char *truth, *trace;
+    fit_se_opts se;
 } fit_opts;
 
-static int parse_opt(fit_opts *fo, int c, const char *arg)
+static int parse_opt(fit_opts *fo, int c, const char *arg, int argc, char **argv)
 {
     switch (c) {
     case OPT_TRUTH:
@@ -62,6 +64,10 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
                                    "summary)");
         fo->trace = arg;
         return 0;
+    case OPT_SE:
+        return fit_se_parse(&fo->se, arg, argc, argv);
+    case OPT_BOOTSTRAP:
+        return fit_se_parse_bootstrap(&fo->se, arg);
     }
     return cli_fit_opt(&fo->fo, "fit", c, arg);
 }
@@ -72,6 +78,7 @@ static int check_opts(const fit_opts *fo, const cli_common *co)
 {
     int rc = cli_fit_opts_check(&fo->fo, "fit");
     if (rc) return rc;
+    if (fit_se_check(&fo->se)) return CLI_EXIT_USAGE;
     if (fo->fo.par.init == GMOE_INIT_NEAR_TRUE && !fo->truth)
         return cli_usage_error("fit: --init near-true needs --truth FILE");
     if (fo->truth && fo->fo.par.init != GMOE_INIT_NEAR_TRUE)
@@ -141,6 +148,7 @@ typedef struct summary {
     const gmoe_fit_result *res;
     const gmoe_fit_params *par;
     const double *share; /* sum of the posteriors per expert / n, or NULL */
+    const gmoe_se *se;   /* standard errors (--se), or NULL */
 } summary;
 
 static const char *covariate_name(const summary *s, size_t t, char *buf, size_t size)
@@ -383,6 +391,7 @@ static int print_summary(const summary *s)
             break;
         }
     }
+    fit_se_print(s->se, s->m, s->co->x);
     return 0;
 }
 
@@ -433,6 +442,8 @@ int main_fit(int argc, char **argv)
         CLI_OPTIONS_FIT,
         {"truth", required_argument, NULL, OPT_TRUTH},
         {"trace", required_argument, NULL, OPT_TRACE},
+        {"se", optional_argument, NULL, OPT_SE},
+        {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
         CLI_OPTION_OUTPUT,
         CLI_OPTION_SEED,
         CLI_OPTION_JSON,
@@ -447,6 +458,8 @@ int main_fit(int argc, char **argv)
     fit_opts fo;
     memset(&fo, 0, sizeof fo);
     cli_fit_opts_init(&fo.fo);
+    fit_se_init(&fo.se);
+    gmoe_se *se = NULL;
     gmoe_model *templ = NULL, *truth = NULL, *best = NULL;
     gmoe_data *data = NULL;
     double *share = NULL;
@@ -464,7 +477,7 @@ int main_fit(int argc, char **argv)
             usage(stdout);
             goto out;
         }
-        int r = parse_opt(&fo, c, optarg);
+        int r = parse_opt(&fo, c, optarg, argc, argv);
         if (r < 0) r = cli_common_opt(&co, c, optarg, argv);
         if ((rc = r)) goto out;
         if (c == 'o') fo.output_set = 1;
@@ -517,6 +530,7 @@ int main_fit(int argc, char **argv)
 
     gmoe_fit_record rec;
     gmoe_fit_record_set(&rec, best, &res, par, data->n);
+    if ((rc = fit_se_compute(&fo.se, best, data, par, &res, &se, &rec))) goto out;
     if (gmoe_model_dumps(best, &rec, &text, &err)) {
         cli_error("%s: %s", file ? file : "standard output", err.msg);
         rc = CLI_EXIT_ERROR;
@@ -530,7 +544,7 @@ int main_fit(int argc, char **argv)
         fputs(text, stdout);
     } else {
         share = posterior_share(best, data);
-        summary s = {path, &co, data, best, &res, par, share};
+        summary s = {path, &co, data, best, &res, par, share, se};
         rc = print_summary(&s);
     }
     goto out;
@@ -541,6 +555,7 @@ out:
     cli_outfile_abort(&mof);
     free(text);
     free(share);
+    gmoe_se_free(se);
     gmoe_model_free(best);
     gmoe_model_free(templ);
     gmoe_model_free(truth);

@@ -14,9 +14,13 @@ static void usage(FILE *fp)
           "x1..xd, the response y (when the file has the response column), the gate weights\n"
           "g1..gk, the posterior expert probabilities post1..postk (with a response), the\n"
           "predictive mean E[y | x] and the conditional log-density logdens = log p(y | x)\n"
-          "(with a response).\n"
+          "(with a response). With --se, the standard error of the predictive mean, se_mean,\n"
+          "follows the mean: the delta method sqrt(D' V D), D the mean's gradient in the free\n"
+          "parameters and V their covariance matrix from the model file (gmoe fit --se).\n"
           "\n"
           "Options:\n"
+          "      --se             add the column se_mean (needs a model file written by\n"
+          "                       gmoe fit --se with standard errors)\n"
           "      --y COL          response column (default y; without --y a file that has no\n"
           "                       column y is read as covariates only)\n" CLI_HELP_X
           "  -o, --output FILE    output file, replaced only once complete; - is standard\n"
@@ -29,7 +33,8 @@ static void usage(FILE *fp)
 }
 
 static void write_rows(FILE *fp, const gmoe_data *data, size_t k, const double *gate,
-                       const double *post, const double *mean, const double *logdens)
+                       const double *post, const double *mean, const double *se_mean,
+                       const double *logdens)
 {
     size_t n = data->n, d = data->d;
     for (size_t t = 0; t < d; t++)
@@ -40,33 +45,62 @@ static void write_rows(FILE *fp, const gmoe_data *data, size_t k, const double *
     if (data->y)
         for (size_t j = 0; j < k; j++)
             fprintf(fp, "post%zu,", j + 1);
-    fputs(data->y ? "mean,logdens\n" : "mean\n", fp);
+    fputs(se_mean ? "mean,se_mean" : "mean", fp);
+    fputs(data->y ? ",logdens\n" : "\n", fp);
     for (size_t i = 0; i < n; i++) {
         for (size_t t = 0; t < d; t++)
             fprintf(fp, "%.17g,", data->x[t * n + i]);
         if (data->y) fprintf(fp, "%.17g,", data->y[i]);
         for (size_t j = 0; j < k; j++)
             fprintf(fp, "%.17g,", gate[i * k + j]);
-        if (data->y) {
-            for (size_t j = 0; j < k; j++)
-                fprintf(fp, "%.17g,", post[i * k + j]);
-            fprintf(fp, "%.17g,%.17g\n", mean[i], logdens[i]);
-        } else {
-            fprintf(fp, "%.17g\n", mean[i]);
-        }
+        for (size_t j = 0; data->y && j < k; j++)
+            fprintf(fp, "%.17g,", post[i * k + j]);
+        fprintf(fp, "%.17g", mean[i]);
+        if (se_mean) fprintf(fp, ",%.17g", se_mean[i]);
+        if (data->y)
+            fprintf(fp, ",%.17g\n", logdens[i]);
+        else
+            fputc('\n', fp);
     }
+}
+
+/* The standard errors of the model file, or an error that says why there are none. */
+static int read_se(const char *mpath, const gmoe_model *model, gmoe_se **se)
+{
+    gmoe_error err;
+    gmoe_error_clear(&err);
+    if (strcmp(mpath, "-") == 0)
+        return cli_usage_error("predict: --se reads the model file twice: give it by name");
+    if (gmoe_se_read(mpath, model, se, &err)) return cli_lib_error(&err);
+    if (!*se) {
+        cli_error("%s: no standard errors in the fit object (write it with gmoe fit --se)", mpath);
+        return CLI_EXIT_ERROR;
+    }
+    if (gmoe_se_reason(*se)) {
+        cli_error("%s: the fit has no standard errors: %s", mpath, gmoe_se_reason(*se));
+        return CLI_EXIT_ERROR;
+    }
+    return 0;
 }
 
 int main_predict(int argc, char **argv)
 {
+    enum { OPT_SE = CLI_OPT_FIRST_LOCAL };
     static const struct option opts[] = {
-        CLI_OPTION_HELP, CLI_OPTION_OUTPUT, CLI_OPTION_Y, CLI_OPTION_X, CLI_OPTION_END,
+        CLI_OPTION_HELP,
+        CLI_OPTION_OUTPUT,
+        CLI_OPTION_Y,
+        CLI_OPTION_X,
+        {"se", no_argument, NULL, OPT_SE},
+        CLI_OPTION_END,
     };
     cli_common co;
     cli_common_init(&co, "predict");
     gmoe_model *model = NULL;
     gmoe_data *data = NULL;
-    double *gate = NULL, *post = NULL, *mean = NULL, *logdens = NULL;
+    double *gate = NULL, *post = NULL, *mean = NULL, *logdens = NULL, *se_mean = NULL;
+    gmoe_se *se = NULL;
+    int want_se = 0;
     cli_outfile of;
     memset(&of, 0, sizeof of);
     gmoe_error err;
@@ -77,6 +111,10 @@ int main_predict(int argc, char **argv)
         if (c == 'h') {
             usage(stdout);
             goto out;
+        }
+        if (c == OPT_SE) {
+            want_se = 1;
+            continue;
         }
         if ((rc = cli_common_opt(&co, c, optarg, argv))) goto out;
     }
@@ -89,6 +127,7 @@ int main_predict(int argc, char **argv)
         goto out;
     }
     if (gmoe_model_read(mpath, &model, NULL, NULL, &err)) goto liberr;
+    if (want_se && (rc = read_se(mpath, model, &se))) goto out;
     gmoe_csv_spec spec;
     cli_csv_spec(&co, &spec);
     /* A response named with --y must be there; the default one may be missing. */
@@ -116,8 +155,18 @@ int main_predict(int argc, char **argv)
         rc = cli_data_error(path, &err);
         goto out;
     }
+    if (se) {
+        if (!(se_mean = malloc(n * sizeof(double)))) {
+            gmoe_error_set(&err, GMOE_ENOMEM, "out of memory (n = %zu)", n);
+            goto liberr;
+        }
+        if (gmoe_se_predict(se, model, data, NULL, se_mean, &err)) {
+            rc = cli_data_error(path, &err);
+            goto out;
+        }
+    }
     if ((rc = cli_outfile_open(&of, co.output))) goto out;
-    write_rows(of.fp, data, k, gate, post, mean, logdens);
+    write_rows(of.fp, data, k, gate, post, mean, se_mean, logdens);
     rc = cli_outfile_commit(&of);
     goto out;
 liberr:
@@ -128,6 +177,8 @@ out:
     free(post);
     free(mean);
     free(logdens);
+    free(se_mean);
+    gmoe_se_free(se);
     gmoe_data_free(data);
     gmoe_model_free(model);
     cli_common_free(&co);

@@ -27,7 +27,9 @@ static void usage(FILE *fp)
           "The columns of the sweep metric select (k_dsc, k_aic, k_bic, k_icl, ...) hold a\n"
           "chosen number of experts: for them, the share of replicates that chose the true k\n"
           "(the file's \"# truth-k:\" line) at each n, with a Clopper-Pearson interval, and\n"
-          "pooled over the sizes from --pool-from on.\n"
+          "pooled over the sizes from --pool-from on. The columns of the sweep metric coverage\n"
+          "(cover_*) likewise: the share of replicates whose 95 % interval covered the true\n"
+          "value, against the nominal 0.95.\n"
           "\n"
           "Options:\n"
           "      --metric M,...   metrics to report (default: every metric column)\n"
@@ -290,7 +292,6 @@ static int accuracy_all(const gmoe_results *res, const char *path, metric *ms, s
     size_t k_true = rate_k_true(res), n = 0;
     *out = NULL;
     *nout = 0;
-    if (!k_true) return CLI_EXIT_OK;
     rate_accuracy *acc = calloc(count, sizeof *acc);
     if (!acc) {
         cli_error("out of memory");
@@ -298,10 +299,13 @@ static int accuracy_all(const gmoe_results *res, const char *path, metric *ms, s
     }
     *out = acc;
     for (size_t i = 0; i < count; i++) {
-        if (!rate_is_accuracy(ms[i].name)) continue;
+        /* select columns need the true k; coverage columns score 1 (covered) */
+        int cover = rate_is_coverage(ms[i].name);
+        if (!cover && !(k_true && rate_is_accuracy(ms[i].name))) continue;
         char why[GMOE_ERRMSG_MAX];
         ms[i].accuracy = 1;
-        if (rate_accuracy_estimate(res, ms[i].name, k_true, level, pool_from, &acc[n], why)) {
+        if (rate_accuracy_estimate(res, ms[i].name, cover ? 1 : k_true, level, pool_from, &acc[n],
+                                   why)) {
             *nout = n;
             cli_error("%s: metric \"%s\": %s", path, ms[i].name, why);
             return CLI_EXIT_ERROR;
@@ -382,7 +386,8 @@ int main_rate(int argc, char **argv)
         rc = print_json(ms, count, &params, acc, pool_from);
     } else {
         print_table(ms, count, &params);
-        rate_accuracy_print(stdout, acc, nacc, pool_from);
+        rate_accuracy_print(stdout, acc, nacc, pool_from, 0);
+        rate_accuracy_print(stdout, acc, nacc, pool_from, 1);
     }
 
 out:

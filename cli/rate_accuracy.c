@@ -22,6 +22,11 @@ int rate_is_accuracy(const char *name)
     return strncmp(name, "k_", 2) == 0 && name[2] != '\0';
 }
 
+int rate_is_coverage(const char *name)
+{
+    return strncmp(name, "cover_", 6) == 0 && name[6] != '\0';
+}
+
 int rate_accuracy_estimate(const gmoe_results *res, const char *name, size_t k_true, double level,
                            double pool_from, rate_accuracy *out, char *why)
 {
@@ -29,6 +34,7 @@ int rate_accuracy_estimate(const gmoe_results *res, const char *name, size_t k_t
     gmoe_error err;
     memset(out, 0, sizeof *out);
     out->name = name;
+    out->coverage = rate_is_coverage(name);
     gmoe_results_find(res, "n", &jn);
     gmoe_results_find(res, name, &j);
     if (gmoe_rate_accuracy(gmoe_results_column(res, jn), gmoe_results_column(res, j),
@@ -62,13 +68,29 @@ static const gmoe_accuracy_group *at(const gmoe_accuracy_result *r, double n)
     return NULL;
 }
 
-void rate_accuracy_print(FILE *fp, const rate_accuracy *acc, size_t count, double pool_from)
+void rate_accuracy_print(FILE *fp, const rate_accuracy *all, size_t nall, double pool_from,
+                         int coverage)
 {
-    if (!count) return;
+    /* The columns of this kind, in file order. */
+    rate_accuracy *acc = malloc((nall + 1) * sizeof *acc);
+    size_t count = 0;
+    for (size_t m = 0; acc && m < nall; m++)
+        if (all[m].coverage == coverage) acc[count++] = all[m];
+    if (!count) {
+        free(acc);
+        return;
+    }
     const gmoe_accuracy_result *r0 = &acc[0].res;
-    fprintf(fp,
-            "# share of replicates choosing k* = %zu at each n; %g%% Clopper-Pearson interval\n",
-            r0->k_true, 100 * r0->level);
+    if (coverage)
+        fprintf(fp,
+                "# coverage: share of replicates whose 95%% Wald interval covers the true value "
+                "at each n (nominal 0.95); %g%% Clopper-Pearson interval\n",
+                100 * r0->level);
+    else
+        fprintf(fp,
+                "# share of replicates choosing k* = %zu at each n; %g%% Clopper-Pearson "
+                "interval\n",
+                r0->k_true, 100 * r0->level);
     fprintf(fp, "%10s", "n");
     for (size_t m = 0; m < count; m++)
         fprintf(fp, "  %-20s", acc[m].name);
@@ -102,13 +124,17 @@ void rate_accuracy_print(FILE *fp, const rate_accuracy *acc, size_t count, doubl
         if (acc[m].pool.count > reps) reps = acc[m].pool.count;
     }
     fprintf(fp, "  %zu\n", reps);
-    fprintf(fp, "# chose fewer / more experts than k* (all n):");
-    for (size_t m = 0; m < count; m++) {
-        gmoe_accuracy_group all;
-        gmoe_accuracy_pool(&acc[m].res, 0, &all);
-        fprintf(fp, " %s %zu / %zu%s", acc[m].name, all.below, all.above, m + 1 < count ? "," : "");
+    if (!coverage) {
+        fprintf(fp, "# chose fewer / more experts than k* (all n):");
+        for (size_t m = 0; m < count; m++) {
+            gmoe_accuracy_group pooled;
+            gmoe_accuracy_pool(&acc[m].res, 0, &pooled);
+            fprintf(fp, " %s %zu / %zu%s", acc[m].name, pooled.below, pooled.above,
+                    m + 1 < count ? "," : "");
+        }
+        fputc('\n', fp);
     }
-    fputc('\n', fp);
+    free(acc);
 }
 
 static json_t *jnum(double v)
@@ -139,6 +165,7 @@ json_t *rate_accuracy_json(const rate_accuracy *acc, double pool_from)
     json_t *pool = group_json(&acc->pool);
     json_object_set_new(pool, "n_min", jsize(pool_from));
     json_object_del(pool, "n");
+    if (acc->coverage) json_object_set_new(pool, "nominal", json_real(0.95));
     return json_pack("{sos[nn]sosososIsIsIsIsfsoso}", "slope", json_null(), "ci", "slope_median",
                      json_null(), "n_min", jsize(r->groups[0].n), "n_max",
                      jsize(r->groups[r->ngroups - 1].n), "points", (json_int_t)r->ngroups, "rows",

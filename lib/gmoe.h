@@ -20,6 +20,7 @@
 #include "gmoe_results.h"
 #include "gmoe_dendrogram.h"
 #include "gmoe_select.h"
+#include "gmoe_infer.h"
 
 /* The library version, "MAJOR.MINOR.PATCH". */
 const char *gmoe_version(void);

@@ -86,6 +86,21 @@ typedef struct gmoe_fit_record {
      * without them reads as gate_bound 0 (no bound). */
     double gate_bound;
     size_t bound_active;
+    /* Standard errors (gmoe_infer.h, `gmoe fit --se`). se_method: observed | sandwich |
+     * bootstrap, or "" when none were asked for (then none of these keys is written).
+     * se_reason: why there are none ("" when there are). se: the standard errors to write
+     * (borrowed; writing only, NULL after reading). With se_method set every expert object
+     * gains "se" ({"beta0": x, "beta1": [..], "a": [..], "b": x, "var": x}, the Gaussian
+     * gate's "pi", "c", "Gamma" instead of beta0 and beta1; null for a parameter the
+     * canonical form fixes; the whole "se" null when there are none), and the fit object
+     * se_method, then se_reason when there are none, else se_tau (an estimated tau),
+     * se_params (the names of the free parameters, gmoe_infer_param_name) and se_cov
+     * (their covariance matrix, one array per row). bootstrap_b, bootstrap_failed: the
+     * bootstrap's replicates and the refits left out (written for bootstrap only). */
+    char se_method[32];
+    char se_reason[256];
+    const struct gmoe_se *se;
+    size_t bootstrap_b, bootstrap_failed;
 } gmoe_fit_record;
 
 /* Read a model file ("-": standard input). *out is owned by the caller (gmoe_model_free)

@@ -41,9 +41,14 @@ enum {
                                          cell<m>_beta1, _a, _b, _v for m = 1..k - k* + 1 */
     GMOE_METRIC_MERGED = 1 << 9,      /* the fit's dendrogram cut at k* atoms against the truth:
                                          loss_merged (D1), err_merged_<param>_<l> */
-    GMOE_METRIC_SELECT = 1 << 10      /* the number of experts chosen by the DSC, AIC, BIC and
+    GMOE_METRIC_SELECT = 1 << 10,     /* the number of experts chosen by the DSC, AIC, BIC and
                                          ICL of fits of k = 1..select_kmax (gmoe_select.h):
                                          k_dsc, k_aic, k_bic, k_icl, k_dsc_rescaled */
+    GMOE_METRIC_COVERAGE = 1 << 11    /* exact-specified (k = k*) only: whether each true
+                                         parameter lies in the fit's 95 % Wald interval
+                                         (observed information, gmoe_infer.h), cells matched
+                                         as in the loss: cover_<param>_<l>, 1 or 0 (NaN: no
+                                         SEs, or cells not one expert each) */
 };
 
 typedef struct gmoe_sweep gmoe_sweep;

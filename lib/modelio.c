@@ -272,7 +272,8 @@ static int read_family(const reader *r, const json_t *root, gmoe_model *m)
 
 /* ------------------------------------------------------------------ experts */
 
-static const char *const expert_keys[] = {"beta0", "beta1", "a", "b", "var", "sd"};
+/* "se" holds a fitted model's standard errors (gmoe_fit_record); reading ignores them. */
+static const char *const expert_keys[] = {"beta0", "beta1", "a", "b", "var", "sd", "se"};
 static const char *const gauss_keys[] = {"pi", "c", "Gamma"};
 
 /* k and d, from the shape of "experts". d is the length of the first expert's beta1 (c for
@@ -441,7 +442,9 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
     } counts[] = {{"n", &fit->n},
                   {"iterations", &fit->iterations},
                   {"nparams", &fit->nparams},
-                  {"starts", &fit->starts}};
+                  {"starts", &fit->starts},
+                  {"bootstrap_b", &fit->bootstrap_b},
+                  {"bootstrap_failed", &fit->bootstrap_failed}};
     for (size_t i = 0; i < NELEM(counts); i++) {
         unsigned long long x = 0;
         if ((rc = read_count(r, v, counts[i].key, SIZE_MAX, &x))) return rc;
@@ -457,7 +460,9 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
         size_t size;
     } strs[] = {{"status", fit->status, sizeof fit->status},
                 {"stop", fit->stop, sizeof fit->stop},
-                {"objective", fit->objective, sizeof fit->objective}};
+                {"objective", fit->objective, sizeof fit->objective},
+                {"se_method", fit->se_method, sizeof fit->se_method},
+                {"se_reason", fit->se_reason, sizeof fit->se_reason}};
     for (size_t i = 0; i < NELEM(strs); i++) {
         const json_t *x = json_object_get(v, strs[i].key);
         const char *s = NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "internal.h"
+#include "gmoe_infer.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #if JSON_INTEGER_IS_LONG_LONG
@@ -95,7 +96,9 @@ static int check_fit_out(const gmoe_fit_record *fit, gmoe_error *err)
         size_t size;
     } strs[] = {{"status", fit->status, sizeof fit->status},
                 {"stop", fit->stop, sizeof fit->stop},
-                {"objective", fit->objective, sizeof fit->objective}};
+                {"objective", fit->objective, sizeof fit->objective},
+                {"se_method", fit->se_method, sizeof fit->se_method},
+                {"se_reason", fit->se_reason, sizeof fit->se_reason}};
     for (size_t i = 0; i < NELEM(strs); i++)
         for (size_t t = 0; t < strs[i].size && strs[i].s[t]; t++)
             if (strs[i].s[t] < 0x20 || strs[i].s[t] > 0x7e)
@@ -126,9 +129,70 @@ static json_t *matrix(const double *v, size_t d)
     return arr;
 }
 
+/* Non-finite statistics (the log-likelihood of a collapsed fit) become null; so do the
+ * standard errors of parameters the canonical form fixes (NaN). */
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* n standard errors: null when none is defined (a vector the canonical form fixes). */
+static json_t *se_array(const double *v, size_t n)
+{
+    size_t defined = 0;
+    for (size_t t = 0; t < n; t++)
+        defined += isfinite(v[t]) != 0;
+    if (!defined) return json_null();
+    json_t *arr = json_array();
+    for (size_t t = 0; arr && t < n; t++)
+        if (json_array_append_new(arr, real_or_null(v[t])) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    return arr;
+}
+
+/* Expert j's "se" object (gmoe_fit_record), null when there are no standard errors. */
+static json_t *se_json(const gmoe_model *m, size_t j, const gmoe_se *se)
+{
+    if (!se || gmoe_se_reason(se)) return json_null();
+    size_t d = m->d;
+    double *v = malloc((3 * d + d * d + 4) * sizeof(double));
+    json_t *e = json_object();
+    if (!v || !e) {
+        free(v);
+        json_decref(e);
+        return NULL;
+    }
+    double *b1 = v + 4, *a = b1 + d, *c = a + d, *G = c + d; /* v: beta0, b, var, pi */
+    gmoe_se_get_expert(se, j, v, b1, a, v + 1, v + 2);
+    int bad = 0;
+    if (m->gate == GMOE_GATE_GAUSSIAN) {
+        gmoe_se_get_gauss(se, j, v + 3, c, G);
+        bad |= json_object_set_new(e, "pi", real_or_null(v[3]));
+        bad |= json_object_set_new(e, "c", se_array(c, d));
+        json_t *rows = json_array();
+        for (size_t s = 0; rows && s < d; s++)
+            bad |= json_array_append_new(rows, se_array(G + s * d, d));
+        bad |= json_object_set_new(e, "Gamma", rows);
+    } else {
+        bad |= json_object_set_new(e, "beta0", real_or_null(v[0]));
+        bad |= json_object_set_new(e, "beta1", se_array(b1, d));
+    }
+    bad |= json_object_set_new(e, "a", se_array(a, d));
+    bad |= json_object_set_new(e, "b", real_or_null(v[1]));
+    bad |= json_object_set_new(e, "var", real_or_null(v[2]));
+    free(v);
+    if (bad) {
+        json_decref(e);
+        return NULL;
+    }
+    return e;
+}
+
 /* json_object_set_new takes the value even when it fails, and fails on a NULL value, so a
  * whole object can be built with one failure check at the end. */
-static json_t *expert_json(const gmoe_model *m, size_t j, int beta)
+static json_t *expert_json(const gmoe_model *m, size_t j, int beta, const gmoe_fit_record *fit)
 {
     size_t d = m->d;
     json_t *e = json_object();
@@ -146,6 +210,7 @@ static json_t *expert_json(const gmoe_model *m, size_t j, int beta)
     bad |= json_object_set_new(e, "a", real_array(m->a + j * d, d));
     bad |= json_object_set_new(e, "b", json_real(m->b[j]));
     bad |= json_object_set_new(e, "var", json_real(m->var[j]));
+    if (fit && fit->se_method[0]) bad |= json_object_set_new(e, "se", se_json(m, j, fit->se));
     if (bad) {
         json_decref(e);
         return NULL;
@@ -153,13 +218,37 @@ static json_t *expert_json(const gmoe_model *m, size_t j, int beta)
     return e;
 }
 
-/* Non-finite statistics (the log-likelihood of a collapsed fit) become null. */
-static json_t *real_or_null(double v)
+/* The fit object's standard-error keys (gmoe_fit_record). */
+static int se_fit_json(json_t *o, const gmoe_fit_record *f, const gmoe_model *m)
 {
-    return isfinite(v) ? json_real(v) : json_null();
+    int bad = json_object_set_new(o, "se_method", json_string(f->se_method));
+    const gmoe_se *se = f->se;
+    if (!strcmp(f->se_method, "bootstrap")) {
+        bad |= json_object_set_new(o, "bootstrap_b", json_integer((json_int_t)f->bootstrap_b));
+        bad |= json_object_set_new(o, "bootstrap_failed",
+                                   json_integer((json_int_t)f->bootstrap_failed));
+    }
+    if (!se || gmoe_se_reason(se)) {
+        const char *why = f->se_reason[0] ? f->se_reason : se ? gmoe_se_reason(se) : "none";
+        return bad | json_object_set_new(o, "se_reason", json_string(why));
+    }
+    size_t p = gmoe_se_nparams(se);
+    const double *cov = gmoe_se_cov(se);
+    if (isfinite(gmoe_se_get_tau(se)))
+        bad |= json_object_set_new(o, "se_tau", json_real(gmoe_se_get_tau(se)));
+    json_t *names = json_array(), *rows = json_array();
+    char name[96];
+    for (size_t q = 0; names && rows && q < p; q++) {
+        gmoe_infer_param_name(m, gmoe_se_tau_free(se), q, name, sizeof name);
+        bad |= json_array_append_new(names, json_string(name));
+        bad |= json_array_append_new(rows, real_array(cov + q * p, p));
+    }
+    bad |= json_object_set_new(o, "se_params", names);
+    bad |= json_object_set_new(o, "se_cov", rows);
+    return bad;
 }
 
-static json_t *fit_json(const gmoe_fit_record *f)
+static json_t *fit_json(const gmoe_fit_record *f, const gmoe_model *m)
 {
     json_t *o = json_object();
     if (!o) return NULL;
@@ -185,6 +274,7 @@ static json_t *fit_json(const gmoe_fit_record *f)
         bad |= json_object_set_new(o, "gate_bound", json_real(f->gate_bound));
         bad |= json_object_set_new(o, "bound_active", json_integer((json_int_t)f->bound_active));
     }
+    if (f->se_method[0]) bad |= se_fit_json(o, f, m);
     bad |= json_object_set_new(o, "gmoe_version", json_string(gmoe_version()));
     if (bad) {
         json_decref(o);
@@ -214,9 +304,9 @@ static json_t *model_json(const gmoe_model *m, const gmoe_fit_record *fit, int b
     if (m->gate == GMOE_GATE_ACTIVATION)
         bad |= json_object_set_new(root, "activation", json_string(gmoe_act_name(m->act)));
     for (size_t j = 0; j < m->k; j++)
-        bad |= json_array_append_new(experts, expert_json(m, j, beta));
+        bad |= json_array_append_new(experts, expert_json(m, j, beta, fit));
     bad |= json_object_set_new(root, "experts", experts);
-    if (fit) bad |= json_object_set_new(root, "fit", fit_json(fit));
+    if (fit) bad |= json_object_set_new(root, "fit", fit_json(fit, m));
     if (bad) {
         json_decref(root);
         return NULL;

@@ -6,6 +6,24 @@
 #include <gsl/gsl_cdf.h>
 #include "internal.h"
 
+/* The q-quantile of Beta(a, b) by bisection on its distribution function:
+ * gsl_cdf_beta_Pinv fails to converge (and calls GSL's error handler, which prints and
+ * aborts) for some large counts (x = 490 of m = 500), and a library must do neither. 80
+ * halvings of [0, 1] reach the resolution of a double near the quantile. */
+static double beta_quantile(double q, double a, double b)
+{
+    double lo = 0, hi = 1;
+    for (int it = 0; it < 80; it++) {
+        double mid = 0.5 * (lo + hi);
+        if (mid <= lo || mid >= hi) break;
+        if (gsl_cdf_beta_P(mid, a, b) < q)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
 void gmoe_binomial_interval(size_t x, size_t m, double level, double ci[2])
 {
     if (m == 0 || x > m) {
@@ -13,8 +31,8 @@ void gmoe_binomial_interval(size_t x, size_t m, double level, double ci[2])
         return;
     }
     double a = (1 - level) / 2, xs = (double)x, ms = (double)m;
-    ci[0] = x == 0 ? 0 : gsl_cdf_beta_Pinv(a, xs, ms - xs + 1);
-    ci[1] = x == m ? 1 : gsl_cdf_beta_Pinv(1 - a, xs + 1, ms - xs);
+    ci[0] = x == 0 ? 0 : beta_quantile(a, xs, ms - xs + 1);
+    ci[1] = x == m ? 1 : beta_quantile(1 - a, xs + 1, ms - xs);
 }
 
 typedef struct row {

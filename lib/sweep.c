@@ -151,6 +151,14 @@ static void column_names(const gmoe_sweep *sw, sbuf *b)
         param_columns(sw, b, "merged_");
     }
     if (has(sw, GMOE_METRIC_SELECT)) sb_printf(b, "%s", GMOE__SWEEP_SELECT_COLUMNS);
+    if (has(sw, GMOE_METRIC_COVERAGE)) {
+        char *names = NULL;
+        if (gmoe__sweep_coverage_names(sw, &names))
+            b->oom = 1;
+        else
+            sb_printf(b, "%s", names);
+        free(names);
+    }
     sb_printf(b, "\n");
 }
 
@@ -229,6 +237,7 @@ struct gmoe_sweep_worker {
     /* metric merged: the merged model against the truth, by D1 */
     gmoe_eval *evm;
     gmoe_eval_result *resm;
+    double *cover; /* metric coverage: one task's values */
     sbuf row;
 };
 
@@ -255,7 +264,9 @@ gmoe_sweep_worker *gmoe_sweep_worker_alloc(const gmoe_sweep *sw)
             return NULL;
         }
     }
-    if (!w->ev || !w->res) {
+    if (has(sw, GMOE_METRIC_COVERAGE))
+        w->cover = malloc((gmoe__sweep_coverage_count(sw) + 1) * sizeof(double));
+    if (!w->ev || !w->res || (has(sw, GMOE_METRIC_COVERAGE) && !w->cover)) {
         gmoe_sweep_worker_free(w);
         return NULL;
     }
@@ -269,6 +280,7 @@ void gmoe_sweep_worker_free(gmoe_sweep_worker *w)
     gmoe_eval_result_free(w->res);
     gmoe_eval_free(w->evm);
     gmoe_eval_result_free(w->resm);
+    free(w->cover);
     free(w->row.s);
     free(w);
 }
@@ -299,6 +311,7 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
     gmoe_fit_result fr;
     gmoe_error err;
     double llt = NAN;
+    int row_oom = 0;
     unsigned long fseed = gmoe_sim_seed(seed, 0x5eedf17, 0);
     int ok = gmoe_sim_data(sw->truth, &sw->design, t.n, seed, &data, &err) == GMOE_SUCCESS;
     if (ok && sw->contam_eps > 0)
@@ -314,11 +327,14 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
                  !gmoe__sweep_select_task(sw, data, fit, &fr, fseed, sel);
     int eval_ok = 0, dist_ok = 0;
     if (ok && (sw->metrics & (GMOE_METRIC_LOSS | GMOE_METRIC_LOSS_PINNED | GMOE_METRIC_PARAMS |
-                              GMOE_METRIC_CELLS)))
+                              GMOE_METRIC_CELLS | GMOE_METRIC_COVERAGE)))
         eval_ok = gmoe_eval_loss(w->ev, sw->truth, fit, &w->evp, w->res, &err) == GMOE_SUCCESS;
     if (ok && (sw->metrics & (GMOE_METRIC_HELLINGER | GMOE_METRIC_TV)))
         dist_ok = gmoe_eval_distances(w->ev, sw->truth, fit, &w->evp, w->res, &err) == GMOE_SUCCESS;
     int merged_ok = ok && has(sw, GMOE_METRIC_MERGED) && eval_merged(w, fit, data, &err);
+    if (has(sw, GMOE_METRIC_COVERAGE) &&
+        gmoe__sweep_coverage_task(sw, data, ok ? fit : NULL, &fr, w->res, eval_ok, w->cover))
+        row_oom = 1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     const gmoe_eval_result *r = w->res;
@@ -363,7 +379,14 @@ const char *gmoe_sweep_worker_run(gmoe_sweep_worker *w, gmoe_sweep_task t)
         else
             sb_num(row, NAN);
     }
+    for (size_t q = 0; has(sw, GMOE_METRIC_COVERAGE) && q < gmoe__sweep_coverage_count(sw); q++) {
+        if (isnan(w->cover[q]))
+            sb_num(row, NAN);
+        else
+            sb_printf(row, ",%d", w->cover[q] > 0);
+    }
     sb_printf(row, "\n");
+    if (row_oom) row->oom = 1;
     gmoe_model_free(fit);
     gmoe_data_free(data);
     return row->oom ? NULL : row->s;

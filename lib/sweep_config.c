@@ -184,7 +184,7 @@ static int key_metrics(cfg_ctx *c, char *v)
         {"hellinger", GMOE_METRIC_HELLINGER}, {"tv", GMOE_METRIC_TV},
         {"params", GMOE_METRIC_PARAMS},       {"loglik", GMOE_METRIC_LOGLIK},
         {"cells", GMOE_METRIC_CELLS},         {"merged", GMOE_METRIC_MERGED},
-        {"select", GMOE_METRIC_SELECT},
+        {"select", GMOE_METRIC_SELECT},       {"coverage", GMOE_METRIC_COVERAGE},
     };
     const size_t nk = sizeof known / sizeof *known;
     char copy[MAX_LINE];
@@ -673,7 +673,8 @@ static int sweep_finish(cfg_ctx *c, family_keys *fk)
     }
     sw->fit.truth = sw->truth;
     sw->fit.threads = 1;
-    return gmoe__sweep_select_check(sw, c->file, c->err);
+    int rc2 = gmoe__sweep_coverage_check(sw, c->file, c->err);
+    return rc2 ? rc2 : gmoe__sweep_select_check(sw, c->file, c->err);
 }
 
 int gmoe_sweep_load(const char *path, gmoe_sweep **out, gmoe_error *err)

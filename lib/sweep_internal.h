@@ -50,4 +50,15 @@ int gmoe__sweep_select_task(const gmoe_sweep *sw, const gmoe_data *data, const g
                             const gmoe_fit_result *fr, unsigned long seed,
                             size_t chosen[GMOE__SWEEP_SELECT_NCOL]);
 
+/* The metric coverage (sweep_coverage.c): _check refuses it unless k = k* (and, for the
+ * temperature gate, tau is fixed); _count and _names give its columns (names: ",cover_..."
+ * malloc'ed); _task fills _count values (1, 0 or NaN) for one task, given the fit, its result
+ * and the evaluation against the truth (ev_ok: gmoe_eval_loss succeeded). */
+int gmoe__sweep_coverage_check(const gmoe_sweep *sw, const char *file, gmoe_error *err);
+size_t gmoe__sweep_coverage_count(const gmoe_sweep *sw);
+int gmoe__sweep_coverage_names(const gmoe_sweep *sw, char **names);
+int gmoe__sweep_coverage_task(const gmoe_sweep *sw, const gmoe_data *data, const gmoe_model *fit,
+                              const gmoe_fit_result *fr, const gmoe_eval_result *ev, int ev_ok,
+                              double *out);
+
 #endif

@@ -269,7 +269,7 @@ cfg_err 'e.conf:4: gate: the fitted family (temperature) differs from the truth'
     "${base}gate = temperature\n"
 cfg_err 'e.conf:4: stop: expected per-obs TOL or relative TOL (got "absolute 1e-6")' \
     "${base}stop = absolute 1e-6\n"
-cfg_err 'e.conf:4: metrics: unknown metric "rmse" (known: loss, loss_pinned, hellinger, tv, params, loglik, cells, merged, select)' \
+cfg_err 'e.conf:4: metrics: unknown metric "rmse" (known: loss, loss_pinned, hellinger, tv, params, loglik, cells, merged, select, coverage)' \
     "${base}metrics = loss rmse\n"
 cfg_err 'e.conf:4: seed: expected an integer from 1 to 4294967295 (got "0")' "${base}seed = 0\n"
 cfg_err 'e.conf:4: expected key = value (got "reps 4")' "${base}reps 4\n"
