@@ -26,7 +26,8 @@ enum {
     OPT_ACCEL,
     OPT_VAR_FLOOR,
     OPT_GATE_BOUND,
-    OPT_TRACE
+    OPT_TRACE,
+    OPT_PREFER
 };
 
 static void usage(FILE *fp)
@@ -64,7 +65,10 @@ static void usage(FILE *fp)
         "      --no-accel       plain EM (--accel none)\n"
         "      --var-floor X    variance floor relative to var(y) (default 1e-6)\n" FIT_BOUND_HELP
         "      --threads N      threads for the starts (default: every core; the result\n"
-        "                       does not depend on it)\n" CLI_HELP_SEED "\n"
+        "                       does not depend on it)\n"
+        "      --prefer P       best (default: the best start, whatever its status) or\n"
+        "                       interior (the best start that converged, when the best\n"
+        "                       one is gate-divergent or degenerate)\n" CLI_HELP_SEED "\n"
         "Output:\n"
         "  -o, --output FILE    write the fitted model file (JSON, with its \"fit\" object);\n"
         "                       - prints it on stdout instead of the summary (default: none)\n"
@@ -132,6 +136,11 @@ static int parse_opt(fit_opts *fo, int c, const char *arg)
         return 0;
     case OPT_TRUTH:
         fo->truth = arg;
+        return 0;
+    case OPT_PREFER:
+        if (strcmp(arg, "best") != 0 && strcmp(arg, "interior") != 0)
+            return cli_usage_error("fit: --prefer must be best or interior (got \"%s\")", arg);
+        fo->par.prefer_interior = strcmp(arg, "interior") == 0;
         return 0;
     case OPT_THREADS: {
         size_t t;
@@ -334,6 +343,27 @@ static void print_status(const summary *s, double floor_abs)
     }
 }
 
+/* The best start that converged, when it is not the best start, or that none did: which
+ * start --prefer interior writes. */
+static void print_interior(const summary *s)
+{
+    const gmoe_fit_result *res = s->res;
+    const char *ind = "\n                 ";
+    if (res->best_start != res->top_start) {
+        printf("%-16s start %zu, %s, log-likelihood %.6f; written instead%s(--prefer "
+               "interior) is the best start that converged\n",
+               "best start", res->top_start + 1, gmoe_fit_status_name(res->top_status),
+               res->loglik_top, ind);
+    } else if (!res->has_interior) {
+        printf("%-16s none: no start converged%s\n", "interior best",
+               s->par->prefer_interior ? " (--prefer interior wrote the best start)" : "");
+    } else if (res->interior_start != res->best_start) {
+        printf("%-16s start %zu, converged, log-likelihood %.6f;%s--prefer interior writes "
+               "it\n",
+               "interior best", res->interior_start + 1, res->loglik_interior, ind);
+    }
+}
+
 /* One row of the parameter table: a label and k numbers, the variance row marking experts
  * on the floor. */
 static void print_row(const char *group, const char *label, int width, const double *v, size_t k,
@@ -464,6 +494,7 @@ static int print_summary(const summary *s)
            res->nparams);
     printf("%-16s %.4f   (-2 loglik + p log n)\n", "BIC", res->bic);
     print_status(s, floor_abs);
+    print_interior(s);
     fit_bound_print(em, res, gate);
     if (em->accel && em->accel_method == GMOE_ACCEL_QN && gate != GMOE_GATE_GAUSSIAN)
         printf("%-16s %zu quasi-Newton cycles (%zu steps)\n", "iterations", res->info.iterations,
@@ -473,9 +504,9 @@ static int print_summary(const summary *s)
                res->info.maps);
     else
         printf("%-16s %zu EM iterations\n", "iterations", res->info.iterations);
-    printf("%-16s %zu %s start%s (seed %lu), the best is start %zu", "starts", res->starts,
+    printf("%-16s %zu %s start%s (seed %lu), the best %sis start %zu", "starts", res->starts,
            gmoe_init_name(s->par->init), res->starts == 1 ? "" : "s", s->par->seed,
-           res->best_start + 1);
+           res->best_start != res->top_start ? "converged " : "", res->best_start + 1);
     if (res->failed) printf("; %zu failed", res->failed);
     printf("; %.3f s\n\n", res->seconds);
     int rc = print_table(s, floor_abs);
@@ -567,6 +598,7 @@ int main_fit(int argc, char **argv)
         {"var-floor", required_argument, NULL, OPT_VAR_FLOOR},
         {"gate-bound", required_argument, NULL, OPT_GATE_BOUND},
         {"trace", required_argument, NULL, OPT_TRACE},
+        {"prefer", required_argument, NULL, OPT_PREFER},
         CLI_OPTION_OUTPUT,
         CLI_OPTION_SEED,
         CLI_OPTION_JSON,
