@@ -9,8 +9,9 @@
 enum { OPT_COLUMNS = CLI_OPT_FIRST_LOCAL, OPT_QUANTILES };
 
 /* The groups of output columns --columns selects from, in the order of the default. */
-enum { COL_G, COL_POST, COL_MEAN, COL_LOGDENS, COL_SD, COL_QUANTILES, NGROUP };
-static const char *const group_names[NGROUP] = {"g", "post", "mean", "logdens", "sd", "quantiles"};
+enum { COL_G, COL_POST, COL_MEAN, COL_LOGDENS, COL_SD, COL_QUANTILES, COL_MU, NGROUP };
+static const char *const group_names[NGROUP] = {"g",  "post",      "mean", "logdens",
+                                                "sd", "quantiles", "mu"};
 
 static void usage(FILE *fp)
 {
@@ -27,9 +28,10 @@ static void usage(FILE *fp)
           "      --y COL          response column (default y; without --y a file that has no\n"
           "                       column y is read as covariates only)\n" CLI_HELP_X
           "      --columns LIST   computed columns to write, in this order, from g, post,\n"
-          "                       mean, logdens, sd (predictive standard deviation) and\n"
-          "                       quantiles (default g,post,mean,logdens, post and logdens\n"
-          "                       only with a response, and quantiles with --quantiles)\n"
+          "                       mean, logdens, sd (predictive standard deviation),\n"
+          "                       quantiles and mu (the expert means mu1..muk) (default\n"
+          "                       g,post,mean,logdens, post and logdens only with a\n"
+          "                       response, and quantiles with --quantiles)\n"
           "      --quantiles P1,P2,...\n"
           "                       levels strictly between 0 and 1 of the predictive\n"
           "                       quantiles, written as columns qP1, qP2, ...\n"
@@ -71,7 +73,7 @@ static int parse_columns(predict_opts *po, const char *arg)
             g++;
         if (g == NGROUP)
             rc = cli_usage_error("predict: --columns: unknown column \"%s\" (one of g, post, "
-                                 "mean, logdens, sd, quantiles)",
+                                 "mean, logdens, sd, quantiles, mu)",
                                  list[i]);
         else
             po->group[po->ngroup++] = g;
@@ -172,7 +174,7 @@ static int fit_groups_to_data(predict_opts *po, const gmoe_data *data, const cha
 
 /* The predictions, each NULL unless selected. */
 typedef struct predictions {
-    double *gate, *post, *mean, *logdens, *sd, *q;
+    double *gate, *post, *mean, *logdens, *sd, *q, *mu;
 } predictions;
 
 static int want(const predict_opts *po, int g)
@@ -192,13 +194,23 @@ static int compute(const predict_opts *po, const gmoe_model *m, const gmoe_data 
     if (want(po, COL_LOGDENS)) pr->logdens = malloc(n * sizeof(double));
     if (want(po, COL_SD)) pr->sd = malloc(n * sizeof(double));
     if (want(po, COL_QUANTILES)) pr->q = malloc(n * po->nlevel * sizeof(double));
+    if (want(po, COL_MU)) pr->mu = malloc(2 * n * k * sizeof(double));
     if ((want(po, COL_G) && !pr->gate) || (want(po, COL_POST) && !pr->post) ||
         (want(po, COL_MEAN) && !pr->mean) || (want(po, COL_LOGDENS) && !pr->logdens) ||
-        (want(po, COL_SD) && !pr->sd) || (want(po, COL_QUANTILES) && !pr->q))
+        (want(po, COL_SD) && !pr->sd) || (want(po, COL_QUANTILES) && !pr->q) ||
+        (want(po, COL_MU) && !pr->mu))
         return gmoe_error_set(err, GMOE_ENOMEM, "out of memory (n = %zu, k = %zu)", n, k);
     int rc = gmoe_model_predict(m, data, pr->gate, pr->post, pr->mean, pr->logdens, err);
     if (!rc && pr->sd) rc = gmoe_model_predict_sd(m, data, pr->sd, err);
     if (!rc && pr->q) rc = gmoe_model_predict_quantiles(m, data, po->level, po->nlevel, pr->q, err);
+    if (!rc && pr->mu) {
+        /* Expert-major from the library, row-major (like g and post) for the writer. */
+        double *em = pr->mu + n * k;
+        gmoe_model_expert_means(m, data, em);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < k; j++)
+                pr->mu[i * k + j] = em[j * n + i];
+    }
     return rc;
 }
 
@@ -210,6 +222,7 @@ static void predictions_free(predictions *pr)
     free(pr->logdens);
     free(pr->sd);
     free(pr->q);
+    free(pr->mu);
 }
 
 /* Every number goes through here: one place decides how CSV numbers are written. */
@@ -241,6 +254,9 @@ static void write_group(FILE *fp, const predict_opts *po, int g, const predictio
     case COL_SD:
         v = pr->sd;
         break;
+    case COL_MU:
+        v = pr->mu, w = k;
+        break;
     default:
         v = pr->q, w = po->nlevel;
         break;
@@ -250,7 +266,7 @@ static void write_group(FILE *fp, const predict_opts *po, int g, const predictio
             put_num(fp, ",", v[i * w + j]);
         else if (g == COL_QUANTILES)
             fprintf(fp, ",%s", po->qname[j]);
-        else if (w > 1 || g == COL_G || g == COL_POST)
+        else if (g != COL_MEAN && g != COL_LOGDENS && g != COL_SD)
             fprintf(fp, ",%s%zu", name, j + 1);
         else
             fprintf(fp, ",%s", name);

@@ -119,6 +119,14 @@ awk -F, -v a1="$1" -v b1="$2" -v v1="$3" -v a2="$4" -v b2="$5" -v v2="$6" '
     }
     END { exit bad > 0 || NR != 273 }' sel.csv >awk.txt || fail "sd differs: $params $(head -n 3 awk.txt)"
 
+# mu: the expert means a_j x + b_j of the truth (a = (-20, 20), b = (15, -5)), and the mean
+# is their average under the gate weights.
+expect_ok "$GMOE" predict --columns mu,g,mean truth.json example.csv
+[ "$(head -n 1 out)" = "x1,y,mu1,mu2,g1,g2,mean" ] || fail "mu header: $(head -n 1 out)"
+awk -F, 'function off(a, b) { a -= b; if (a < 0) a = -a; return a > 1e-12 * (b < 0 ? -b : b) + 1e-12 }
+    NR > 1 { if (off($3, -20 * $1 + 15) || off($4, 20 * $1 - 5) || off($7, $5 * $3 + $6 * $4)) bad++ }
+    END { exit bad > 0 || NR != 501 }' out || fail "mu values: $(sed -n 2p out)"
+
 # Quantiles of a single expert (k = 1): the median is the mean, q0.975 - mean is
 # Phi^-1(0.975) = 1.959963984540054 sd, q0.025 the mirror image.
 cat >one.json <<'JSON'
@@ -183,7 +191,7 @@ expect_err 2 "gmoe: predict: the model and the data cannot both come from standa
 expect_err 2 "gmoe: predict: unknown option --json (see 'gmoe help predict')" \
     "$GMOE" predict --json truth.json example.csv
 
-expect_err 2 "gmoe: predict: --columns: unknown column \"foo\" (one of g, post, mean, logdens, sd, quantiles)" \
+expect_err 2 "gmoe: predict: --columns: unknown column \"foo\" (one of g, post, mean, logdens, sd, quantiles, mu)" \
     "$GMOE" predict --columns mean,foo truth.json example.csv
 expect_err 2 "gmoe: --columns: column \"sd\" given twice in \"sd,mean,sd\"" \
     "$GMOE" predict --columns sd,mean,sd truth.json example.csv
