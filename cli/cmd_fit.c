@@ -10,7 +10,7 @@
 #include "fit_opts.h"
 #include "fit_se.h"
 
-enum { OPT_TRUTH = CLI_OPT_FIRST_LOCAL, OPT_TRACE, OPT_SE, OPT_BOOTSTRAP };
+enum { OPT_TRUTH = CLI_OPT_FIRST_LOCAL, OPT_TRACE, OPT_SE, OPT_BOOTSTRAP, OPT_PREFER };
 
 static void usage(FILE *fp)
 {
@@ -28,7 +28,9 @@ static void usage(FILE *fp)
           "                       (perturbed true parameters; needs --truth)\n"
           "      --truth FILE     true model (model file) for near-true starts\n" CLI_HELP_FIT_STOP
           "      --tol X          tolerance of the stopping rule (default 1e-8)\n" CLI_HELP_FIT_EM
-              CLI_HELP_SEED "\n"
+          "      --prefer P       best (default: the best start, whatever its status) or\n"
+          "                       interior (the best start that converged, when the best\n"
+          "                       one is gate-divergent or degenerate)\n" CLI_HELP_SEED "\n"
           "Output:\n"
           "  -o, --output FILE    write the fitted model file (JSON, with its \"fit\" object);\n"
           "                       - prints it on stdout instead of the summary (default: none)\n"
@@ -57,6 +59,11 @@ static int parse_opt(fit_opts *fo, int c, const char *arg, int argc, char **argv
     switch (c) {
     case OPT_TRUTH:
         fo->truth = arg;
+        return 0;
+    case OPT_PREFER:
+        if (strcmp(arg, "best") != 0 && strcmp(arg, "interior") != 0)
+            return cli_usage_error("fit: --prefer must be best or interior (got \"%s\")", arg);
+        fo->fo.par.prefer_interior = strcmp(arg, "interior") == 0;
         return 0;
     case OPT_TRACE:
         if (!*arg || strcmp(arg, "-") == 0)
@@ -224,6 +231,27 @@ static void print_status(const summary *s, double floor_abs)
     }
 }
 
+/* The best start that converged, when it is not the best start, or that none did: which
+ * start --prefer interior writes. */
+static void print_interior(const summary *s)
+{
+    const gmoe_fit_result *res = s->res;
+    const char *ind = "\n                 ";
+    if (res->best_start != res->top_start) {
+        printf("%-16s start %zu, %s, log-likelihood %.6f; written instead%s(--prefer "
+               "interior) is the best start that converged\n",
+               "best start", res->top_start + 1, gmoe_fit_status_name(res->top_status),
+               res->loglik_top, ind);
+    } else if (!res->has_interior) {
+        printf("%-16s none: no start converged%s\n", "interior best",
+               s->par->prefer_interior ? " (--prefer interior wrote the best start)" : "");
+    } else if (res->interior_start != res->best_start) {
+        printf("%-16s start %zu, converged, log-likelihood %.6f;%s--prefer interior writes "
+               "it\n",
+               "interior best", res->interior_start + 1, res->loglik_interior, ind);
+    }
+}
+
 /* One row of the parameter table: a label and k numbers, the variance row marking experts
  * on the floor. */
 static void print_row(const char *group, const char *label, int width, const double *v, size_t k,
@@ -354,6 +382,7 @@ static int print_summary(const summary *s)
            res->nparams);
     printf("%-16s %.4f   (-2 loglik + p log n)\n", "BIC", res->bic);
     print_status(s, floor_abs);
+    print_interior(s);
     fit_bound_print(em, res, gate);
     if (em->accel && em->accel_method == GMOE_ACCEL_QN && gate != GMOE_GATE_GAUSSIAN)
         printf("%-16s %zu quasi-Newton cycles (%zu steps)\n", "iterations", res->info.iterations,
@@ -363,9 +392,9 @@ static int print_summary(const summary *s)
                res->info.maps);
     else
         printf("%-16s %zu EM iterations\n", "iterations", res->info.iterations);
-    printf("%-16s %zu %s start%s (seed %lu), the best is start %zu", "starts", res->starts,
+    printf("%-16s %zu %s start%s (seed %lu), the best %sis start %zu", "starts", res->starts,
            gmoe_init_name(s->par->init), res->starts == 1 ? "" : "s", s->par->seed,
-           res->best_start + 1);
+           res->best_start != res->top_start ? "converged " : "", res->best_start + 1);
     if (res->failed) printf("; %zu failed", res->failed);
     printf("; %.3f s\n\n", res->seconds);
     int rc = print_table(s, floor_abs);
@@ -444,6 +473,7 @@ int main_fit(int argc, char **argv)
         {"trace", required_argument, NULL, OPT_TRACE},
         {"se", optional_argument, NULL, OPT_SE},
         {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+        {"prefer", required_argument, NULL, OPT_PREFER},
         CLI_OPTION_OUTPUT,
         CLI_OPTION_SEED,
         CLI_OPTION_JSON,

@@ -6,61 +6,318 @@
 #include "common.h"
 #include "commands.h"
 
+enum { OPT_COLUMNS = CLI_OPT_FIRST_LOCAL, OPT_QUANTILES, OPT_SE };
+
+/* The groups of output columns --columns selects from, in the order of the default. */
+enum { COL_G, COL_POST, COL_MEAN, COL_LOGDENS, COL_SD, COL_QUANTILES, COL_MU, COL_SE, NGROUP };
+static const char *const group_names[NGROUP] = {"g",  "post",      "mean", "logdens",
+                                                "sd", "quantiles", "mu",   "se_mean"};
+
 static void usage(FILE *fp)
 {
     fputs("Usage: gmoe predict [options] MODEL.json DATA.csv\n"
           "\n"
           "For every row of DATA.csv print, as CSV with 17 significant digits: the covariates\n"
-          "x1..xd, the response y (when the file has the response column), the gate weights\n"
-          "g1..gk, the posterior expert probabilities post1..postk (with a response), the\n"
-          "predictive mean E[y | x] and the conditional log-density logdens = log p(y | x)\n"
-          "(with a response). With --se, the standard error of the predictive mean, se_mean,\n"
-          "follows the mean: the delta method sqrt(D' V D), D the mean's gradient in the free\n"
-          "parameters and V their covariance matrix from the model file (gmoe fit --se).\n"
+          "and the response (when the file has it) under their names in DATA.csv, then the\n"
+          "columns --columns selects: by default the gate weights g1..gk, the posterior expert\n"
+          "probabilities post1..postk (with a response), the predictive mean E[y | x], the\n"
+          "conditional log-density logdens = log p(y | x) (with a response) and, with\n"
+          "--quantiles, the predictive quantiles. With --se, the standard error of the\n"
+          "predictive mean, se_mean, follows the mean: the delta method sqrt(D' V D), D the\n"
+          "mean's gradient in the free parameters and V their covariance matrix from the\n"
+          "model file (gmoe fit --se).\n"
           "\n"
           "Options:\n"
-          "      --se             add the column se_mean (needs a model file written by\n"
-          "                       gmoe fit --se with standard errors)\n"
           "      --y COL          response column (default y; without --y a file that has no\n"
           "                       column y is read as covariates only)\n" CLI_HELP_X
+          "      --columns LIST   computed columns to write, in this order, from g, post,\n"
+          "                       mean, logdens, sd (predictive standard deviation),\n"
+          "                       quantiles, mu (the expert means mu1..muk) and se_mean\n"
+          "                       (as --se) (default\n"
+          "                       g,post,mean,logdens, post and logdens only with a\n"
+          "                       response, and quantiles with --quantiles)\n"
+          "      --quantiles P1,P2,...\n"
+          "                       levels strictly between 0 and 1 of the predictive\n"
+          "                       quantiles, written as columns qP1, qP2, ...\n"
+          "      --se             add the column se_mean after the mean (needs a model file\n"
+          "                       written by gmoe fit --se with standard errors)\n"
           "  -o, --output FILE    output file, replaced only once complete; - is standard\n"
           "                       output (default -)\n" CLI_HELP_HELP "\n"
           "The selected covariate columns must match the model's d, in the model's order.\n"
           "\n"
-          "Example:\n"
-          "  gmoe predict --y waiting --x eruptions -o pred.csv fit.json faithful.csv\n",
+          "Examples:\n"
+          "  gmoe predict --y waiting --x eruptions -o pred.csv fit.json faithful.csv\n"
+          "  gmoe predict --columns mean,sd,quantiles --quantiles 0.05,0.95 fit.json new.csv\n",
           fp);
 }
 
-static void write_rows(FILE *fp, const gmoe_data *data, size_t k, const double *gate,
-                       const double *post, const double *mean, const double *se_mean,
-                       const double *logdens)
+typedef struct predict_opts {
+    int group[NGROUP]; /* the groups to write, in order; ngroup of them */
+    size_t ngroup;
+    int columns_set;
+    int se;        /* --se */
+    double *level; /* --quantiles */
+    size_t nlevel;
+    char **qname; /* "q" + each level in its shortest form */
+} predict_opts;
+
+static void predict_opts_free(predict_opts *po)
+{
+    free(po->level);
+    cli_free_list(po->qname, po->nlevel);
+}
+
+static int parse_columns(predict_opts *po, const char *arg)
+{
+    char **list = NULL;
+    size_t n = 0;
+    int rc = cli_parse_list("--columns", arg, &list, &n);
+    if (rc) return rc;
+    po->ngroup = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int g = 0;
+        while (g < NGROUP && strcmp(list[i], group_names[g]) != 0)
+            g++;
+        if (g == NGROUP)
+            rc = cli_usage_error("predict: --columns: unknown column \"%s\" (one of g, post, "
+                                 "mean, logdens, sd, quantiles, mu, se_mean)",
+                                 list[i]);
+        else
+            po->group[po->ngroup++] = g;
+    }
+    cli_free_list(list, n);
+    po->columns_set = 1;
+    return rc;
+}
+
+/* The shortest %g form of v that reads back to v. */
+static void shortest(double v, char *buf, size_t size)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+static int parse_quantiles(predict_opts *po, const char *arg)
+{
+    size_t max = 1;
+    for (const char *c = arg; *c; c++)
+        max += *c == ',';
+    predict_opts_free(po);
+    po->nlevel = 0;
+    po->level = malloc(max * sizeof(double));
+    po->qname = calloc(max, sizeof(char *));
+    if (!po->level || !po->qname) return cli_usage_error("out of memory");
+    for (const char *c = arg;; c++) {
+        const char *e = strchr(c, ',');
+        size_t len = e ? (size_t)(e - c) : strlen(c);
+        char tok[64], name[40];
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < 63 ? len : 63), c);
+        double p;
+        if (len >= sizeof tok || cli_parse_double("--quantiles", tok, &p)) {
+            if (len >= sizeof tok)
+                cli_usage_error("predict: --quantiles: level too long in \"%s\"", arg);
+            return CLI_EXIT_USAGE;
+        }
+        if (!(p > 0 && p < 1))
+            return cli_usage_error(
+                "predict: --quantiles: levels must lie strictly between 0 and 1 (got "
+                "\"%s\")",
+                tok);
+        for (size_t l = 0; l < po->nlevel; l++)
+            if (po->level[l] == p)
+                return cli_usage_error("predict: --quantiles: level %s given twice", tok);
+        shortest(p, name + 1, sizeof name - 1);
+        name[0] = 'q';
+        if (!(po->qname[po->nlevel] = strdup(name))) return cli_usage_error("out of memory");
+        po->level[po->nlevel++] = p;
+        if (!e) break;
+        c = e;
+    }
+    return 0;
+}
+
+/* After the options: the default selection, and quantiles only with levels. */
+static int check_groups(predict_opts *po)
+{
+    int has_q = 0;
+    for (size_t i = 0; i < po->ngroup; i++)
+        has_q |= po->group[i] == COL_QUANTILES;
+    if (!po->columns_set) {
+        po->ngroup = 0;
+        for (int g = COL_G; g <= COL_LOGDENS; g++)
+            po->group[po->ngroup++] = g;
+        if (po->nlevel) po->group[po->ngroup++] = COL_QUANTILES;
+    } else if (has_q && !po->nlevel) {
+        return cli_usage_error("predict: --columns quantiles needs --quantiles P1,P2,...");
+    } else if (!has_q && po->nlevel) {
+        return cli_usage_error("predict: --quantiles given, but --columns has no quantiles");
+    }
+    int has_se = 0;
+    for (size_t i = 0; i < po->ngroup; i++)
+        has_se |= po->group[i] == COL_SE;
+    if (po->se && !has_se) {
+        /* se_mean right after the mean, or last when the mean is not written. */
+        size_t at = 0;
+        while (at < po->ngroup && po->group[at] != COL_MEAN)
+            at++;
+        at = at < po->ngroup ? at + 1 : po->ngroup;
+        memmove(po->group + at + 1, po->group + at, (po->ngroup - at) * sizeof po->group[0]);
+        po->group[at] = COL_SE;
+        po->ngroup++;
+    }
+    return 0;
+}
+
+/* Without a response the default leaves out post and logdens; a selection that asks for
+ * them is an error about the file. */
+static int fit_groups_to_data(predict_opts *po, const gmoe_data *data, const char *path,
+                              const char *yname)
+{
+    if (data->y) return 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < po->ngroup; i++) {
+        int g = po->group[i];
+        if (g != COL_POST && g != COL_LOGDENS) {
+            po->group[kept++] = g;
+        } else if (po->columns_set) {
+            cli_error("%s: --columns %s needs the response, but the file has no column \"%s\" "
+                      "(name it with --y)",
+                      path, group_names[g], yname);
+            return CLI_EXIT_ERROR;
+        }
+    }
+    po->ngroup = kept;
+    return 0;
+}
+
+/* The predictions, each NULL unless selected. */
+typedef struct predictions {
+    double *gate, *post, *mean, *logdens, *sd, *q, *mu, *se_mean;
+    gmoe_se *se; /* the model file's standard errors, read for se_mean */
+} predictions;
+
+static int want(const predict_opts *po, int g)
+{
+    for (size_t i = 0; i < po->ngroup; i++)
+        if (po->group[i] == g) return 1;
+    return 0;
+}
+
+static int compute(const predict_opts *po, const gmoe_model *m, const gmoe_data *data,
+                   predictions *pr, gmoe_error *err)
+{
+    size_t n = data->n, k = gmoe_model_k(m);
+    if (want(po, COL_G)) pr->gate = malloc(n * k * sizeof(double));
+    if (want(po, COL_POST)) pr->post = malloc(n * k * sizeof(double));
+    if (want(po, COL_MEAN)) pr->mean = malloc(n * sizeof(double));
+    if (want(po, COL_LOGDENS)) pr->logdens = malloc(n * sizeof(double));
+    if (want(po, COL_SD)) pr->sd = malloc(n * sizeof(double));
+    if (want(po, COL_QUANTILES)) pr->q = malloc(n * po->nlevel * sizeof(double));
+    if (want(po, COL_MU)) pr->mu = malloc(2 * n * k * sizeof(double));
+    if (want(po, COL_SE)) pr->se_mean = malloc(n * sizeof(double));
+    if ((want(po, COL_G) && !pr->gate) || (want(po, COL_POST) && !pr->post) ||
+        (want(po, COL_MEAN) && !pr->mean) || (want(po, COL_LOGDENS) && !pr->logdens) ||
+        (want(po, COL_SD) && !pr->sd) || (want(po, COL_QUANTILES) && !pr->q) ||
+        (want(po, COL_MU) && !pr->mu) || (want(po, COL_SE) && !pr->se_mean))
+        return gmoe_error_set(err, GMOE_ENOMEM, "out of memory (n = %zu, k = %zu)", n, k);
+    int rc = gmoe_model_predict(m, data, pr->gate, pr->post, pr->mean, pr->logdens, err);
+    if (!rc && pr->se_mean) rc = gmoe_se_predict(pr->se, m, data, NULL, pr->se_mean, err);
+    if (!rc && pr->sd) rc = gmoe_model_predict_sd(m, data, pr->sd, err);
+    if (!rc && pr->q) rc = gmoe_model_predict_quantiles(m, data, po->level, po->nlevel, pr->q, err);
+    if (!rc && pr->mu) {
+        /* Expert-major from the library, row-major (like g and post) for the writer. */
+        double *em = pr->mu + n * k;
+        gmoe_model_expert_means(m, data, em);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < k; j++)
+                pr->mu[i * k + j] = em[j * n + i];
+    }
+    return rc;
+}
+
+static void predictions_free(predictions *pr)
+{
+    free(pr->gate);
+    free(pr->post);
+    free(pr->mean);
+    free(pr->logdens);
+    free(pr->sd);
+    free(pr->q);
+    free(pr->mu);
+    free(pr->se_mean);
+    gmoe_se_free(pr->se);
+}
+
+/* Every number goes through here: one place decides how CSV numbers are written. */
+static void put_num(FILE *fp, const char *sep, double v)
+{
+    fprintf(fp, "%s%.17g", sep, v);
+}
+
+/* One row (i < n) or, with i == n, the header. */
+static void write_group(FILE *fp, const predict_opts *po, int g, const predictions *pr, size_t k,
+                        size_t i, size_t n)
+{
+    const double *v = NULL;
+    size_t w = 1;
+    const char *name = group_names[g];
+    switch (g) {
+    case COL_G:
+        v = pr->gate, w = k;
+        break;
+    case COL_POST:
+        v = pr->post, w = k;
+        break;
+    case COL_MEAN:
+        v = pr->mean;
+        break;
+    case COL_LOGDENS:
+        v = pr->logdens;
+        break;
+    case COL_SD:
+        v = pr->sd;
+        break;
+    case COL_SE:
+        v = pr->se_mean;
+        break;
+    case COL_MU:
+        v = pr->mu, w = k;
+        break;
+    default:
+        v = pr->q, w = po->nlevel;
+        break;
+    }
+    for (size_t j = 0; j < w; j++) {
+        if (i < n)
+            put_num(fp, ",", v[i * w + j]);
+        else if (g == COL_QUANTILES)
+            fprintf(fp, ",%s", po->qname[j]);
+        else if (g != COL_MEAN && g != COL_LOGDENS && g != COL_SD && g != COL_SE)
+            fprintf(fp, ",%s%zu", name, j + 1);
+        else
+            fprintf(fp, ",%s", name);
+    }
+}
+
+static void write_rows(FILE *fp, const predict_opts *po, const gmoe_data *data, char **names,
+                       size_t k, const predictions *pr)
 {
     size_t n = data->n, d = data->d;
     for (size_t t = 0; t < d; t++)
-        fprintf(fp, "x%zu,", t + 1);
-    if (data->y) fputs("y,", fp);
-    for (size_t j = 0; j < k; j++)
-        fprintf(fp, "g%zu,", j + 1);
-    if (data->y)
-        for (size_t j = 0; j < k; j++)
-            fprintf(fp, "post%zu,", j + 1);
-    fputs(se_mean ? "mean,se_mean" : "mean", fp);
-    fputs(data->y ? ",logdens\n" : "\n", fp);
+        fprintf(fp, "%s%s", t ? "," : "", names[t]);
+    if (data->y) fprintf(fp, "%s%s", d ? "," : "", names[d]);
+    for (size_t c = 0; c < po->ngroup; c++)
+        write_group(fp, po, po->group[c], pr, k, n, n);
+    fputc('\n', fp);
     for (size_t i = 0; i < n; i++) {
         for (size_t t = 0; t < d; t++)
-            fprintf(fp, "%.17g,", data->x[t * n + i]);
-        if (data->y) fprintf(fp, "%.17g,", data->y[i]);
-        for (size_t j = 0; j < k; j++)
-            fprintf(fp, "%.17g,", gate[i * k + j]);
-        for (size_t j = 0; data->y && j < k; j++)
-            fprintf(fp, "%.17g,", post[i * k + j]);
-        fprintf(fp, "%.17g", mean[i]);
-        if (se_mean) fprintf(fp, ",%.17g", se_mean[i]);
-        if (data->y)
-            fprintf(fp, ",%.17g\n", logdens[i]);
-        else
-            fputc('\n', fp);
+            put_num(fp, t ? "," : "", data->x[t * n + i]);
+        if (data->y) put_num(fp, d ? "," : "", data->y[i]);
+        for (size_t c = 0; c < po->ngroup; c++)
+            write_group(fp, po, po->group[c], pr, k, i, n);
+        fputc('\n', fp);
     }
 }
 
@@ -85,22 +342,25 @@ static int read_se(const char *mpath, const gmoe_model *model, gmoe_se **se)
 
 int main_predict(int argc, char **argv)
 {
-    enum { OPT_SE = CLI_OPT_FIRST_LOCAL };
     static const struct option opts[] = {
         CLI_OPTION_HELP,
         CLI_OPTION_OUTPUT,
         CLI_OPTION_Y,
         CLI_OPTION_X,
+        {"columns", required_argument, NULL, OPT_COLUMNS},
+        {"quantiles", required_argument, NULL, OPT_QUANTILES},
         {"se", no_argument, NULL, OPT_SE},
         CLI_OPTION_END,
     };
     cli_common co;
     cli_common_init(&co, "predict");
+    predict_opts po;
+    memset(&po, 0, sizeof po);
+    predictions pr;
+    memset(&pr, 0, sizeof pr);
     gmoe_model *model = NULL;
     gmoe_data *data = NULL;
-    double *gate = NULL, *post = NULL, *mean = NULL, *logdens = NULL, *se_mean = NULL;
-    gmoe_se *se = NULL;
-    int want_se = 0;
+    char **names = NULL;
     cli_outfile of;
     memset(&of, 0, sizeof of);
     gmoe_error err;
@@ -112,14 +372,18 @@ int main_predict(int argc, char **argv)
             usage(stdout);
             goto out;
         }
-        if (c == OPT_SE) {
-            want_se = 1;
-            continue;
-        }
-        if ((rc = cli_common_opt(&co, c, optarg, argv))) goto out;
+        if (c == OPT_COLUMNS)
+            rc = parse_columns(&po, optarg);
+        else if (c == OPT_SE)
+            po.se = 1;
+        else if (c == OPT_QUANTILES)
+            rc = parse_quantiles(&po, optarg);
+        else
+            rc = cli_common_opt(&co, c, optarg, argv);
+        if (rc) goto out;
     }
     if ((rc = cli_check_positional(&co, argc, argv, 2, 2, "model file and data file"))) goto out;
-    if ((rc = cli_check_xy(&co))) goto out;
+    if ((rc = cli_check_xy(&co)) || (rc = check_groups(&po))) goto out;
     const char *mpath = argv[optind], *path = argv[optind + 1];
     if (strcmp(mpath, "-") == 0 && strcmp(path, "-") == 0) {
         rc = cli_usage_error("predict: the model and the data cannot both come from standard "
@@ -127,13 +391,13 @@ int main_predict(int argc, char **argv)
         goto out;
     }
     if (gmoe_model_read(mpath, &model, NULL, NULL, &err)) goto liberr;
-    if (want_se && (rc = read_se(mpath, model, &se))) goto out;
+    if (want(&po, COL_SE) && (rc = read_se(mpath, model, &pr.se))) goto out;
     gmoe_csv_spec spec;
     cli_csv_spec(&co, &spec);
     /* A response named with --y must be there; the default one may be missing. */
     spec.y_optional = co.y == NULL;
-    if (gmoe_csv_read(path, &spec, &data, &err)) goto liberr;
-    size_t d = gmoe_model_d(model), k = gmoe_model_k(model), n = data->n;
+    if (gmoe_csv_read_names(path, &spec, &data, &names, &err)) goto liberr;
+    size_t d = gmoe_model_d(model), k = gmoe_model_k(model);
     if (data->d != d) {
         cli_error("%s: %zu covariate column%s selected, but the model %s has d = %zu (select "
                   "columns with --x)",
@@ -141,44 +405,22 @@ int main_predict(int argc, char **argv)
         rc = CLI_EXIT_ERROR;
         goto out;
     }
-    gate = malloc(n * k * sizeof(double));
-    mean = malloc(n * sizeof(double));
-    if (data->y) {
-        post = malloc(n * k * sizeof(double));
-        logdens = malloc(n * sizeof(double));
-    }
-    if (!gate || !mean || (data->y && (!post || !logdens))) {
-        gmoe_error_set(&err, GMOE_ENOMEM, "out of memory (n = %zu, k = %zu)", n, k);
-        goto liberr;
-    }
-    if (gmoe_model_predict(model, data, gate, post, mean, logdens, &err)) {
-        rc = cli_data_error(path, &err);
+    if ((rc = fit_groups_to_data(&po, data, path, co.y ? co.y : "y"))) goto out;
+    if (compute(&po, model, data, &pr, &err)) {
+        rc = err.code == GMOE_ENOMEM ? cli_lib_error(&err) : cli_data_error(path, &err);
         goto out;
     }
-    if (se) {
-        if (!(se_mean = malloc(n * sizeof(double)))) {
-            gmoe_error_set(&err, GMOE_ENOMEM, "out of memory (n = %zu)", n);
-            goto liberr;
-        }
-        if (gmoe_se_predict(se, model, data, NULL, se_mean, &err)) {
-            rc = cli_data_error(path, &err);
-            goto out;
-        }
-    }
     if ((rc = cli_outfile_open(&of, co.output))) goto out;
-    write_rows(of.fp, data, k, gate, post, mean, se_mean, logdens);
+    write_rows(of.fp, &po, data, names, k, &pr);
     rc = cli_outfile_commit(&of);
     goto out;
 liberr:
     rc = cli_lib_error(&err);
 out:
     cli_outfile_abort(&of);
-    free(gate);
-    free(post);
-    free(mean);
-    free(logdens);
-    free(se_mean);
-    gmoe_se_free(se);
+    predictions_free(&pr);
+    predict_opts_free(&po);
+    free(names);
     gmoe_data_free(data);
     gmoe_model_free(model);
     cli_common_free(&co);

@@ -543,9 +543,36 @@ static int reader_open(csv_reader *r, const char *path)
     return GMOE_SUCCESS;
 }
 
+/* The names of the selected columns in one allocation: the d + has_y pointers, then the
+ * strings they point to. */
+static int take_names(csv_reader *r, char ***names)
+{
+    size_t nsel = r->d + (size_t)r->has_y, bytes = nsel * sizeof(char *);
+    for (size_t f = 0; f < r->ncol; f++)
+        if (r->role[f] >= 0) bytes += strlen(colname(r, f)) + 1;
+    char **v = malloc(bytes ? bytes : 1);
+    if (!v) return oom(r);
+    char *p = (char *)(v + nsel);
+    for (size_t f = 0; f < r->ncol; f++)
+        if (r->role[f] >= 0) {
+            size_t len = strlen(colname(r, f)) + 1;
+            v[r->role[f]] = memcpy(p, colname(r, f), len);
+            p += len;
+        }
+    *names = v;
+    return GMOE_SUCCESS;
+}
+
 int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, gmoe_error *err)
 {
+    return gmoe_csv_read_names(path, spec, out, NULL, err);
+}
+
+int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, char ***names,
+                        gmoe_error *err)
+{
     if (out) *out = NULL;
+    if (names) *names = NULL;
     if (!path || !out) return gmoe_error_set(err, GMOE_EINVAL, "gmoe_csv_read: NULL argument");
     csv_reader r = {0};
     r.name = strcmp(path, "-") == 0 ? "<stdin>" : path;
@@ -568,7 +595,11 @@ int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, 
         rc = gmoe_error_set(err, GMOE_EPARSE, "%s: no data rows", r.name);
         goto done;
     }
-    rc = take_data(&r, out);
+    if (names && (rc = take_names(&r, names))) goto done;
+    if ((rc = take_data(&r, out)) && names) {
+        free(*names);
+        *names = NULL;
+    }
 done:
     reader_free(&r);
     return rc;

@@ -21,6 +21,7 @@ gmoe_fit_params gmoe_fit_default_params(void)
     p.seed = 1;
     p.truth = NULL;
     p.threads = 0;
+    p.prefer_interior = 0;
     p.progress = NULL;
     p.progress_data = NULL;
     return p;
@@ -136,14 +137,20 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
         gmoe_model_free(start);
         free(resp);
     }
-    size_t ib = S, failed = 0;
+    /* ib: the best start; ii: the best of those that converged (interior). */
+    size_t ib = S, ii = S, failed = 0;
     for (size_t s = 0; s < S; s++) {
         if (out[s].rc) {
             failed++;
             continue;
         }
         if (ib == S || better(out + s, out + ib)) ib = s;
+        if (out[s].info.status == GMOE_FIT_CONVERGED &&
+            (ii == S || out[s].info.objective > out[ii].info.objective))
+            ii = s;
     }
+    size_t top = ib;
+    if (par->prefer_interior && ii < S) ib = ii;
     if (ib == S) {
         rc = gmoe_error_set(err, out[0].rc ? out[0].rc : GMOE_ENUMERIC, "every start failed: %s",
                             out[0].err.msg);
@@ -155,6 +162,12 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
         if (res) {
             res->info = out[ib].info;
             res->best_start = ib;
+            res->top_start = top;
+            res->loglik_top = out[top].info.loglik;
+            res->top_status = out[top].info.status;
+            res->has_interior = ii < S;
+            res->interior_start = ii < S ? ii : 0;
+            res->loglik_interior = ii < S ? out[ii].info.loglik : NAN;
             res->starts = S;
             res->failed = failed;
             res->nparams = gmoe_em_nparams(*best, !par->em.fix_tau);

@@ -29,6 +29,12 @@ void gmoe_fit_record_set(gmoe_fit_record *rec, const gmoe_model *best, const gmo
         rec->gate_bound = par->em.gate_bound;
         rec->bound_active = res->info.bound_active;
     }
+    rec->has_interior = 1;
+    rec->loglik_interior = res->has_interior ? res->loglik_interior : NAN;
+    if (res->best_start != res->top_start) {
+        snprintf(rec->prefer, sizeof rec->prefer, "interior");
+        rec->loglik_best = res->loglik_top;
+    }
     if (gmoe_model_gate(best) == GMOE_GATE_GAUSSIAN) {
         snprintf(rec->objective, sizeof rec->objective, "joint");
         rec->loglik_joint = res->info.objective;

@@ -62,6 +62,12 @@ typedef struct gmoe_csv_spec {
  * named "<stdin>" in messages. */
 int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, gmoe_error *err);
 
+/* gmoe_csv_read that also gives the header's names of the selected columns: (*names)[t] is
+ * covariate t's (t < d), (*names)[d] the response's when the data set has y. *names is one
+ * allocation, released with free(); NULL on failure. names NULL is gmoe_csv_read. */
+int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, char ***names,
+                        gmoe_error *err);
+
 /* The physical line (1-based) on which data row `row` (0-based: observation row + 1 of the
  * data set gmoe_csv_read makes of the file) starts, for a message about that observation
  * (gmoe_error.obs). Reads the file again, so it must not have changed; standard input ("-")

@@ -5,7 +5,9 @@
  * Starts run in parallel with OpenMP; start s draws its random numbers from a generator
  * seeded with gmoe_sim_seed(seed, s, 0) alone, so the answer is the same for any number of
  * threads. Among the starts, those that end regular (converged or max-iterations) win over
- * degenerate ones (a variance on the floor); ties go to the lower start index.
+ * degenerate ones (a variance on the floor); ties go to the lower start index. The result
+ * also names the best start that converged (gmoe_fit_result.loglik_interior), which
+ * gmoe_fit_params.prefer_interior returns instead.
  *
  * Start strategies:
  *   near-true  fitted expert j < k* copies true expert j, the extra experts of start s
@@ -52,6 +54,9 @@ typedef struct gmoe_fit_params {
     /* Called after each finished start, from one thread at a time (may be NULL). */
     void (*progress)(size_t done, size_t total, void *data);
     void *progress_data;
+    /* Nonzero: return the best start that converged (an interior maximum) rather than the
+     * best start, when one converged; the best start otherwise (res->has_interior says). */
+    int prefer_interior; /* default 0 */
 } gmoe_fit_params;
 
 gmoe_fit_params gmoe_fit_default_params(void);
@@ -64,6 +69,17 @@ typedef struct gmoe_fit_result {
     size_t nparams;    /* free parameters (gmoe_em_nparams) */
     double aic, bic;   /* -2 loglik + 2 p, -2 loglik + p log n */
     double seconds;    /* wall time of all starts */
+    /* The best start by the rule above (top_start, loglik_top: best_start and info.loglik
+     * unless prefer_interior chose another), and the best start that ended converged: the
+     * best interior maximum, where the best start may be gate-divergent (a supremum that the
+     * gate only approaches) or degenerate. has_interior 0: no start converged
+     * (loglik_interior NaN). */
+    size_t top_start;
+    double loglik_top;
+    gmoe_fit_status top_status;
+    int has_interior;
+    size_t interior_start;
+    double loglik_interior;
 } gmoe_fit_result;
 
 /* The largest |value| of a covariate or response that gmoe_fit accepts. The fit sums squares

@@ -101,6 +101,15 @@ typedef struct gmoe_fit_record {
     char se_reason[256];
     const struct gmoe_se *se;
     size_t bootstrap_b, bootstrap_failed;
+    /* Fits by gmoe_fit (has_interior set): loglik_interior, the best log-likelihood among the
+     * starts that ended converged (NaN, written null, when none did). prefer "interior" when
+     * that start's model was written instead of the best start's (--prefer interior), whose
+     * log-likelihood is then loglik_best; "" and no loglik_best otherwise. On reading,
+     * has_interior is 1 when the file has the key loglik_interior. */
+    int has_interior;
+    double loglik_interior;
+    char prefer[16];
+    double loglik_best;
 } gmoe_fit_record;
 
 /* Read a model file ("-": standard input). *out is owned by the caller (gmoe_model_free)

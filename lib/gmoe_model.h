@@ -126,6 +126,20 @@ int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik
 int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate, double *post,
                        double *mean, double *logdens, gmoe_error *err);
 
+/* Predictive standard deviation sd[i] = sqrt(Var[y | x_i]) of every observation, in closed
+ * form: Var[y | x] = sum_j g_j(x) (v_j + (a_j'x + b_j - E[y | x])^2). data->y is not used.
+ * GMOE_EDIM for a d mismatch; GMOE_ENUMERIC (naming the observation, err->obs) when the gate
+ * scores overflow or a variance is not finite. */
+int gmoe_model_predict_sd(const gmoe_model *m, const gmoe_data *data, double *sd, gmoe_error *err);
+
+/* Predictive quantiles of the mixture p(y | x_i): q[i*np + l] solves F(q | x_i) = p[l], with
+ * F(y | x) = sum_j g_j(x) Phi((y - a_j'x - b_j) / sqrt(v_j)), by Brent's method (GSL) to a
+ * few ulps, bracketed by the smallest and largest of the experts' own p[l]-quantiles.
+ * Experts with gate weight 0 (top-K) take no part. Every p[l] must lie strictly between 0
+ * and 1 (else GMOE_EINVAL, before any work); errors otherwise as gmoe_model_predict_sd. */
+int gmoe_model_predict_quantiles(const gmoe_model *m, const gmoe_data *data, const double *p,
+                                 size_t np, double *q, gmoe_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -427,7 +427,9 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
                  {"loglik_joint", &fit->loglik_joint},
                  {"aic", &fit->aic},
                  {"bic", &fit->bic},
-                 {"seconds", &fit->seconds}};
+                 {"seconds", &fit->seconds},
+                 {"loglik_interior", &fit->loglik_interior},
+                 {"loglik_best", &fit->loglik_best}};
     for (size_t i = 0; i < NELEM(reals); i++) {
         const json_t *x = json_object_get(v, reals[i].key);
         snprintf(path, sizeof path, "fit.%s", reals[i].key);
@@ -454,6 +456,7 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
     if ((rc = read_count(r, v, "seed", ULONG_MAX, &seed))) return rc;
     fit->seed = (unsigned long)seed;
     if ((rc = read_bound(r, v, fit))) return rc;
+    fit->has_interior = json_object_get(v, "loglik_interior") != NULL;
     const struct {
         const char *key;
         char *out;
@@ -462,7 +465,8 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
                 {"stop", fit->stop, sizeof fit->stop},
                 {"objective", fit->objective, sizeof fit->objective},
                 {"se_method", fit->se_method, sizeof fit->se_method},
-                {"se_reason", fit->se_reason, sizeof fit->se_reason}};
+                {"se_reason", fit->se_reason, sizeof fit->se_reason},
+                {"prefer", fit->prefer, sizeof fit->prefer}};
     for (size_t i = 0; i < NELEM(strs); i++) {
         const json_t *x = json_object_get(v, strs[i].key);
         const char *s = NULL;

@@ -259,6 +259,13 @@ static json_t *fit_json(const gmoe_fit_record *f, const gmoe_model *m)
             o, "objective", json_stringn(f->objective, strnlen(f->objective, sizeof f->objective)));
         bad |= json_object_set_new(o, "loglik_joint", real_or_null(f->loglik_joint));
     }
+    if (f->has_interior)
+        bad |= json_object_set_new(o, "loglik_interior", real_or_null(f->loglik_interior));
+    if (f->prefer[0]) {
+        bad |= json_object_set_new(o, "prefer",
+                                   json_stringn(f->prefer, strnlen(f->prefer, sizeof f->prefer)));
+        bad |= json_object_set_new(o, "loglik_best", real_or_null(f->loglik_best));
+    }
     bad |= json_object_set_new(o, "n", json_integer((json_int_t)f->n));
     bad |= json_object_set_new(o, "iterations", json_integer((json_int_t)f->iterations));
     bad |= json_object_set_new(o, "status",

@@ -55,7 +55,9 @@ fit_case()
         return
     fi
     [ ! -s err ] || fail "$what: stderr: $(cat err)"
-    ! grep -qiE 'nan|inf|null' out fit.json || fail "$what: not finite: $(grep -iE 'nan|inf|null' out fit.json | head -n 3)"
+    # loglik_interior is null by design when no start converged (gmoe-formats(5)).
+    grep -v '"loglik_interior": null' fit.json >fitnums.json
+    ! grep -qiE 'nan|inf|null' out fitnums.json || fail "$what: not finite: $(grep -iE 'nan|inf|null' out fitnums.json | head -n 3)"
     st=$(json_member status fit.json)
     case $STATUSES in *" $st "*) ;; *) fail "$what: status \"$st\"" ;; esac
     case $name in

@@ -88,6 +88,14 @@ cut -d, -f4 out >m1
 expect_ok "$GMOE" predict obs.json x.csv
 cut -d, -f4 out >m2
 cmp -s m1 m2 || fail "predict --se changes the means"
+# se_mean selected by --columns: the same numbers as --se writes.
+expect_ok "$GMOE" predict --columns se_mean,mean obs.json x.csv
+[ "$(head -n 1 out)" = "x1,se_mean,mean" ] || fail "predict --columns se_mean: header $(head -n 1 out)"
+cut -d, -f2 out >s1
+expect_ok "$GMOE" predict --se obs.json x.csv
+cut -d, -f5 out >s2
+cmp -s s1 s2 || fail "predict --columns se_mean differs from --se"
+expect_err 2 'gmoe: --columns: column "mean" given twice in "mean,sd,mean"' "$GMOE" predict --columns mean,sd,mean obs.json x.csv
 expect_ok "$GMOE" fit -k 2 --starts 3 -o plain.json sm.csv
 expect_err 1 "gmoe: plain.json: no standard errors in the fit object (write it with gmoe fit --se)" \
     "$GMOE" predict --se plain.json sm.csv

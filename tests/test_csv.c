@@ -610,6 +610,38 @@ START_TEST(test_large_file)
 }
 END_TEST
 
+/* gmoe_csv_read_names: the header's names of the selected columns, covariates in the
+ * selection's order, then the response; unquoted, without the BOM; none on failure. */
+START_TEST(test_read_names)
+{
+    const char *path = fixture("names.csv", "\xEF\xBB\xBF# c\n\"wait, min\",erupt , z\n1,2,3\n");
+    const char *sel[] = {"z", "erupt"};
+    gmoe_csv_spec spec = {.y = "wait, min", .x = sel, .nx = 2};
+    gmoe_data *data = NULL;
+    char **names = NULL;
+    gmoe_error err = {0};
+    ck_assert_int_eq(gmoe_csv_read_names(path, &spec, &data, &names, &err), GMOE_SUCCESS);
+    ck_assert_str_eq(names[0], "z");
+    ck_assert_str_eq(names[1], "erupt");
+    ck_assert_str_eq(names[2], "wait, min");
+    ck_assert_double_eq(data->x[0], 3);
+    free(names);
+    gmoe_data_free(data);
+    /* Default selection without a response: every column, in file order. */
+    spec = (gmoe_csv_spec){.y_optional = 1};
+    ck_assert_int_eq(gmoe_csv_read_names(path, &spec, &data, &names, &err), GMOE_SUCCESS);
+    ck_assert_uint_eq(data->d, 3);
+    ck_assert_ptr_null(data->y);
+    ck_assert_str_eq(names[0], "wait, min");
+    ck_assert_str_eq(names[2], "z");
+    free(names);
+    gmoe_data_free(data);
+    names = (char **)&names;
+    ck_assert_int_eq(gmoe_csv_read_names(path, NULL, &data, &names, &err), GMOE_EPARSE);
+    ck_assert_ptr_null(names);
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -624,6 +656,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_trimming);
     tcase_add_test(tc, test_number_syntax);
     tcase_add_test(tc, test_stdin);
+    tcase_add_test(tc, test_read_names);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

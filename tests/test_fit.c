@@ -401,6 +401,129 @@ START_TEST(test_fit_record)
 }
 END_TEST
 
+/* Gate-divergent best starts: data of a steep softmax truth (n = 60, design uniform on
+ * [0, 1], as `gmoe simulate --seed S` draws them) whose best start runs off (seed 8), whose
+ * best start converges (seed 2), and where no start converges (seed 1). */
+static void steep_fit(unsigned long seed, int prefer, gmoe_data **data, gmoe_model **best,
+                      gmoe_fit_result *res)
+{
+    gmoe_model *truth = gmoe_model_alloc(2, 1, GMOE_GATE_SOFTMAX);
+    double s1 = -100, s2 = 0, a1 = 1, a2 = -1;
+    gmoe_model_set_expert(truth, 0, 50, &s1, &a1, 1, 0.36);
+    gmoe_model_set_expert(truth, 1, 0, &s2, &a2, 3, 0.36);
+    gmoe_design des = gmoe_design_default();
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_sim_data(truth, &des, 60, seed, data, &err), GMOE_SUCCESS);
+    gmoe_model *templ = gmoe_model_alloc(2, 1, GMOE_GATE_SOFTMAX);
+    gmoe_fit_params par = gmoe_fit_default_params();
+    par.threads = 2;
+    par.prefer_interior = prefer;
+    ck_assert_msg(gmoe_fit(*data, templ, &par, best, res, &err) == GMOE_SUCCESS, "%s", err.msg);
+    gmoe_model_free(templ);
+    gmoe_model_free(truth);
+}
+
+/* The fit record of res, written and read back. */
+static gmoe_fit_record record_round_trip(const gmoe_model *best, const gmoe_fit_result *res)
+{
+    gmoe_fit_params par = gmoe_fit_default_params();
+    gmoe_fit_record rec, back;
+    gmoe_fit_record_set(&rec, best, res, &par, 60);
+    char *text = NULL;
+    gmoe_model *m = NULL;
+    gmoe_error err;
+    int has = 0;
+    ck_assert_int_eq(gmoe_model_dumps(best, &rec, &text, &err), GMOE_SUCCESS);
+    ck_assert_int_eq(gmoe_model_parse(text, "fit.json", &m, &back, &has, &err), GMOE_SUCCESS);
+    ck_assert_int_eq(back.has_interior, 1);
+    ck_assert_str_eq(back.prefer, rec.prefer);
+    free(text);
+    gmoe_model_free(m);
+    return back;
+}
+
+START_TEST(test_interior_divergent)
+{
+    gmoe_data *data, *d2;
+    gmoe_model *best, *inter;
+    gmoe_fit_result res, ri;
+    steep_fit(8, 0, &data, &best, &res);
+    ck_assert_int_eq(res.info.status, GMOE_FIT_GATE_DIVERGENT);
+    ck_assert_uint_eq(res.top_start, res.best_start);
+    ck_assert_int_eq(res.has_interior, 1);
+    ck_assert_uint_ne(res.interior_start, res.best_start);
+    ck_assert(res.loglik_interior < res.info.loglik);
+    gmoe_fit_record rec = record_round_trip(best, &res);
+    ck_assert_double_eq(rec.loglik_interior, res.loglik_interior);
+    ck_assert_double_eq(rec.loglik, res.info.loglik);
+
+    /* Preferred: the interior start is written, converged, and its log-likelihood, computed
+     * again from the written model, is loglik_interior. */
+    steep_fit(8, 1, &d2, &inter, &ri);
+    ck_assert_int_eq(ri.info.status, GMOE_FIT_CONVERGED);
+    ck_assert_uint_eq(ri.best_start, res.interior_start);
+    ck_assert_uint_eq(ri.top_start, res.best_start);
+    ck_assert_int_eq(ri.top_status, GMOE_FIT_GATE_DIVERGENT);
+    ck_assert_double_eq(ri.info.loglik, res.loglik_interior);
+    ck_assert_double_eq(ri.loglik_top, res.info.loglik);
+    double ll;
+    gmoe_error err;
+    ck_assert_int_eq(gmoe_model_loglik(inter, data, &ll, &err), GMOE_SUCCESS);
+    ck_assert_close(ll, res.loglik_interior, 0, 1e-10, "interior loglik");
+    rec = record_round_trip(inter, &ri);
+    ck_assert_str_eq(rec.prefer, "interior");
+    ck_assert_double_eq(rec.loglik, res.loglik_interior);
+    ck_assert_double_eq(rec.loglik_interior, res.loglik_interior);
+    ck_assert_double_eq(rec.loglik_best, res.info.loglik);
+    gmoe_model_free(best);
+    gmoe_model_free(inter);
+    gmoe_data_free(data);
+    gmoe_data_free(d2);
+}
+END_TEST
+
+/* The best start converges (seed 2): it is the interior best, and preferring changes
+ * nothing. No start converges (seed 1): loglik_interior NaN (null in the file), and the
+ * preferred fit is the best start. */
+START_TEST(test_interior_same)
+{
+    for (int c = 0; c < 2; c++) {
+        gmoe_data *data, *d2;
+        gmoe_model *best, *pref;
+        gmoe_fit_result res, rp;
+        unsigned long seed = c == 0 ? 2 : 1;
+        steep_fit(seed, 0, &data, &best, &res);
+        steep_fit(seed, 1, &d2, &pref, &rp);
+        if (c == 0) {
+            ck_assert_int_eq(res.info.status, GMOE_FIT_CONVERGED);
+            ck_assert_int_eq(res.has_interior, 1);
+            ck_assert_uint_eq(res.interior_start, res.best_start);
+            ck_assert_double_eq(res.loglik_interior, res.info.loglik);
+        } else {
+            ck_assert_int_eq(res.info.status, GMOE_FIT_GATE_DIVERGENT);
+            ck_assert_int_eq(res.has_interior, 0);
+            ck_assert(isnan(res.loglik_interior));
+        }
+        ck_assert_uint_eq(rp.best_start, res.best_start);
+        ck_assert_double_eq(rp.info.loglik, res.info.loglik);
+        for (size_t j = 0; j < 2; j++) {
+            double b0[2], b1[2], a[2], b[2], v[2];
+            gmoe_model_get_expert(best, j, b0, b1, a, b, v);
+            gmoe_model_get_expert(pref, j, b0 + 1, b1 + 1, a + 1, b + 1, v + 1);
+            ck_assert(b0[0] == b0[1] && b1[0] == b1[1] && a[0] == a[1] && b[0] == b[1] &&
+                      v[0] == v[1]);
+        }
+        gmoe_fit_record rec = record_round_trip(pref, &rp);
+        ck_assert_str_eq(rec.prefer, "");
+        if (c == 1) ck_assert(isnan(rec.loglik_interior));
+        gmoe_model_free(best);
+        gmoe_model_free(pref);
+        gmoe_data_free(data);
+        gmoe_data_free(d2);
+    }
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
@@ -426,6 +549,8 @@ static Suite *fit_suite(void)
     tcase_add_loop_test(tc, test_threads_deterministic, 0, EM_NFAMILIES);
     tcase_add_loop_test(tc, test_fit_record, EM_SOFTMAX, EM_SOFTMAX + 1);
     tcase_add_loop_test(tc, test_fit_record, EM_GAUSSIAN, EM_GAUSSIAN + 1);
+    tcase_add_test(tc, test_interior_divergent);
+    tcase_add_test(tc, test_interior_same);
     suite_add_tcase(s, tc);
     return s;
 }
