@@ -10,7 +10,7 @@ static void usage(FILE *fp)
 {
     fputs("Usage: gmoe predict [options] MODEL.json DATA.csv\n"
           "\n"
-          "For every row of DATA.csv print, as CSV with 17 significant digits: the covariates\n"
+          "For every row of DATA.csv print, as CSV (shortest exact numbers): the covariates\n"
           "x1..xd, the response y (when the file has the response column), the gate weights\n"
           "g1..gk, the posterior expert probabilities post1..postk (with a response), the\n"
           "predictive mean E[y | x] and the conditional log-density logdens = log p(y | x)\n"
@@ -28,6 +28,13 @@ static void usage(FILE *fp)
           fp);
 }
 
+/* A number in the shortest form that reads back exactly, then sep. */
+static void put_num(FILE *fp, double v, char sep)
+{
+    cli_csv_double(fp, v);
+    fputc(sep, fp);
+}
+
 static void write_rows(FILE *fp, const gmoe_data *data, size_t k, const double *gate,
                        const double *post, const double *mean, const double *logdens)
 {
@@ -43,16 +50,17 @@ static void write_rows(FILE *fp, const gmoe_data *data, size_t k, const double *
     fputs(data->y ? "mean,logdens\n" : "mean\n", fp);
     for (size_t i = 0; i < n; i++) {
         for (size_t t = 0; t < d; t++)
-            fprintf(fp, "%.17g,", data->x[t * n + i]);
-        if (data->y) fprintf(fp, "%.17g,", data->y[i]);
+            put_num(fp, data->x[t * n + i], ',');
+        if (data->y) put_num(fp, data->y[i], ',');
         for (size_t j = 0; j < k; j++)
-            fprintf(fp, "%.17g,", gate[i * k + j]);
+            put_num(fp, gate[i * k + j], ',');
         if (data->y) {
             for (size_t j = 0; j < k; j++)
-                fprintf(fp, "%.17g,", post[i * k + j]);
-            fprintf(fp, "%.17g,%.17g\n", mean[i], logdens[i]);
+                put_num(fp, post[i * k + j], ',');
+            put_num(fp, mean[i], ',');
+            put_num(fp, logdens[i], '\n');
         } else {
-            fprintf(fp, "%.17g\n", mean[i]);
+            put_num(fp, mean[i], '\n');
         }
     }
 }

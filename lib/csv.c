@@ -601,6 +601,11 @@ int gmoe_csv_row_line(const char *path, size_t row, size_t *line, gmoe_error *er
 
 /* ------------------------------------------------------------------------- writing */
 
+size_t gmoe_csv_format_double(double v, char *buf)
+{
+    return gmoe__dtoa_short(v, buf);
+}
+
 static int put_bytes(gmoe_outfile *of, const char *name, const char *b, size_t n, gmoe_error *err)
 {
     if (fwrite(b, 1, n, of->fp) == n) return GMOE_SUCCESS;
@@ -653,7 +658,7 @@ int gmoe_csv_write(const char *path, const gmoe_data *data, gmoe_error *err)
     for (size_t i = 0; i < n; i++) {
         for (size_t t = 0; t < d; t++) {
             if (t) buf[len++] = ',';
-            len += gmoe__dtoa17(data->x[t * n + i], buf + len);
+            len += gmoe__dtoa_short(data->x[t * n + i], buf + len);
             if (len > room) {
                 if ((rc = put_bytes(&of, name, buf, len, err))) goto done;
                 len = 0;
@@ -661,7 +666,7 @@ int gmoe_csv_write(const char *path, const gmoe_data *data, gmoe_error *err)
         }
         if (data->y) {
             if (d) buf[len++] = ',';
-            len += gmoe__dtoa17(data->y[i], buf + len);
+            len += gmoe__dtoa_short(data->y[i], buf + len);
         }
         buf[len++] = '\n';
         if (len > room) {
