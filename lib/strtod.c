@@ -93,37 +93,70 @@ static int is_digit(char c)
     return (unsigned)(c - '0') < 10;
 }
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* 8 ASCII digits at s (the first is the lowest byte) as a number: three multiply-and-shift
+ * steps pair neighbours up (SWAR). */
+static uint64_t eight_digits(const char *s)
+{
+    uint64_t v;
+    memcpy(&v, s, sizeof v);
+    v -= 0x3030303030303030u;
+    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFu;
+    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFu;
+    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFu;
+}
+#endif
+
+/* w = 10^n w + the n digits at s, n <= 19 in all. */
+static uint64_t take_digits(uint64_t w, const char *s, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; n >= 8; s += 8, n -= 8)
+        w = w * 100000000u + eight_digits(s);
+#endif
+    for (; n > 0; s++, n--)
+        w = 10 * w + (uint64_t)(*s - '0');
+    return w;
+}
+
+/* The first MAX_DIGITS significant digits of the runs a[0..na) and b[0..nb) (the point
+ * between them) as w * 10^*q, *inexact when a nonzero digit was dropped. */
+static uint64_t long_significand(const char *a, size_t na, const char *b, size_t nb, long *q,
+                                 int *inexact)
+{
+    uint64_t w = 0;
+    int nd = 0;
+    for (size_t i = 0; i < na + nb; i++) {
+        char c = i < na ? a[i] : b[i - na];
+        if (nd < MAX_DIGITS) {
+            w = 10 * w + (uint64_t)(c - '0');
+            nd += w != 0; /* leading zeros are not significant */
+            *q -= i >= na;
+        } else {
+            *q += i < na;
+            *inexact |= c != '0';
+        }
+    }
+    return w;
+}
+
 int gmoe__parse_double(const char *s, size_t n, double *out)
 {
     const char *p = s, *end = s + n;
     int neg = 0;
     if (p < end && (*p == '+' || *p == '-')) neg = *p++ == '-';
-    uint64_t w = 0;
-    int nd = 0, any = 0, inexact = 0;
-    long q = 0;
-    for (; p < end && is_digit(*p); p++) {
-        any = 1;
-        if (nd < MAX_DIGITS) {
-            w = 10 * w + (uint64_t)(*p - '0');
-            nd += w != 0; /* leading zeros are not significant */
-        } else {
-            q++;
-            inexact |= *p != '0';
-        }
-    }
+    const char *ip = p, *fp = p;
+    while (p < end && is_digit(*p))
+        p++;
+    size_t ni = (size_t)(p - ip), nf = 0;
     if (p < end && *p == '.') {
-        for (p++; p < end && is_digit(*p); p++) {
-            any = 1;
-            if (nd < MAX_DIGITS) {
-                w = 10 * w + (uint64_t)(*p - '0');
-                nd += w != 0;
-                q--;
-            } else {
-                inexact |= *p != '0';
-            }
-        }
+        fp = ++p;
+        while (p < end && is_digit(*p))
+            p++;
+        nf = (size_t)(p - fp);
     }
-    if (!any) return 0;
+    if (ni + nf == 0) return 0;
+    long q = 0;
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         int eneg = 0;
@@ -134,8 +167,17 @@ int gmoe__parse_double(const char *s, size_t n, double *out)
             x = 10 * x + (*p - '0');
             if (x > MAX_EXP10) return 0;
         }
-        q += eneg ? -x : x;
+        q = eneg ? -x : x;
     }
-    if (p != end || q < -MAX_EXP10 || q > MAX_EXP10) return 0;
+    if (p != end) return 0;
+    uint64_t w;
+    int inexact = 0;
+    if (ni + nf <= MAX_DIGITS) { /* the usual case: every digit fits */
+        w = take_digits(take_digits(0, ip, ni), fp, nf);
+        q -= (long)nf;
+    } else {
+        w = long_significand(ip, ni, fp, nf, &q, &inexact);
+    }
+    if (q < -MAX_EXP10 || q > MAX_EXP10) return 0;
     return gmoe__decimal_to_double(w, (int)q, inexact, neg, out);
 }
