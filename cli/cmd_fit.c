@@ -126,8 +126,12 @@ static int joint_objective(const gmoe_model *m)
 
 static int trace_cb(const gmoe_em *w, void *data)
 {
-    fprintf(data, "%zu,%.17g", gmoe_em_iterations(w), gmoe_em_loglik(w));
-    if (joint_objective(gmoe_em_model(w))) fprintf(data, ",%.17g", gmoe_em_objective(w));
+    fprintf(data, "%zu,", gmoe_em_iterations(w));
+    cli_csv_double(data, gmoe_em_loglik(w));
+    if (joint_objective(gmoe_em_model(w))) {
+        fputc(',', data);
+        cli_csv_double(data, gmoe_em_objective(w));
+    }
     fputc('\n', data);
     return 0;
 }

@@ -17,7 +17,7 @@ static void usage(FILE *fp)
 {
     fputs("Usage: gmoe predict [options] MODEL.json DATA.csv\n"
           "\n"
-          "For every row of DATA.csv print, as CSV with 17 significant digits: the covariates\n"
+          "For every row of DATA.csv print, as CSV (shortest exact numbers): the covariates\n"
           "and the response (when the file has it) under their names in DATA.csv, then the\n"
           "columns --columns selects: by default the gate weights g1..gk, the posterior expert\n"
           "probabilities post1..postk (with a response), the predictive mean E[y | x], the\n"
@@ -253,7 +253,8 @@ static void predictions_free(predictions *pr)
 /* Every number goes through here: one place decides how CSV numbers are written. */
 static void put_num(FILE *fp, const char *sep, double v)
 {
-    fprintf(fp, "%s%.17g", sep, v);
+    fputs(sep, fp);
+    cli_csv_double(fp, v);
 }
 
 /* One row (i < n) or, with i == n, the header. */

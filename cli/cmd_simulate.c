@@ -20,8 +20,9 @@ static void usage(FILE *fp)
           "                     [-o FILE]\n"
           "\n"
           "Draw n observations (x_i, y_i): x from a design, y | x from the model. Writes CSV\n"
-          "with a header x1,...,xd,y and numbers with 17 significant digits. The same\n"
-          "arguments give the same bytes on every run and every machine.\n"
+          "with a header x1,...,xd,y and each number in the shortest form that reads back\n"
+          "as the same double. The same arguments give the same bytes on every run and\n"
+          "every machine.\n"
           "\n"
           "Options:\n" CLI_HELP_MODEL
           "  -n N                 number of observations, a positive integer (1e6 is accepted);\n"

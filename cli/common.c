@@ -141,6 +141,13 @@ void cli_json_double(FILE *fp, double v)
         fputs("null", fp);
 }
 
+void cli_csv_double(FILE *fp, double v)
+{
+    char num[GMOE_CSV_NUMBUF];
+    gmoe_csv_format_double(v, num);
+    fputs(num, fp);
+}
+
 int cli_isatty(FILE *fp)
 {
     return isatty(fileno(fp));

@@ -51,6 +51,10 @@ int cli_parse_seed(const char *opt, const char *arg, unsigned long *out);
 /* A number as a JSON value: %.17g (a round trip is exact), or null when not finite. */
 void cli_json_double(FILE *fp, double v);
 
+/* A number in a CSV output file: the shortest decimal that reads back exactly
+ * (gmoe_csv_format_double). */
+void cli_csv_double(FILE *fp, double v);
+
 /* Whether a stream is a terminal (progress output goes to stderr only when it is). */
 int cli_isatty(FILE *fp);
 

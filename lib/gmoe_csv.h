@@ -75,13 +75,21 @@ int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data *
 int gmoe_csv_row_line(const char *path, size_t row, size_t *line, gmoe_error *err);
 
 /* Write data as CSV with columns x1..xd,y (y omitted when data->y is NULL), each number
- * exactly as printf("%.17g") writes it in the C locale, so a round trip is bit-exact (-0
- * included). The file is written to a temporary name beside path and renamed on success, so
+ * as gmoe_csv_format_double writes it, so a round trip is bit-exact (-0 included). The file is written to a temporary name beside path and renamed on success, so
  * path is never left half-written. path "-" writes to stdout. A NaN or infinite value is
  * GMOE_EINVAL, found before anything is written:
  *   data.csv: row 12: x1 is not finite
  * as is a data set with no column at all (d = 0 and no y). */
 int gmoe_csv_write(const char *path, const gmoe_data *data, gmoe_error *err);
+
+/* Room for any output of gmoe_csv_format_double, terminating NUL included. */
+#define GMOE_CSV_NUMBUF 32
+
+/* Write v into buf (at least GMOE_CSV_NUMBUF bytes) as data files hold numbers: the shortest
+ * decimal that strtod reads back as exactly v (3.6, not 3.6000000000000001), laid out as
+ * printf("%.17g") lays out its digits in the C locale (exponential form below 1e-4 and from
+ * 1e17; inf, -inf and nan for the non-finite). NUL-terminated; returns the length. */
+size_t gmoe_csv_format_double(double v, char *buf);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include "dtoa.h"
 #include "sweep_internal.h"
 #include "gmoe_eval.h"
 #include "gmoe_dendrogram.h"
@@ -60,12 +61,16 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
     }
 }
 
+/* Shortest exact decimals: a row reads back as the very doubles computed. */
 static void sb_num(sbuf *b, double v)
 {
-    if (isnan(v))
+    char num[GMOE__DTOA_BUFSIZE];
+    if (isnan(v)) {
         sb_printf(b, ",nan");
-    else
-        sb_printf(b, ",%.12g", v);
+        return;
+    }
+    gmoe__dtoa_short(v, num);
+    sb_printf(b, ",%s", num);
 }
 
 static int has(const gmoe_sweep *sw, unsigned m)

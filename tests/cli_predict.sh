@@ -12,7 +12,7 @@ cp out pred.csv
 [ "$(head -n 1 pred.csv)" = "x1,y,g1,g2,post1,post2,mean,logdens" ] ||
     fail "header with y: $(head -n 1 pred.csv)"
 [ "$(wc -l <pred.csv)" -eq 501 ] || fail "rows: $(wc -l <pred.csv), expected 1 + 500"
-# The covariates and the response are the input's, digit for digit (both %.17g).
+# The covariates and the response are the input's, digit for digit (both shortest exact).
 [ "$(cut -d, -f1,2 pred.csv)" = "$(cat example.csv)" ] || fail "x1,y columns differ from the input"
 
 # Rows of gate weights and of posteriors sum to 1, every value in [0, 1].

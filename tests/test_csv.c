@@ -465,20 +465,16 @@ START_TEST(test_write_format)
     snprintf(p, sizeof p, "%s", path);
     gmoe_error err;
     ck_assert_int_eq(gmoe_csv_write(p, d, &err), GMOE_SUCCESS);
-    int o = snprintf(want, sizeof want, "x1,x2,y\n");
-    for (size_t i = 0; i < 3; i++)
-        o += snprintf(want + o, sizeof want - o, "%.17g,%.17g,%.17g\n", x[i], x[3 + i], y[i]);
+    /* The shortest decimals that read back as the same doubles. */
     file_slurp(p, got, sizeof got);
-    ck_assert_str_eq(got, want);
-    ck_assert_str_eq(got, "x1,x2,y\n0.10000000000000001,1,1\n-0,2,2.5\n"
-                          "1.0000000000000001e+300,3,4.9406564584124654e-324\n");
+    ck_assert_str_eq(got, "x1,x2,y\n0.1,1,1\n-0,2,2.5\n1e+300,3,5e-324\n");
 
     /* No y: no y column. */
     free(d->y);
     d->y = NULL;
     ck_assert_int_eq(gmoe_csv_write(p, d, &err), GMOE_SUCCESS);
     file_slurp(p, got, sizeof got);
-    ck_assert_str_eq(got, "x1,x2\n0.10000000000000001,1\n-0,2\n1.0000000000000001e+300,3\n");
+    ck_assert_str_eq(got, "x1,x2\n0.1,1\n-0,2\n1e+300,3\n");
     gmoe_data_free(d);
 }
 END_TEST

@@ -522,6 +522,56 @@ START_TEST(test_interior_same)
         gmoe_data_free(d2);
     }
 }
+/* The data start on a data set larger than the k-means sample (lib/start_kmeans.c): the same
+ * seed gives the same hard partition, every observation in exactly one cluster, and a fit from
+ * it alone reaches the optimum that near-true starts reach. */
+START_TEST(test_kmeans_start)
+{
+    gmoe_model *truth = test_softmax_truth();
+    gmoe_design des = gmoe_design_default();
+    gmoe_data *data = NULL;
+    gmoe_error err;
+    size_t n = 40000, k = 2;
+    ck_assert_int_eq(gmoe_sim_data(truth, &des, n, 31, &data, &err), GMOE_SUCCESS);
+    double *r1 = malloc(n * k * sizeof(double)), *r2 = malloc(n * k * sizeof(double));
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 12);
+    ck_assert_int_eq(gmoe_start_kmeans(data, k, rng, r1), GMOE_SUCCESS);
+    gsl_rng_set(rng, 12);
+    ck_assert_int_eq(gmoe_start_kmeans(data, k, rng, r2), GMOE_SUCCESS);
+    ck_assert(memcmp(r1, r2, n * k * sizeof(double)) == 0);
+    size_t size0 = 0;
+    for (size_t i = 0; i < n; i++) {
+        ck_assert(r1[i] + r1[n + i] == 1 && (r1[i] == 0 || r1[i] == 1));
+        size0 += r1[i] == 1;
+    }
+    ck_assert(size0 > 0 && size0 < n);
+
+    gmoe_model *templ = gmoe_model_alloc(k, 1, GMOE_GATE_SOFTMAX);
+    gmoe_fit_params par = gmoe_fit_default_params();
+    par.starts = 1; /* start 0: the k-means start */
+    par.seed = 3;
+    par.threads = 2;
+    gmoe_model *fd = NULL, *fn = NULL;
+    gmoe_fit_result res;
+    ck_assert_msg(gmoe_fit(data, templ, &par, &fd, &res, &err) == GMOE_SUCCESS, "%s", err.msg);
+    ck_assert_int_eq(res.info.status, GMOE_FIT_CONVERGED);
+    double ld = res.info.loglik;
+    par.init = GMOE_INIT_NEAR_TRUE;
+    par.truth = truth;
+    par.starts = 4;
+    ck_assert_msg(gmoe_fit(data, templ, &par, &fn, &res, &err) == GMOE_SUCCESS, "%s", err.msg);
+    ck_assert_msg(fabs(ld - res.info.loglik) <= 1e-7 * (double)n,
+                  "data start: loglik %.10g, near-true starts %.10g", ld, res.info.loglik);
+    gmoe_model_free(fd);
+    gmoe_model_free(fn);
+    gmoe_model_free(templ);
+    gsl_rng_free(rng);
+    free(r1);
+    free(r2);
+    gmoe_data_free(data);
+    gmoe_model_free(truth);
+}
 END_TEST
 
 static Suite *fit_suite(void)
@@ -551,6 +601,7 @@ static Suite *fit_suite(void)
     tcase_add_loop_test(tc, test_fit_record, EM_GAUSSIAN, EM_GAUSSIAN + 1);
     tcase_add_test(tc, test_interior_divergent);
     tcase_add_test(tc, test_interior_same);
+    tcase_add_test(tc, test_kmeans_start);
     suite_add_tcase(s, tc);
     return s;
 }
