@@ -68,15 +68,18 @@ gmoe_fit <- function(formula, data, k, gate = "softmax", starts = 10, seed = 1,
                      topk = NULL, topk_select = NULL, tau = NULL, fix_tau = FALSE,
                      activation = NULL, init = "data", truth = NULL, stop = NULL, tol = NULL,
                      max_iter = NULL, accel = TRUE, var_floor = NULL, threads = NULL,
-                     gate_bound = NULL) {
+                     gate_bound = NULL, prefer = "best", se = NULL, bootstrap = NULL) {
   ctx <- "gmoe_fit"
   k <- check_count(k, "k", ctx)
   md <- model_data(formula, data, ctx)
   opts <- fit_options(ctx, k, md, gate, starts, seed, topk, topk_select, tau, fix_tau,
                       activation, init, truth, stop, tol, max_iter, accel, var_floor, threads,
                       gate_bound)
+  opts$prefer_interior <- check_choice(prefer, "prefer", c("best", "interior"), ctx) ==
+    "interior"
+  opts <- c(opts, se_options(se, bootstrap, ctx))
   r <- call_named(.Call(C_rg_fit, md$x, md$y, k, gate, opts), colnames(md$x))
-  structure(list(model = structure(r$model, class = "gmoe_model"), fit = r$fit,
+  structure(list(model = structure(r$model, class = "gmoe_model"), fit = r$fit, se = r$se,
                  call = match.call(), terms = md$terms, xnames = colnames(md$x),
                  yname = deparse1(formula[[2]]), x = md$x, y = md$y, options = opts,
                  best_start = r$best_start, failed = r$failed, maps = r$maps),
@@ -113,7 +116,8 @@ predict_data <- function(object, newdata, need_y) {
 }
 
 predict.gmoe <- function(object, newdata = NULL,
-                         type = c("mean", "gate", "posterior", "logdens", "all"), ...) {
+                         type = c("mean", "gate", "posterior", "logdens", "all"), sd = FALSE,
+                         quantiles = NULL, se.fit = FALSE, ...) {
   type <- match.arg(type)
   need_y <- type %in% c("posterior", "logdens", "all")
   if (type == "all" && !is.null(newdata))
@@ -123,7 +127,9 @@ predict.gmoe <- function(object, newdata = NULL,
   experts <- paste("expert", seq_len(object$model$k))
   colnames(p$gate) <- experts
   if (!is.null(p$posterior)) colnames(p$posterior) <- experts
-  if (type == "all") p else p[[type]]
+  fit <- if (type == "all") p else p[[type]]
+  if (!isTRUE(sd) && is.null(quantiles) && !isTRUE(se.fit)) return(fit)
+  c(list(fit = fit), predict_spread(object, d$x, sd, quantiles, se.fit))
 }
 
 fitted.gmoe <- function(object, ...) predict(object, type = "mean")
@@ -136,7 +142,7 @@ summary.gmoe <- function(object, ...) {
                  xnames = object$xnames, yname = object$yname, options = object$options,
                  best_start = object$best_start, failed = object$failed, maps = object$maps,
                  coefficients = rbind(coef(object), "data share" = colMeans(post)),
-                 se = NULL),
+                 se = se_table(object)),
             class = "summary.gmoe")
 }
 
@@ -170,10 +176,7 @@ print.summary.gmoe <- function(x, digits = 6, ...) {
     gaussian = "the pi sum to 1.",
     "the last expert's gate parameters are 0 (only differences matter)."), "\n", sep = "")
   cat("var: variance of the expert's noise; data share: sum of the posterior probabilities / n.\n")
-  if (!is.null(x$se)) {
-    cat("\nStandard errors:\n")
-    print(signif(x$se, digits))
-  }
+  if (!is.null(x$se)) print_se_table(x$se, digits)
   invisible(x)
 }
 

@@ -54,6 +54,7 @@ gmoe_read <- function(path) {
   r <- .Call(C_rg_read, path.expand(path))
   m <- structure(r$model, class = "gmoe_model")
   if (!is.null(r$fit)) m$fit <- r$fit
+  if (!is.null(r$se)) m$se <- r$se
   m
 }
 

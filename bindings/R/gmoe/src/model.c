@@ -236,7 +236,7 @@ SEXP rg_record_to_list(const gmoe_fit_record *rec)
     double cnt[] = {(double)rec->n, (double)rec->iterations, (double)rec->nparams,
                     (double)rec->starts, (double)rec->seed};
     rg_list l;
-    rg_list_init(&l, 15);
+    rg_list_init(&l, 20);
     for (int j = 0; j < 4; j++)
         rg_list_add(&l, REC_NUM[j], Rf_ScalarReal(num[j]));
     for (int j = 0; j < 5; j++) /* doubles: a seed may exceed R's integers */
@@ -251,6 +251,15 @@ SEXP rg_record_to_list(const gmoe_fit_record *rec)
         rg_list_add(&l, "gate_bound", Rf_ScalarReal(rec->gate_bound));
         rg_list_add(&l, "bound_active", Rf_ScalarReal((double)rec->bound_active));
     }
+    if (rec->has_interior) { /* a fit by gmoe_fit: the best start that converged */
+        rg_list_add(&l, "loglik_interior", Rf_ScalarReal(rec->loglik_interior));
+        if (rec->prefer[0] != '\0') {
+            rg_list_add(&l, "prefer", mkstr(rec->prefer));
+            rg_list_add(&l, "loglik_best", Rf_ScalarReal(rec->loglik_best));
+        }
+    }
+    if (rec->se_method[0] != '\0') rg_list_add(&l, "se_method", mkstr(rec->se_method));
+    if (rec->se_reason[0] != '\0') rg_list_add(&l, "se_reason", mkstr(rec->se_reason));
     return rg_list_done(&l);
 }
 
@@ -339,10 +348,17 @@ SEXP rg_read(SEXP path)
     const char *p = rg_str(path);
     if (!p) Rf_error("gmoe_read: path must be one string");
     if (gmoe_model_read(p, &m, &rec, &has, &err)) rg_fail("gmoe_read", &err);
+    gmoe_se *se = NULL; /* the standard errors of a file written by gmoe fit --se */
+    if (gmoe_se_read(p, m, &se, &err)) {
+        gmoe_model_free(m);
+        rg_fail("gmoe_read", &err);
+    }
     rg_list l;
-    rg_list_init(&l, 2);
+    rg_list_init(&l, 3);
     rg_list_add(&l, "model", rg_model_to_list(m));
     rg_list_add(&l, "fit", rg_record_to_list(has ? &rec : NULL));
+    if (se) rg_list_add(&l, "se", rg_se_to_list(se, m));
+    gmoe_se_free(se);
     gmoe_model_free(m);
     return rg_list_done(&l);
 }
