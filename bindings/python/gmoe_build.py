@@ -93,9 +93,12 @@ const char *gmoe_stop_rule_name(gmoe_stop_rule rule);
 int gmoe_stop_rule_parse(const char *name, gmoe_stop_rule *rule);
 const char *gmoe_init_name(gmoe_init init);
 int gmoe_init_parse(const char *name, gmoe_init *init);
+typedef int... gmoe_accel;
+const char *gmoe_accel_name(gmoe_accel method);
+int gmoe_accel_parse(const char *name, gmoe_accel *method);
 typedef struct gmoe_em_params {
     gmoe_stop_rule stop; double tol; size_t max_iter; int accel; double var_floor; int fix_tau;
-    double gate_bound; ...;
+    double gate_bound; gmoe_accel accel_method; ...;
 } gmoe_em_params;
 typedef struct gmoe_em_info {
     double loglik; double objective; size_t iterations; size_t maps; gmoe_fit_status status;

@@ -52,7 +52,7 @@ def prepare(ctx, par, X, y, k, gate, starts, seed, topk, topk_select, tau, fix_t
     if fix_tau and gate not in ("temperature", "activation"):
         raise Error(f"{ctx}: fix_tau only goes with gate='temperature' or 'activation'")
     par.em.fix_tau = 1 if fix_tau else 0
-    par.em.accel = 1 if accel else 0
+    _set_accel(par.em, accel, ctx)
     if stop is not None:
         par.em.stop = parse_name(lib.gmoe_stop_rule_parse, "gmoe_stop_rule", stop, "stop",
                                  "per-obs, relative", ctx)
@@ -98,8 +98,9 @@ def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=No
     gate: softmax | topk (with topk=K, topk_select="slope"|"score") | temperature |
     activation (tau: start value, fix_tau, activation="tanh"|"sigmoid") | sigmoid | gaussian.
     init: "data" (k-means++, random partitions, random soft weights in turn), "random", or
-    "near-true" (with truth=Model). stop: "per-obs" or "relative", with tol; max_iter; accel
-    (SQUAREM); var_floor (relative to var(y)); threads for the starts (None: every core; the
+    "near-true" (with truth=Model). stop: "per-obs" or "relative", with tol; max_iter; accel:
+    "squarem" (or True, the default), "qn" (quasi-Newton) or "none" (or False: plain EM), as
+    `gmoe fit --accel`; var_floor (relative to var(y)); threads for the starts (None: every core; the
     result does not depend on it); gate_bound: the MLE over the box |beta0|, |beta1| <= B of
     the canonical gate (`gmoe fit --gate-bound`). None means libgmoe's default, as for
     `gmoe fit`. prefer: "best" (the best start) or "interior" (the best start that converged,
@@ -173,3 +174,20 @@ def _attach_se(m, sp, par, data, res, ctx):
     if m.fit["se_method"] == "bootstrap":
         m.fit["bootstrap_b"] = sp.bootstrap
         m.fit["bootstrap_failed"] = lib.gmoe_se_bootstrap_failed(m._se)
+
+
+def _set_accel(em, accel, ctx):
+    """accel: True (libgmoe's default acceleration, SQUAREM), False or "none" (plain EM), or
+    the name of a method ("squarem", "qn"), as `gmoe fit --accel`."""
+    if isinstance(accel, bool):
+        em.accel = 1 if accel else 0
+        return
+    if accel == "none":
+        em.accel = 0
+        return
+    if not isinstance(accel, str):
+        raise Error(f"{ctx}: accel must be True, False, 'squarem', 'qn' or 'none' "
+                    f"(got {accel!r})")
+    em.accel = 1
+    em.accel_method = parse_name(lib.gmoe_accel_parse, "gmoe_accel", accel, "accel",
+                                 "squarem, qn, none", ctx)

@@ -116,6 +116,10 @@ def test_predict_bad_input(truth_path):
         gmoe.fit(X, y, 2, se="bootstrap", bootstrap=1)
     with pytest.raises(gmoe.Error, match="prefer must be"):
         gmoe.fit(X, y, 2, prefer="worst")
+    with pytest.raises(gmoe.Error, match="accel must be one of squarem, qn, none"):
+        gmoe.fit(X, y, 2, accel="fast")
+    with pytest.raises(gmoe.Error, match="accel must be True, False"):
+        gmoe.fit(X, y, 2, accel=2)
 
 
 @pytest.mark.parametrize("prefer", ["best", "interior"])
