@@ -25,7 +25,14 @@ fit_options <- function(ctx, k, md, gate, starts, seed, topk, topk_select, tau, 
   if (!is.null(truth) && init != "near-true")
     stop(sprintf("%s: truth only goes with init = \"near-true\"", ctx), call. = FALSE)
   opts <- list(starts = check_count(starts, "starts", ctx), seed = check_seed(seed, ctx),
-               init = init, accel = isTRUE(accel), fix_tau = isTRUE(fix_tau))
+               init = init, fix_tau = isTRUE(fix_tau))
+  if (is.logical(accel) && length(accel) == 1 && !is.na(accel)) {
+    opts$accel <- accel
+  } else {
+    check_choice(accel, "accel", c("squarem", "qn", "none"), ctx)
+    opts$accel <- accel != "none"
+    if (opts$accel) opts$accel_method <- accel
+  }
   if (!is.null(topk)) {
     opts$topk <- check_count(topk, "topk", ctx)
     if (opts$topk > k) stop(sprintf("%s: topk = %d exceeds k = %d", ctx, opts$topk, k),
@@ -162,9 +169,11 @@ print.summary.gmoe <- function(x, digits = 6, ...) {
   if (!is.null(f$gate_bound))
     cat(sprintf("%-16s |beta0|, |beta1| <= %g; %.0f gate parameters on the bound\n",
                 "gate bound", f$gate_bound, f$bound_active))
+  qn <- identical(x$options$accel_method, "qn") && x$model$gate != "gaussian"
   cat(sprintf("%-16s %.0f%s\n", "iterations", f$iterations,
-              if (isTRUE(x$options$accel)) sprintf(" SQUAREM cycles (%.0f EM maps)", x$maps)
-              else " EM iterations"))
+              if (!isTRUE(x$options$accel)) " EM iterations"
+              else if (qn) sprintf(" quasi-Newton cycles (%.0f steps)", x$maps)
+              else sprintf(" SQUAREM cycles (%.0f EM maps)", x$maps)))
   cat(sprintf("%-16s %.0f %s start%s (seed %.0f), the best is start %.0f%s; %.3f s\n\n",
               "starts", f$starts, x$options$init, if (f$starts == 1) "" else "s", f$seed,
               x$best_start, if (x$failed > 0) sprintf("; %.0f failed", x$failed) else "",

@@ -30,6 +30,9 @@ int rg_fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err)
     const char *s = rg_str(rg_elt(opts, "init"));
     if (s && gmoe_init_parse(s, &par->init))
         return gmoe_error_set(err, GMOE_EINVAL, "init must be data, random or near-true");
+    s = rg_str(rg_elt(opts, "accel_method"));
+    if (s && gmoe_accel_parse(s, &em->accel_method))
+        return gmoe_error_set(err, GMOE_EINVAL, "accel must be squarem, qn or none");
     s = rg_str(rg_elt(opts, "stop"));
     if (s && gmoe_stop_rule_parse(s, &em->stop))
         return gmoe_error_set(err, GMOE_EINVAL, "stop must be per-obs or relative");
