@@ -91,7 +91,7 @@ SEXP rg_fit(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts)
     if (!rc) rc = gmoe_fit(data, templ, &par, &best, &res, &err);
     gmoe_fit_record rec;
     if (!rc) gmoe_fit_record_set(&rec, best, &res, &par, data->n);
-    if (!rc) rc = rg_se_fit(opts, best, data, &par, &res, &se, &err);
+    if (!rc) rc = rg_se_fit(opts, best, data, &par, &res, &se, &rec, &err);
     gmoe_model_free(templ);
     gmoe_model_free(truth);
     gmoe_data_free(data);

@@ -1,5 +1,6 @@
 /* Standard errors (gmoe_infer.h) and the predictive spread (sd, quantiles, the SE of the
  * mean) from R: every number from libgmoe. */
+#include <stdio.h>
 #include <string.h>
 #include "rgmoe.h"
 
@@ -38,7 +39,7 @@ SEXP rg_se_to_list(const gmoe_se *se, const gmoe_model *m)
 /* As `gmoe fit --se` (cli/fit_se.c): tau free unless fixed, the fit's seed, threads and EM
  * settings; opts$se the method, opts$bootstrap the replicates. *se NULL when not asked. */
 int rg_se_fit(SEXP opts, const gmoe_model *best, const gmoe_data *data, const gmoe_fit_params *par,
-              const gmoe_fit_result *res, gmoe_se **se, gmoe_error *err)
+              const gmoe_fit_result *res, gmoe_se **se, gmoe_fit_record *rec, gmoe_error *err)
 {
     *se = NULL;
     const char *s = rg_str(rg_elt(opts, "se"));
@@ -54,12 +55,19 @@ int rg_se_fit(SEXP opts, const gmoe_model *best, const gmoe_data *data, const gm
     sp.em = par->em;
     if (!(*se = gmoe_se_alloc(best, sp.tau_free)))
         return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
-    return gmoe_se_compute(*se, best, data, &sp, &res->info, err);
+    int rc = gmoe_se_compute(*se, best, data, &sp, &res->info, err);
+    if (rc) return rc;
+    snprintf(rec->se_method, sizeof rec->se_method, "%s", s);
+    const char *why = gmoe_se_reason(*se);
+    snprintf(rec->se_reason, sizeof rec->se_reason, "%s", why ? why : "");
+    if (sp.method == GMOE_SE_BOOTSTRAP) {
+        rec->bootstrap_b = sp.bootstrap;
+        rec->bootstrap_failed = gmoe_se_bootstrap_failed(*se);
+    }
+    return GMOE_SUCCESS;
 }
 
-/* The standard errors of the model list m from an se list (rg_se_to_list's), or NULL with
- * err set. */
-static gmoe_se *se_from_list(SEXP l, const gmoe_model *m, gmoe_error *err)
+gmoe_se *rg_se_from_list(SEXP l, const gmoe_model *m, gmoe_error *err)
 {
     gmoe_se_method method;
     const char *s = rg_str(rg_elt(l, "method"));
@@ -126,7 +134,7 @@ SEXP rg_spread(SEXP list, SEXP x, SEXP sd, SEXP probs, SEXP selist)
     if (!rc && selist != R_NilValue) {
         SEXP v = Rf_allocVector(REALSXP, (R_xlen_t)n);
         rg_list_add(&l, "se.fit", v);
-        if (!(se = se_from_list(selist, m, &err)))
+        if (!(se = rg_se_from_list(selist, m, &err)))
             rc = err.code;
         else
             rc = gmoe_se_predict(se, m, data, NULL, REAL(v), &err);

@@ -4,7 +4,7 @@
 
 SEXP rg_model_check(SEXP list);
 SEXP rg_read(SEXP path);
-SEXP rg_write(SEXP list, SEXP fit, SEXP path);
+SEXP rg_write(SEXP list, SEXP fit, SEXP path, SEXP selist);
 SEXP rg_fit(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts);
 SEXP rg_loglik(SEXP list, SEXP x, SEXP y);
 SEXP rg_predict(SEXP list, SEXP x, SEXP y);
@@ -22,7 +22,7 @@ SEXP rg_select(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts, SEXP kmin, SEXP mas
 
 static const R_CallMethodDef calls[] = {{"rg_model_check", (DL_FUNC)&rg_model_check, 1},
                                         {"rg_read", (DL_FUNC)&rg_read, 1},
-                                        {"rg_write", (DL_FUNC)&rg_write, 3},
+                                        {"rg_write", (DL_FUNC)&rg_write, 4},
                                         {"rg_fit", (DL_FUNC)&rg_fit, 5},
                                         {"rg_loglik", (DL_FUNC)&rg_loglik, 3},
                                         {"rg_predict", (DL_FUNC)&rg_predict, 3},

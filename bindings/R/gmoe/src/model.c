@@ -236,7 +236,7 @@ SEXP rg_record_to_list(const gmoe_fit_record *rec)
     double cnt[] = {(double)rec->n, (double)rec->iterations, (double)rec->nparams,
                     (double)rec->starts, (double)rec->seed};
     rg_list l;
-    rg_list_init(&l, 20);
+    rg_list_init(&l, 22);
     for (int j = 0; j < 4; j++)
         rg_list_add(&l, REC_NUM[j], Rf_ScalarReal(num[j]));
     for (int j = 0; j < 5; j++) /* doubles: a seed may exceed R's integers */
@@ -260,6 +260,10 @@ SEXP rg_record_to_list(const gmoe_fit_record *rec)
     }
     if (rec->se_method[0] != '\0') rg_list_add(&l, "se_method", mkstr(rec->se_method));
     if (rec->se_reason[0] != '\0') rg_list_add(&l, "se_reason", mkstr(rec->se_reason));
+    if (!strcmp(rec->se_method, "bootstrap")) {
+        rg_list_add(&l, "bootstrap_b", Rf_ScalarReal((double)rec->bootstrap_b));
+        rg_list_add(&l, "bootstrap_failed", Rf_ScalarReal((double)rec->bootstrap_failed));
+    }
     return rg_list_done(&l);
 }
 
@@ -296,6 +300,16 @@ int rg_record_from_list(SEXP list, gmoe_fit_record *rec, gmoe_error *err)
         rec_number(list, "bound_active", &active, err))
         return err->code;
     rec->bound_active = (size_t)active;
+    /* The standard errors' keys; the se itself comes with rg_write's se argument. */
+    const char *sm = rg_str(rg_elt(list, "se_method")), *sr = rg_str(rg_elt(list, "se_reason"));
+    snprintf(rec->se_method, sizeof rec->se_method, "%s", sm ? sm : "");
+    snprintf(rec->se_reason, sizeof rec->se_reason, "%s", sr ? sr : "");
+    double boot[2] = {0, 0};
+    if (rec_number(list, "bootstrap_b", boot, err) ||
+        rec_number(list, "bootstrap_failed", boot + 1, err))
+        return err->code;
+    rec->bootstrap_b = (size_t)boot[0];
+    rec->bootstrap_failed = (size_t)boot[1];
     return GMOE_SUCCESS;
 }
 
@@ -363,9 +377,9 @@ SEXP rg_read(SEXP path)
     return rg_list_done(&l);
 }
 
-/* Write the model list (with the fit record list, or NULL) to path; path NULL returns the
- * JSON text instead. */
-SEXP rg_write(SEXP list, SEXP fit, SEXP path)
+/* Write the model list (with the fit record list, or NULL, and its standard errors, an se
+ * list or NULL) to path; path NULL returns the JSON text instead. */
+SEXP rg_write(SEXP list, SEXP fit, SEXP path, SEXP selist)
 {
     gmoe_error err;
     gmoe_fit_record rec;
@@ -374,9 +388,18 @@ SEXP rg_write(SEXP list, SEXP fit, SEXP path)
     if (fit != R_NilValue && rg_record_from_list(fit, &rec, &err)) rg_fail("gmoe_write", &err);
     gmoe_model *m = rg_model_from_list(list, &err);
     if (!m) rg_fail("gmoe_write", &err);
+    gmoe_se *se = NULL;
+    if (fit != R_NilValue && rec.se_method[0] && selist != R_NilValue) {
+        if (!(se = rg_se_from_list(selist, m, &err))) {
+            gmoe_model_free(m);
+            rg_fail("gmoe_write", &err);
+        }
+        rec.se = se;
+    }
     char *text = NULL;
     int rc = p ? gmoe_model_write(p, m, fit != R_NilValue ? &rec : NULL, &err)
                : gmoe_model_dumps(m, fit != R_NilValue ? &rec : NULL, &text, &err);
+    gmoe_se_free(se);
     gmoe_model_free(m);
     if (rc) rg_fail("gmoe_write", &err);
     if (!text) return R_NilValue;
