@@ -169,6 +169,7 @@ print.summary.gmoe <- function(x, digits = 6, ...) {
   if (!is.null(f$gate_bound))
     cat(sprintf("%-16s |beta0|, |beta1| <= %g; %.0f gate parameters on the bound\n",
                 "gate bound", f$gate_bound, f$bound_active))
+  print_interior(f)
   qn <- identical(x$options$accel_method, "qn") && x$model$gate != "gaussian"
   cat(sprintf("%-16s %.0f%s\n", "iterations", f$iterations,
               if (!isTRUE(x$options$accel)) " EM iterations"
@@ -208,4 +209,20 @@ plot.gmoe <- function(x, y, ...) {
   matplot(grid[, 1], p$gate, type = "l", lty = 1, col = cols, ylim = c(0, 1),
           xlab = x$xnames, ylab = "gate weight", main = "gate weights g_j(x)")
   invisible(x)
+}
+
+# The best start that converged when it is not the fit's, or that none did (as gmoe fit).
+print_interior <- function(f) {
+  li <- f$loglik_interior
+  if (is.null(li)) return(invisible())
+  if (!is.null(f$prefer))
+    cat(sprintf("%-16s log-likelihood %.6f; the best start that converged was kept instead\n",
+                "best start", f$loglik_best), sprintf("%16s (prefer = \"interior\")\n", ""),
+        sep = "")
+  else if (is.nan(li))
+    cat(sprintf("%-16s none: no start converged\n", "interior best"))
+  else if (li != f$loglik)
+    cat(sprintf("%-16s converged, log-likelihood %.6f; prefer = \"interior\" keeps it\n",
+                "interior best", li))
+  invisible()
 }

@@ -108,6 +108,11 @@ test_that("prefer = \"interior\" and loglik_interior are those of gmoe fit --pre
     for (key in c("loglik", "loglik_interior", "prefer", "loglik_best"))
       expect_identical(fit$fit[[key]], ref$fit[[key]], info = paste(prefer, key))
   }
+  # four experts for two: every start ends degenerate, and the summary says so
+  over <- gmoe_fit(y ~ x1, gmoe_simulate(softmax_truth(), 150, seed = 5), k = 4, starts = 6,
+                   seed = 4)
+  expect_true(is.nan(over$fit$loglik_interior))
+  expect_output(print(summary(over)), "interior best    none: no start converged")
 })
 
 test_that("gmoe_write keeps the standard errors: gmoe predict --se reads them", {
