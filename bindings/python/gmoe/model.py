@@ -76,10 +76,12 @@ class Model:
 
     Made by gmoe.fit (then `fit` holds the fit object of the model file: loglik, n,
     iterations, status, stop, aic, bic, seconds, nparams, starts, seed; objective and
-    loglik_joint for the Gaussian gate; gate_bound and bound_active for a bounded fit),
-    gmoe.model (a truth
-    from parameters), Model.load (a model file) or Model.from_json. Parameters are read with
-    `params`; `predict`, `save` and gmoe.loglik use the library."""
+    loglik_joint for the Gaussian gate; gate_bound and bound_active for a bounded fit;
+    loglik_interior, and prefer and loglik_best, of the starts; se_method, se_reason,
+    bootstrap_b and bootstrap_failed with standard errors: se, cov, se_names, estimates,
+    confint()), gmoe.model (a truth from parameters), Model.load (a model file) or
+    Model.from_json. Parameters are read with `params`; `predict`, `save` and gmoe.loglik use
+    the library."""
 
     def __init__(self, ptr, fit=None):
         if ptr == ffi.NULL:
@@ -91,7 +93,8 @@ class Model:
     # ------------------------------------------------------------ files and JSON
     @classmethod
     def load(cls, path):
-        """Read a model file (JSON, gmoe-formats(5)), with its fit object if it has one."""
+        """Read a model file (JSON, gmoe-formats(5)), with its fit object if it has one and
+        its standard errors if `gmoe fit --se` (or gmoe.fit with se=..., saved) wrote them."""
         out = ffi.new("gmoe_model **")
         rec = ffi.new("gmoe_fit_record *")
         has = ffi.new("int *")
@@ -107,7 +110,8 @@ class Model:
 
     @classmethod
     def from_json(cls, text_, name="model"):
-        """Parse a model from the text of a model file; name stands for the file in messages."""
+        """Parse a model from the text of a model file; name stands for the file in messages.
+        Standard errors are read by Model.load only (libgmoe reads them from a file)."""
         if not isinstance(text_, str):
             raise Error(f"Model.from_json: expected a str (got {type(text_).__name__})")
         out = ffi.new("gmoe_model **")
