@@ -61,12 +61,18 @@ void gmoe_model_canonicalize(gmoe_model *m);
 int gmoe_model_loglik(const gmoe_model *m, const gmoe_data *data, double *loglik, gmoe_error *err);
 int gmoe_model_predict(const gmoe_model *m, const gmoe_data *data, double *gate, double *post,
                        double *mean, double *logdens, gmoe_error *err);
+int gmoe_model_predict_sd(const gmoe_model *m, const gmoe_data *data, double *sd, gmoe_error *err);
+int gmoe_model_predict_quantiles(const gmoe_model *m, const gmoe_data *data, const double *p,
+                                 size_t np, double *q, gmoe_error *err);
 
 /* model files */
 typedef struct gmoe_fit_record {
     double loglik; size_t n; size_t iterations; char status[32]; char stop[32]; double aic;
     double bic; double seconds; size_t nparams; size_t starts; unsigned long seed;
-    char objective[32]; double loglik_joint; double gate_bound; size_t bound_active; ...;
+    char objective[32]; double loglik_joint; double gate_bound; size_t bound_active;
+    char se_method[32]; char se_reason[256]; const struct gmoe_se *se; size_t bootstrap_b;
+    size_t bootstrap_failed; int has_interior; double loglik_interior; char prefer[16];
+    double loglik_best; ...;
 } gmoe_fit_record;
 int gmoe_model_read(const char *path, gmoe_model **out, gmoe_fit_record *fit, int *has_fit,
                     gmoe_error *err);
@@ -87,9 +93,12 @@ const char *gmoe_stop_rule_name(gmoe_stop_rule rule);
 int gmoe_stop_rule_parse(const char *name, gmoe_stop_rule *rule);
 const char *gmoe_init_name(gmoe_init init);
 int gmoe_init_parse(const char *name, gmoe_init *init);
+typedef int... gmoe_accel;
+const char *gmoe_accel_name(gmoe_accel method);
+int gmoe_accel_parse(const char *name, gmoe_accel *method);
 typedef struct gmoe_em_params {
     gmoe_stop_rule stop; double tol; size_t max_iter; int accel; double var_floor; int fix_tau;
-    double gate_bound; ...;
+    double gate_bound; gmoe_accel accel_method; ...;
 } gmoe_em_params;
 typedef struct gmoe_em_info {
     double loglik; double objective; size_t iterations; size_t maps; gmoe_fit_status status;
@@ -98,18 +107,44 @@ typedef struct gmoe_em_info {
 double gmoe_em_var_floor(const gmoe_data *data, double rel);
 typedef struct gmoe_fit_params {
     gmoe_em_params em; gmoe_init init; size_t starts; unsigned long seed;
-    const gmoe_model *truth; int threads; ...;
+    const gmoe_model *truth; int threads; int prefer_interior; ...;
 } gmoe_fit_params;
 gmoe_fit_params gmoe_fit_default_params(void);
 typedef struct gmoe_fit_result {
     gmoe_em_info info; size_t best_start; size_t starts; size_t failed; size_t nparams;
-    double aic; double bic; double seconds; ...;
+    double aic; double bic; double seconds; int has_interior; size_t interior_start;
+    double loglik_interior; ...;
 } gmoe_fit_result;
 int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
              gmoe_model **best, gmoe_fit_result *res, gmoe_error *err);
 void gmoe_fit_record_set(gmoe_fit_record *rec, const gmoe_model *best, const gmoe_fit_result *res,
                          const gmoe_fit_params *par, size_t n);
 
+/* standard errors */
+typedef int... gmoe_se_method;
+int gmoe_se_method_parse(const char *name, gmoe_se_method *method);
+const char *gmoe_se_method_name(gmoe_se_method method);
+void gmoe_infer_pack(const gmoe_model *m, int tau_free, double *theta);
+void gmoe_infer_param_name(const gmoe_model *m, int tau_free, size_t q, char *buf, size_t size);
+typedef struct gmoe_se_params {
+    gmoe_se_method method; int tau_free; double rcond_min; size_t bootstrap; unsigned long seed;
+    int threads; gmoe_em_params em; ...;
+} gmoe_se_params;
+gmoe_se_params gmoe_se_default_params(void);
+typedef struct gmoe_se gmoe_se;
+gmoe_se *gmoe_se_alloc(const gmoe_model *m, int tau_free);
+void gmoe_se_free(gmoe_se *se);
+int gmoe_se_compute(gmoe_se *se, const gmoe_model *m, const gmoe_data *data,
+                    const gmoe_se_params *par, const gmoe_em_info *info, gmoe_error *err);
+const char *gmoe_se_reason(const gmoe_se *se);
+gmoe_se_method gmoe_se_get_method(const gmoe_se *se);
+int gmoe_se_tau_free(const gmoe_se *se);
+size_t gmoe_se_nparams(const gmoe_se *se);
+const double *gmoe_se_cov(const gmoe_se *se);
+size_t gmoe_se_bootstrap_failed(const gmoe_se *se);
+int gmoe_se_predict(const gmoe_se *se, const gmoe_model *m, const gmoe_data *data, double *mean,
+                    double *se_mean, gmoe_error *err);
+int gmoe_se_read(const char *path, const gmoe_model *m, gmoe_se **out, gmoe_error *err);
 /* simulation */
 typedef int... gmoe_design_kind;
 typedef struct gmoe_design {

@@ -10,6 +10,9 @@ go in and come out; failures raise gmoe.Error with the library's one-line messag
     print(fit.loglik, fit.status, fit.bic, fit.params["beta1"])
     fit.save("fit.json")
     print(gmoe.evaluate(fit, truth)["loss"])
+    fit = gmoe.fit(X, y, k=2, se="observed")     # standard errors, as gmoe fit --se
+    print(fit.se_names, fit.se, fit.confint(0.95))
+    out = fit.predict(X, sd=True, quantiles=[0.05, 0.95], se=True)
 """
 from ._core import Error, text as _text
 from ._ffi import lib as _lib

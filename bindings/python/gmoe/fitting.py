@@ -52,7 +52,7 @@ def prepare(ctx, par, X, y, k, gate, starts, seed, topk, topk_select, tau, fix_t
     if fix_tau and gate not in ("temperature", "activation"):
         raise Error(f"{ctx}: fix_tau only goes with gate='temperature' or 'activation'")
     par.em.fix_tau = 1 if fix_tau else 0
-    par.em.accel = 1 if accel else 0
+    _set_accel(par.em, accel, ctx)
     if stop is not None:
         par.em.stop = parse_name(lib.gmoe_stop_rule_parse, "gmoe_stop_rule", stop, "stop",
                                  "per-obs, relative", ctx)
@@ -88,7 +88,8 @@ def prepare(ctx, par, X, y, k, gate, starts, seed, topk, topk_select, tau, fix_t
 
 def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=None, tau=None,
         fix_tau=False, activation=None, init="data", truth=None, stop=None, tol=None,
-        max_iter=None, accel=True, var_floor=None, threads=None, gate_bound=None):
+        max_iter=None, accel=True, var_floor=None, threads=None, gate_bound=None,
+        prefer="best", se=None, bootstrap=None):
     """Fit a Gaussian mixture of k experts to (X, y) by maximum likelihood: EM from `starts`
     starts, the best log-likelihood kept (libgmoe's gmoe_fit, as `gmoe fit`).
 
@@ -97,13 +98,26 @@ def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=No
     gate: softmax | topk (with topk=K, topk_select="slope"|"score") | temperature |
     activation (tau: start value, fix_tau, activation="tanh"|"sigmoid") | sigmoid | gaussian.
     init: "data" (k-means++, random partitions, random soft weights in turn), "random", or
-    "near-true" (with truth=Model). stop: "per-obs" or "relative", with tol; max_iter; accel
-    (SQUAREM); var_floor (relative to var(y)); threads for the starts (None: every core; the
+    "near-true" (with truth=Model). stop: "per-obs" or "relative", with tol; max_iter; accel:
+    "squarem" (or True, the default), "qn" (quasi-Newton) or "none" (or False: plain EM), as
+    `gmoe fit --accel`; var_floor (relative to var(y)); threads for the starts (None: every core; the
     result does not depend on it); gate_bound: the MLE over the box |beta0|, |beta1| <= B of
     the canonical gate (`gmoe fit --gate-bound`). None means libgmoe's default, as for
-    `gmoe fit`. The same arguments give the same numbers as `gmoe fit` with the same options."""
+    `gmoe fit`. prefer: "best" (the best start) or "interior" (the best start that converged,
+    when one did: `gmoe fit --prefer interior`); the fit dict has loglik_interior (NaN when no
+    start converged). se: None, "observed", "sandwich" or "bootstrap" (with bootstrap=B
+    replicates, default 200) computes the standard errors of the free parameters
+    (gmoe_se_compute, as `gmoe fit --se`): the Model's se, cov, se_names, estimates and
+    confint(), and predict(..., se=True); when there are none (a degenerate or
+    gate-divergent fit, an active gate bound, a singular information) they are None and
+    se_reason says why. The same arguments give the same numbers as `gmoe fit` with the same
+    options."""
     ctx = "fit"
     par = lib.gmoe_fit_default_params()
+    if prefer not in ("best", "interior"):
+        raise Error(f"{ctx}: prefer must be 'best' or 'interior' (got {prefer!r})")
+    par.prefer_interior = 1 if prefer == "interior" else 0
+    sp = _se_params(se, bootstrap, ctx)
     data, templ = prepare(ctx, par, X, y, k, gate, starts, seed, topk, topk_select, tau,
                           fix_tau, activation, init, truth, stop, tol, max_iter, accel,
                           var_floor, threads, gate_bound)
@@ -114,7 +128,66 @@ def fit(X, y, k, gate="softmax", starts=10, seed=1, *, topk=None, topk_select=No
     rec = ffi.new("gmoe_fit_record *")
     lib.gmoe_fit_record_set(rec, best[0], res, ffi.addressof(par), data.n)
     m = Model(best[0], _record_dict(rec))
+    if sp is not None:
+        _attach_se(m, sp, par, data, res, ctx)
     m.best_start = res.best_start
     m.failed_starts = res.failed
     m.maps = res.info.maps
     return m
+
+
+def _se_params(se, bootstrap, ctx):
+    """The gmoe_se_params of fit's se= and bootstrap= (None: no standard errors)."""
+    if se is None:
+        if bootstrap is not None:
+            raise Error(f"{ctx}: bootstrap only goes with se='bootstrap'")
+        return None
+    method = ffi.new("gmoe_se_method *")
+    if not isinstance(se, str) or lib.gmoe_se_method_parse(se.encode(), method) or se == "none":
+        raise Error(f"{ctx}: se must be 'observed', 'sandwich' or 'bootstrap' (got {se!r})")
+    sp = lib.gmoe_se_default_params()
+    sp.method = method[0]
+    if bootstrap is not None:
+        if se != "bootstrap":
+            raise Error(f"{ctx}: bootstrap only goes with se='bootstrap'")
+        sp.bootstrap = count(bootstrap, "bootstrap", ctx, minimum=2)
+    return sp
+
+
+def _attach_se(m, sp, par, data, res, ctx):
+    """The standard errors of the fit m, as `gmoe fit --se` computes them (cli/fit_se.c):
+    tau free unless fixed, the fit's seed, threads and EM settings."""
+    sp.tau_free = 0 if par.em.fix_tau else 1
+    sp.seed = par.seed
+    sp.threads = par.threads
+    sp.em = par.em
+    se = lib.gmoe_se_alloc(m._m, sp.tau_free)
+    if se == ffi.NULL:
+        raise Error(f"{ctx}: out of memory", 2)
+    m._se = ffi.gc(se, lib.gmoe_se_free)
+    err = new_error()
+    check(lib.gmoe_se_compute(m._se, m._m, data.ptr, ffi.addressof(sp), ffi.addressof(res.info),
+                              err), err, ctx)
+    m.fit["se_method"] = m.se_method
+    if m.se_reason is not None:
+        m.fit["se_reason"] = m.se_reason
+    if m.fit["se_method"] == "bootstrap":
+        m.fit["bootstrap_b"] = sp.bootstrap
+        m.fit["bootstrap_failed"] = lib.gmoe_se_bootstrap_failed(m._se)
+
+
+def _set_accel(em, accel, ctx):
+    """accel: True (libgmoe's default acceleration, SQUAREM), False or "none" (plain EM), or
+    the name of a method ("squarem", "qn"), as `gmoe fit --accel`."""
+    if isinstance(accel, bool):
+        em.accel = 1 if accel else 0
+        return
+    if accel == "none":
+        em.accel = 0
+        return
+    if not isinstance(accel, str):
+        raise Error(f"{ctx}: accel must be True, False, 'squarem', 'qn' or 'none' "
+                    f"(got {accel!r})")
+    em.accel = 1
+    em.accel_method = parse_name(lib.gmoe_accel_parse, "gmoe_accel", accel, "accel",
+                                 "squarem, qn, none", ctx)

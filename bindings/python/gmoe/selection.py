@@ -59,8 +59,9 @@ def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", d
     DSC's weight (default log n).
 
     Returns the dict that `gmoe select --json` prints (n, k_min, k_max, gate, mass, dsc_form,
-    omega, accel, gate_bound, chosen {"dsc", "aic", "bic", "icl"}, fits [one dict per k], dendrogram [one dict per
-    level, k down to 1]) with, in addition, "models": {k: the fitted gmoe.Model}."""
+    omega, accel ("squarem", "qn" or "none"), gate_bound, chosen {"dsc", "aic", "bic", "icl"},
+    fits [one dict per k, with bound_active], dendrogram [one dict per level, k down to 1])
+    with, in addition, "models": {k: the fitted gmoe.Model}."""
     ctx = "select"
     kmin = count(kmin, "kmin", ctx)
     opts = {key: options.pop(key, None) for key in (
@@ -88,8 +89,8 @@ def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", d
            "mass": text(lib.gmoe_dendrogram_mass_name(par.dendrogram.mass)),
            "dsc_form": text(lib.gmoe_dsc_form_name(par.dendrogram.form)),
            "omega": _jnum(lib.gmoe_dendrogram_omega(dg)),
-           # the binding's accel is squarem (True) or plain EM (False), as `gmoe select --accel`
-           "accel": "squarem" if par.fit.em.accel else "none",
+           "accel": (text(lib.gmoe_accel_name(par.fit.em.accel_method)) if par.fit.em.accel
+                     else "none"),
            "gate_bound": _jnum(par.fit.em.gate_bound),
            "chosen": {text(lib.gmoe_criterion_name(c)): lib.gmoe_select_chosen(s, c)
                       for c in range(lib.GMOE_NCRIT)}}

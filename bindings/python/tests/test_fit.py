@@ -36,6 +36,8 @@ def assert_same_fit(f, ref):
      ["--init", "random", "--stop", "relative", "--tol", "1e-7", "--no-accel", "--var-floor",
       "1e-4", "--max-iter", "300"]),
     ("topk", {"topk": 2, "topk_select": "score"}, ["--topk", "2", "--topk-select", "score"]),
+    ("softmax", {"accel": "qn"}, ["--accel", "qn"]),
+    ("softmax", {"accel": "none"}, ["--accel", "none"]),
     ("temperature", {"tau": 0.5}, ["--tau", "0.5"]),
     ("activation", {"activation": "sigmoid", "tau": 2, "fix_tau": True},
      ["--act", "sigmoid", "--tau", "2", "--fix-tau"]),

@@ -71,7 +71,8 @@ def test_select_same_as_cli(tmp_path, cli, truth_path):
     for kw, opts in [({}, []), ({"kmin": 2, "mass": "intercept", "dsc": "rescaled",
                                  "init": "random", "tol": 1e-7},
                                 ["--kmin", 2, "--mass", "intercept", "--dsc", "rescaled",
-                                 "--init", "random", "--tol", "1e-7"])]:
+                                 "--init", "random", "--tol", "1e-7"]),
+                     ({"accel": "qn", "gate_bound": 5}, ["--accel", "qn", "--gate-bound", 5])]:
         got = gmoe.select(X, y, 3, starts=3, seed=4, **kw)
         ref = json.loads(cli("select", "-k", 3, "--starts", 3, "--seed", 4, *opts, "--json",
                              data))
@@ -81,7 +82,8 @@ def test_select_same_as_cli(tmp_path, cli, truth_path):
         assert got == ref, kw
         for f in got["fits"]:  # each k's fit is gmoe fit's
             one = gmoe.fit(X, y, f["k"], starts=3, seed=4, init=kw.get("init", "data"),
-                           tol=kw.get("tol", 1e-6))  # select's default tolerance
+                           tol=kw.get("tol", 1e-6),  # select's default tolerance
+                           accel=kw.get("accel", True), gate_bound=kw.get("gate_bound"))
             assert models[f["k"]].params["b"].tolist() == one.params["b"].tolist()
             # the criteria recompute the log-likelihood at the fit (the last bits may differ)
             assert f["loglik"] == pytest.approx(one.loglik, rel=1e-13)

@@ -25,7 +25,14 @@ fit_options <- function(ctx, k, md, gate, starts, seed, topk, topk_select, tau, 
   if (!is.null(truth) && init != "near-true")
     stop(sprintf("%s: truth only goes with init = \"near-true\"", ctx), call. = FALSE)
   opts <- list(starts = check_count(starts, "starts", ctx), seed = check_seed(seed, ctx),
-               init = init, accel = isTRUE(accel), fix_tau = isTRUE(fix_tau))
+               init = init, fix_tau = isTRUE(fix_tau))
+  if (is.logical(accel) && length(accel) == 1 && !is.na(accel)) {
+    opts$accel <- accel
+  } else {
+    check_choice(accel, "accel", c("squarem", "qn", "none"), ctx)
+    opts$accel <- accel != "none"
+    if (opts$accel) opts$accel_method <- accel
+  }
   if (!is.null(topk)) {
     opts$topk <- check_count(topk, "topk", ctx)
     if (opts$topk > k) stop(sprintf("%s: topk = %d exceeds k = %d", ctx, opts$topk, k),
@@ -68,15 +75,18 @@ gmoe_fit <- function(formula, data, k, gate = "softmax", starts = 10, seed = 1,
                      topk = NULL, topk_select = NULL, tau = NULL, fix_tau = FALSE,
                      activation = NULL, init = "data", truth = NULL, stop = NULL, tol = NULL,
                      max_iter = NULL, accel = TRUE, var_floor = NULL, threads = NULL,
-                     gate_bound = NULL) {
+                     gate_bound = NULL, prefer = "best", se = NULL, bootstrap = NULL) {
   ctx <- "gmoe_fit"
   k <- check_count(k, "k", ctx)
   md <- model_data(formula, data, ctx)
   opts <- fit_options(ctx, k, md, gate, starts, seed, topk, topk_select, tau, fix_tau,
                       activation, init, truth, stop, tol, max_iter, accel, var_floor, threads,
                       gate_bound)
+  opts$prefer_interior <- check_choice(prefer, "prefer", c("best", "interior"), ctx) ==
+    "interior"
+  opts <- c(opts, se_options(se, bootstrap, ctx))
   r <- call_named(.Call(C_rg_fit, md$x, md$y, k, gate, opts), colnames(md$x))
-  structure(list(model = structure(r$model, class = "gmoe_model"), fit = r$fit,
+  structure(list(model = structure(r$model, class = "gmoe_model"), fit = r$fit, se = r$se,
                  call = match.call(), terms = md$terms, xnames = colnames(md$x),
                  yname = deparse1(formula[[2]]), x = md$x, y = md$y, options = opts,
                  best_start = r$best_start, failed = r$failed, maps = r$maps),
@@ -113,7 +123,8 @@ predict_data <- function(object, newdata, need_y) {
 }
 
 predict.gmoe <- function(object, newdata = NULL,
-                         type = c("mean", "gate", "posterior", "logdens", "all"), ...) {
+                         type = c("mean", "gate", "posterior", "logdens", "all"), sd = FALSE,
+                         quantiles = NULL, se.fit = FALSE, ...) {
   type <- match.arg(type)
   need_y <- type %in% c("posterior", "logdens", "all")
   if (type == "all" && !is.null(newdata))
@@ -123,7 +134,9 @@ predict.gmoe <- function(object, newdata = NULL,
   experts <- paste("expert", seq_len(object$model$k))
   colnames(p$gate) <- experts
   if (!is.null(p$posterior)) colnames(p$posterior) <- experts
-  if (type == "all") p else p[[type]]
+  fit <- if (type == "all") p else p[[type]]
+  if (!isTRUE(sd) && is.null(quantiles) && !isTRUE(se.fit)) return(fit)
+  c(list(fit = fit), predict_spread(object, d$x, sd, quantiles, se.fit))
 }
 
 fitted.gmoe <- function(object, ...) predict(object, type = "mean")
@@ -136,7 +149,7 @@ summary.gmoe <- function(object, ...) {
                  xnames = object$xnames, yname = object$yname, options = object$options,
                  best_start = object$best_start, failed = object$failed, maps = object$maps,
                  coefficients = rbind(coef(object), "data share" = colMeans(post)),
-                 se = NULL),
+                 se = se_table(object)),
             class = "summary.gmoe")
 }
 
@@ -156,9 +169,12 @@ print.summary.gmoe <- function(x, digits = 6, ...) {
   if (!is.null(f$gate_bound))
     cat(sprintf("%-16s |beta0|, |beta1| <= %g; %.0f gate parameters on the bound\n",
                 "gate bound", f$gate_bound, f$bound_active))
+  print_interior(f)
+  qn <- identical(x$options$accel_method, "qn") && x$model$gate != "gaussian"
   cat(sprintf("%-16s %.0f%s\n", "iterations", f$iterations,
-              if (isTRUE(x$options$accel)) sprintf(" SQUAREM cycles (%.0f EM maps)", x$maps)
-              else " EM iterations"))
+              if (!isTRUE(x$options$accel)) " EM iterations"
+              else if (qn) sprintf(" quasi-Newton cycles (%.0f steps)", x$maps)
+              else sprintf(" SQUAREM cycles (%.0f EM maps)", x$maps)))
   cat(sprintf("%-16s %.0f %s start%s (seed %.0f), the best is start %.0f%s; %.3f s\n\n",
               "starts", f$starts, x$options$init, if (f$starts == 1) "" else "s", f$seed,
               x$best_start, if (x$failed > 0) sprintf("; %.0f failed", x$failed) else "",
@@ -170,10 +186,7 @@ print.summary.gmoe <- function(x, digits = 6, ...) {
     gaussian = "the pi sum to 1.",
     "the last expert's gate parameters are 0 (only differences matter)."), "\n", sep = "")
   cat("var: variance of the expert's noise; data share: sum of the posterior probabilities / n.\n")
-  if (!is.null(x$se)) {
-    cat("\nStandard errors:\n")
-    print(signif(x$se, digits))
-  }
+  if (!is.null(x$se)) print_se_table(x$se, digits)
   invisible(x)
 }
 
@@ -196,4 +209,20 @@ plot.gmoe <- function(x, y, ...) {
   matplot(grid[, 1], p$gate, type = "l", lty = 1, col = cols, ylim = c(0, 1),
           xlab = x$xnames, ylab = "gate weight", main = "gate weights g_j(x)")
   invisible(x)
+}
+
+# The best start that converged when it is not the fit's, or that none did (as gmoe fit).
+print_interior <- function(f) {
+  li <- f$loglik_interior
+  if (is.null(li)) return(invisible())
+  if (!is.null(f$prefer))
+    cat(sprintf("%-16s log-likelihood %.6f; the best start that converged was kept instead\n",
+                "best start", f$loglik_best), sprintf("%16s (prefer = \"interior\")\n", ""),
+        sep = "")
+  else if (is.nan(li))
+    cat(sprintf("%-16s none: no start converged\n", "interior best"))
+  else if (li != f$loglik)
+    cat(sprintf("%-16s converged, log-likelihood %.6f; prefer = \"interior\" keeps it\n",
+                "interior best", li))
+  invisible()
 }

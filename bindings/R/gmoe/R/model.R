@@ -54,6 +54,7 @@ gmoe_read <- function(path) {
   r <- .Call(C_rg_read, path.expand(path))
   m <- structure(r$model, class = "gmoe_model")
   if (!is.null(r$fit)) m$fit <- r$fit
+  if (!is.null(r$se)) m$se <- r$se
   m
 }
 
@@ -62,7 +63,8 @@ gmoe_write <- function(x, path = NULL) {
   fit <- if (inherits(x, "gmoe")) x$fit else m$fit
   if (!is.null(path) && (!is.character(path) || length(path) != 1))
     stop("gmoe_write: path must be one file name", call. = FALSE)
-  text <- .Call(C_rg_write, unclass(m), fit, if (is.null(path)) NULL else path.expand(path))
+  se <- if (inherits(x, "gmoe")) x$se else m$se
+  text <- .Call(C_rg_write, unclass(m), fit, if (is.null(path)) NULL else path.expand(path), se)
   if (is.null(path)) text else invisible(path)
 }
 

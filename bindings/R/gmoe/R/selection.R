@@ -54,7 +54,11 @@ gmoe_select <- function(formula, data, k, kmin = 1, gate = "softmax", starts = 1
                   colnames(md$x))
   fits <- as.data.frame(r$fits, stringsAsFactors = FALSE)
   names(r$fit_models) <- fits$k
-  list(chosen = r$chosen, omega = r$omega, fits = fits,
+  # the estimator settings `gmoe select --json` reports: the acceleration, the gate bound
+  accel <- if (!opts$accel) "none" else if (is.null(opts$accel_method)) "squarem"
+           else opts$accel_method
+  list(chosen = r$chosen, omega = r$omega, accel = accel,
+       gate_bound = if (is.null(opts$gate_bound)) NA_real_ else opts$gate_bound, fits = fits,
        models = lapply(r$fit_models, structure, class = "gmoe_model"),
        dendrogram = as.data.frame(r$levels),
        dendrogram_models = lapply(r$models, structure, class = "gmoe_model"))

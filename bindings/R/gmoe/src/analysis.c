@@ -3,9 +3,8 @@
 #include <string.h>
 #include "rgmoe.h"
 
-/* Read model and data, or fail (freeing what was made) with context. */
-static void model_data(const char *context, SEXP list, SEXP x, SEXP y, gmoe_model **m,
-                       gmoe_data **data)
+/* Read model and data, or fail (freeing what was made) with context (rgmoe.h). */
+void rg_model_data(const char *context, SEXP list, SEXP x, SEXP y, gmoe_model **m, gmoe_data **data)
 {
     gmoe_error err;
     *data = NULL;
@@ -29,7 +28,7 @@ SEXP rg_loglik(SEXP list, SEXP x, SEXP y)
     gmoe_data *data;
     gmoe_error err;
     double ll;
-    model_data("gmoe_loglik", list, x, y, &m, &data);
+    rg_model_data("gmoe_loglik", list, x, y, &m, &data);
     int rc = gmoe_model_loglik(m, data, &ll, &err);
     gmoe_model_free(m);
     gmoe_data_free(data);
@@ -43,7 +42,7 @@ SEXP rg_predict(SEXP list, SEXP x, SEXP y)
     gmoe_model *m;
     gmoe_data *data;
     gmoe_error err;
-    model_data("predict", list, x, y, &m, &data);
+    rg_model_data("predict", list, x, y, &m, &data);
     size_t n = data->n, k = gmoe_model_k(m);
     int with_y = y != R_NilValue;
     /* libgmoe writes row-major n x k (gate[i*k + j]); R matrices are column-major. */

@@ -26,9 +26,13 @@ int rg_fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err)
     em->accel = num_opt(opts, "accel", 1) != 0;
     em->fix_tau = num_opt(opts, "fix_tau", 0) != 0;
     em->gate_bound = num_opt(opts, "gate_bound", em->gate_bound);
+    par->prefer_interior = num_opt(opts, "prefer_interior", 0) != 0;
     const char *s = rg_str(rg_elt(opts, "init"));
     if (s && gmoe_init_parse(s, &par->init))
         return gmoe_error_set(err, GMOE_EINVAL, "init must be data, random or near-true");
+    s = rg_str(rg_elt(opts, "accel_method"));
+    if (s && gmoe_accel_parse(s, &em->accel_method))
+        return gmoe_error_set(err, GMOE_EINVAL, "accel must be squarem, qn or none");
     s = rg_str(rg_elt(opts, "stop"));
     if (s && gmoe_stop_rule_parse(s, &em->stop))
         return gmoe_error_set(err, GMOE_EINVAL, "stop must be per-obs or relative");
@@ -65,7 +69,8 @@ gmoe_model *rg_fit_template(size_t k, size_t d, SEXP gate, SEXP opts, gmoe_error
     return m;
 }
 
-/* rg_fit(x, y, k, gate, opts) -> list(model, fit, best_start, failed, maps). */
+/* rg_fit(x, y, k, gate, opts) -> list(model, se (with opts$se), fit, best_start, failed,
+ * maps). */
 SEXP rg_fit(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts)
 {
     gmoe_error err;
@@ -73,6 +78,7 @@ SEXP rg_fit(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts)
     gmoe_model *templ = NULL, *truth = NULL, *best = NULL;
     gmoe_fit_result res;
     gmoe_data *data = NULL;
+    gmoe_se *se = NULL;
     par = gmoe_fit_default_params();
     int rc = rg_fit_params(opts, &par, &err);
     if (!rc && !(data = rg_data(x, y, GMOE_FIT_MAX_ABS, &err))) rc = err.code;
@@ -85,13 +91,20 @@ SEXP rg_fit(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts)
     if (!rc) rc = gmoe_fit(data, templ, &par, &best, &res, &err);
     gmoe_fit_record rec;
     if (!rc) gmoe_fit_record_set(&rec, best, &res, &par, data->n);
+    if (!rc) rc = rg_se_fit(opts, best, data, &par, &res, &se, &rec, &err);
     gmoe_model_free(templ);
     gmoe_model_free(truth);
     gmoe_data_free(data);
-    if (rc) rg_fail("gmoe_fit", &err);
+    if (rc) {
+        gmoe_se_free(se);
+        gmoe_model_free(best);
+        rg_fail("gmoe_fit", &err);
+    }
     rg_list l;
-    rg_list_init(&l, 5);
+    rg_list_init(&l, 6);
     rg_list_add(&l, "model", rg_model_to_list(best));
+    if (se) rg_list_add(&l, "se", rg_se_to_list(se, best));
+    gmoe_se_free(se);
     gmoe_model_free(best);
     rg_list_add(&l, "fit", rg_record_to_list(&rec));
     rg_list_add(&l, "best_start", Rf_ScalarReal((double)res.best_start + 1));

@@ -236,7 +236,7 @@ SEXP rg_record_to_list(const gmoe_fit_record *rec)
     double cnt[] = {(double)rec->n, (double)rec->iterations, (double)rec->nparams,
                     (double)rec->starts, (double)rec->seed};
     rg_list l;
-    rg_list_init(&l, 15);
+    rg_list_init(&l, 22);
     for (int j = 0; j < 4; j++)
         rg_list_add(&l, REC_NUM[j], Rf_ScalarReal(num[j]));
     for (int j = 0; j < 5; j++) /* doubles: a seed may exceed R's integers */
@@ -250,6 +250,19 @@ SEXP rg_record_to_list(const gmoe_fit_record *rec)
     if (rec->gate_bound > 0) { /* a bounded fit */
         rg_list_add(&l, "gate_bound", Rf_ScalarReal(rec->gate_bound));
         rg_list_add(&l, "bound_active", Rf_ScalarReal((double)rec->bound_active));
+    }
+    if (rec->has_interior) { /* a fit by gmoe_fit: the best start that converged */
+        rg_list_add(&l, "loglik_interior", Rf_ScalarReal(rec->loglik_interior));
+        if (rec->prefer[0] != '\0') {
+            rg_list_add(&l, "prefer", mkstr(rec->prefer));
+            rg_list_add(&l, "loglik_best", Rf_ScalarReal(rec->loglik_best));
+        }
+    }
+    if (rec->se_method[0] != '\0') rg_list_add(&l, "se_method", mkstr(rec->se_method));
+    if (rec->se_reason[0] != '\0') rg_list_add(&l, "se_reason", mkstr(rec->se_reason));
+    if (!strcmp(rec->se_method, "bootstrap")) {
+        rg_list_add(&l, "bootstrap_b", Rf_ScalarReal((double)rec->bootstrap_b));
+        rg_list_add(&l, "bootstrap_failed", Rf_ScalarReal((double)rec->bootstrap_failed));
     }
     return rg_list_done(&l);
 }
@@ -287,6 +300,16 @@ int rg_record_from_list(SEXP list, gmoe_fit_record *rec, gmoe_error *err)
         rec_number(list, "bound_active", &active, err))
         return err->code;
     rec->bound_active = (size_t)active;
+    /* The standard errors' keys; the se itself comes with rg_write's se argument. */
+    const char *sm = rg_str(rg_elt(list, "se_method")), *sr = rg_str(rg_elt(list, "se_reason"));
+    snprintf(rec->se_method, sizeof rec->se_method, "%s", sm ? sm : "");
+    snprintf(rec->se_reason, sizeof rec->se_reason, "%s", sr ? sr : "");
+    double boot[2] = {0, 0};
+    if (rec_number(list, "bootstrap_b", boot, err) ||
+        rec_number(list, "bootstrap_failed", boot + 1, err))
+        return err->code;
+    rec->bootstrap_b = (size_t)boot[0];
+    rec->bootstrap_failed = (size_t)boot[1];
     return GMOE_SUCCESS;
 }
 
@@ -339,17 +362,24 @@ SEXP rg_read(SEXP path)
     const char *p = rg_str(path);
     if (!p) Rf_error("gmoe_read: path must be one string");
     if (gmoe_model_read(p, &m, &rec, &has, &err)) rg_fail("gmoe_read", &err);
+    gmoe_se *se = NULL; /* the standard errors of a file written by gmoe fit --se */
+    if (gmoe_se_read(p, m, &se, &err)) {
+        gmoe_model_free(m);
+        rg_fail("gmoe_read", &err);
+    }
     rg_list l;
-    rg_list_init(&l, 2);
+    rg_list_init(&l, 3);
     rg_list_add(&l, "model", rg_model_to_list(m));
     rg_list_add(&l, "fit", rg_record_to_list(has ? &rec : NULL));
+    if (se) rg_list_add(&l, "se", rg_se_to_list(se, m));
+    gmoe_se_free(se);
     gmoe_model_free(m);
     return rg_list_done(&l);
 }
 
-/* Write the model list (with the fit record list, or NULL) to path; path NULL returns the
- * JSON text instead. */
-SEXP rg_write(SEXP list, SEXP fit, SEXP path)
+/* Write the model list (with the fit record list, or NULL, and its standard errors, an se
+ * list or NULL) to path; path NULL returns the JSON text instead. */
+SEXP rg_write(SEXP list, SEXP fit, SEXP path, SEXP selist)
 {
     gmoe_error err;
     gmoe_fit_record rec;
@@ -358,9 +388,18 @@ SEXP rg_write(SEXP list, SEXP fit, SEXP path)
     if (fit != R_NilValue && rg_record_from_list(fit, &rec, &err)) rg_fail("gmoe_write", &err);
     gmoe_model *m = rg_model_from_list(list, &err);
     if (!m) rg_fail("gmoe_write", &err);
+    gmoe_se *se = NULL;
+    if (fit != R_NilValue && rec.se_method[0] && selist != R_NilValue) {
+        if (!(se = rg_se_from_list(selist, m, &err))) {
+            gmoe_model_free(m);
+            rg_fail("gmoe_write", &err);
+        }
+        rec.se = se;
+    }
     char *text = NULL;
     int rc = p ? gmoe_model_write(p, m, fit != R_NilValue ? &rec : NULL, &err)
                : gmoe_model_dumps(m, fit != R_NilValue ? &rec : NULL, &text, &err);
+    gmoe_se_free(se);
     gmoe_model_free(m);
     if (rc) rg_fail("gmoe_write", &err);
     if (!text) return R_NilValue;

@@ -44,6 +44,21 @@ SEXP rg_list_done(rg_list *l);
 int rg_fit_params(SEXP opts, gmoe_fit_params *par, gmoe_error *err);
 gmoe_model *rg_fit_template(size_t k, size_t d, SEXP gate, SEXP opts, gmoe_error *err);
 
+/* The model of list and the data of x (n x d) and y (or R_NilValue), the data's d checked
+ * against the model's; on failure an R error "CONTEXT: MESSAGE" (nothing left allocated). */
+void rg_model_data(const char *context, SEXP list, SEXP x, SEXP y, gmoe_model **m,
+                   gmoe_data **data);
+/* Standard errors (infer.c): as a named list (method, reason when there are none, names,
+ * estimate, cov when there are some, tau_free, bootstrap_failed), and computed for a fit
+ * (opts$se, opts$bootstrap; the record gets se_method, se_reason and the bootstrap's
+ * counts). */
+SEXP rg_se_to_list(const gmoe_se *se, const gmoe_model *m);
+int rg_se_fit(SEXP opts, const gmoe_model *best, const gmoe_data *data, const gmoe_fit_params *par,
+              const gmoe_fit_result *res, gmoe_se **se, gmoe_fit_record *rec, gmoe_error *err);
+/* The standard errors of the model m from an se list (rg_se_to_list's): owned, or NULL with
+ * err set. */
+gmoe_se *rg_se_from_list(SEXP l, const gmoe_model *m, gmoe_error *err);
+
 /* Named list element, or R_NilValue. */
 SEXP rg_elt(SEXP list, const char *name);
 /* A C string from a length-1 character vector (NULL when it is not one). */

@@ -123,21 +123,22 @@ SEXP rg_select(SEXP x, SEXP y, SEXP k, SEXP gate, SEXP opts, SEXP kmin, SEXP mas
     rg_list_add(&l, "omega", Rf_ScalarReal(gmoe_dendrogram_omega(dg)));
     SEXP fmodels = Rf_allocVector(VECSXP, nk);
     rg_list_add(&l, "fit_models", fmodels);
-    rg_list_init(&fits, 10);
-    const char *name[] = {"k",       "loglik",  "aic",        "bic",    "icl",
-                          "nparams", "entropy", "iterations", "seconds"};
-    double *v[9];
-    add_columns(&fits, name, 9, nk, v);
+    rg_list_init(&fits, 11);
+    const char *name[] = {"k",       "loglik",  "aic",        "bic",     "icl",
+                          "nparams", "entropy", "iterations", "seconds", "bound_active"};
+    double *v[10];
+    add_columns(&fits, name, 10, nk, v);
     SEXP status = Rf_allocVector(STRSXP, nk);
     rg_list_add(&fits, "status", status);
     for (size_t r = 0; r < nk; r++) {
         const gmoe_criteria *c = gmoe_select_criteria(s, k0 + r);
         const gmoe_fit_result *f = gmoe_select_result(s, k0 + r);
-        double row[] = {
-            (double)(k0 + r), c->loglik,          c->aic,     c->bic,
-            c->icl,           (double)c->nparams, c->entropy, (double)f->info.iterations,
-            f->seconds};
-        for (int j = 0; j < 9; j++)
+        double row[] = {(double)(k0 + r), c->loglik,
+                        c->aic,           c->bic,
+                        c->icl,           (double)c->nparams,
+                        c->entropy,       (double)f->info.iterations,
+                        f->seconds,       (double)f->info.bound_active};
+        for (int j = 0; j < 10; j++)
             v[j][r] = fin(row[j]);
         SET_STRING_ELT(status, r, Rf_mkChar(gmoe_fit_status_name(f->info.status)));
         SET_VECTOR_ELT(fmodels, r, rg_model_to_list(gmoe_select_model(s, k0 + r)));

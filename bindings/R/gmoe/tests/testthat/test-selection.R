@@ -81,3 +81,33 @@ test_that("a bounded fit is gmoe fit --gate-bound's, with its record", {
   expect_identical(f$model$beta1, ref$beta1)
   expect_identical(f$fit$bound_active, ref$fit$bound_active)
 })
+
+test_that("accel = \"qn\" and gate_bound in gmoe_fit and gmoe_select are the CLI's", {
+  skip_if(!nzchar(gmoe_cli()), "the gmoe binary is needed (set GMOE)")
+  d <- gmoe_simulate(softmax_truth(), 600, seed = 9)
+  data <- tempfile(fileext = ".csv")
+  write_data(d, data)
+  for (accel in c("qn", "none")) {
+    f <- gmoe_fit(y ~ x1, d, k = 3, starts = 3, seed = 2, accel = accel)
+    fj <- tempfile(fileext = ".json")
+    run_cli("fit", "-k", 3, "--starts", 3, "--seed", 2, "--accel", accel, "-o", fj, data)
+    ref <- gmoe_read(fj)
+    expect_identical(f$model$b, ref$b, info = accel)
+    expect_identical(f$fit$iterations, ref$fit$iterations, info = accel)
+  }
+  expect_output(print(summary(f)), "EM iterations")
+  expect_error(gmoe_fit(y ~ x1, d, k = 2, accel = "fast"), "accel must be one of")
+  s <- gmoe_select(y ~ x1, d, k = 3, starts = 3, seed = 4, accel = "qn", gate_bound = 5)
+  skip_if_not_installed("jsonlite")
+  ref <- jsonlite::fromJSON(paste(run_cli("select", "-k", 3, "--starts", 3, "--seed", 4,
+                                          "--accel", "qn", "--gate-bound", 5, "--json", data),
+                                  collapse = "\n"))
+  expect_identical(s$accel, ref$accel)
+  expect_identical(s$accel, "qn")
+  expect_equal(s$gate_bound, ref$gate_bound)  # JSON reads 5 as an integer
+  expect_equal(s$fits$bound_active, ref$fits$bound_active)
+  expect_equal(s$fits$loglik, ref$fits$loglik, tolerance = 1e-15)
+  s0 <- gmoe_select(y ~ x1, d, k = 2, starts = 2, seed = 4)
+  expect_identical(s0$accel, "squarem")
+  expect_true(is.na(s0$gate_bound))
+})
