@@ -21,7 +21,7 @@ static void usage(FILE *fp)
           "\n"
           "Model:\n"
           "  -k, --experts K      number of experts (required)\n" CLI_HELP_FIT_GATE CLI_HELP_Y
-              CLI_HELP_X "\n"
+              CLI_HELP_X CLI_HELP_FACTOR "\n"
           "Estimator:\n" CLI_HELP_FIT_STARTS
           "      --init I         data (default: k-means++, random partitions and random soft\n"
           "                       weights in turn), random (random partitions) or near-true\n"
@@ -160,11 +160,12 @@ typedef struct summary {
     const gmoe_fit_params *par;
     const double *share; /* sum of the posteriors per expert / n, or NULL */
     const gmoe_se *se;   /* standard errors (--se), or NULL */
+    char *const *xnames; /* the covariates' names when --x or --factor named them, or NULL */
 } summary;
 
 static const char *covariate_name(const summary *s, size_t t, char *buf, size_t size)
 {
-    if (s->co->x) return s->co->x[t];
+    if (s->xnames) return s->xnames[t];
     snprintf(buf, size, "x%zu", t + 1);
     return buf;
 }
@@ -176,10 +177,10 @@ static void print_header(const summary *s)
     gmoe_gate gate = gmoe_model_gate(m);
     const char *y = s->co->y ? s->co->y : "y";
     printf("gmoe fit: %s, n = %zu, response %s, ", s->path, s->data->n, y);
-    if (s->co->x) {
+    if (s->xnames) {
         printf("covariate%s ", d == 1 ? "" : "s");
         for (size_t t = 0; t < d; t++)
-            printf("%s%s", t ? ", " : "", s->co->x[t]);
+            printf("%s%s", t ? ", " : "", s->xnames[t]);
         putchar('\n');
     } else if (d == 1) {
         printf("covariate x1 (the other column)\n");
@@ -424,7 +425,7 @@ static int print_summary(const summary *s)
             break;
         }
     }
-    fit_se_print(s->se, s->m, s->co->x);
+    fit_se_print(s->se, s->m, s->xnames);
     return 0;
 }
 
@@ -485,6 +486,7 @@ int main_fit(int argc, char **argv)
         CLI_OPTION_QUIET,
         CLI_OPTION_Y,
         CLI_OPTION_X,
+        CLI_OPTION_FACTOR,
         CLI_OPTION_END,
     };
     cli_common co;
@@ -497,7 +499,7 @@ int main_fit(int argc, char **argv)
     gmoe_model *templ = NULL, *truth = NULL, *best = NULL;
     gmoe_data *data = NULL;
     double *share = NULL;
-    char *text = NULL;
+    char *text = NULL, **names = NULL;
     cli_outfile mof, tof; /* the model file and the trace */
     memset(&mof, 0, sizeof mof);
     memset(&tof, 0, sizeof tof);
@@ -532,7 +534,8 @@ int main_fit(int argc, char **argv)
     gmoe_csv_spec spec;
     cli_csv_spec(&co, &spec);
     spec.max_abs = GMOE_FIT_MAX_ABS; /* named with its line here, rather than by gmoe_fit */
-    if (gmoe_csv_read(path, &spec, &data, &err)) goto liberr;
+    spec.factor_option = "--factor";
+    if (gmoe_csv_read_names(path, &spec, &data, &names, &err)) goto liberr;
     if (fo.fo.k > data->n) {
         cli_error("%s: -k %zu exceeds the number of observations (n = %zu)", path, fo.fo.k,
                   data->n);
@@ -578,7 +581,7 @@ int main_fit(int argc, char **argv)
         fputs(text, stdout);
     } else {
         share = posterior_share(best, data);
-        summary s = {path, &co, data, best, &res, par, share, se};
+        summary s = {path, &co, data, best, &res, par, share, se, co.x || co.factor ? names : NULL};
         rc = print_summary(&s);
     }
     goto out;
@@ -588,6 +591,7 @@ out:
     cli_outfile_abort(&tof);
     cli_outfile_abort(&mof);
     free(text);
+    free(names);
     free(share);
     gmoe_se_free(se);
     gmoe_model_free(best);

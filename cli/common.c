@@ -196,6 +196,9 @@ void cli_common_free(cli_common *co)
     cli_free_list(co->x, co->nx);
     co->x = NULL;
     co->nx = 0;
+    cli_free_list(co->factor, co->nfactor);
+    co->factor = NULL;
+    co->nfactor = 0;
 }
 
 /* Empty names ("a,,b", a leading or trailing comma) and repeated names are usage errors: they
@@ -252,6 +255,25 @@ static int parse_column_list(cli_common *co, const char *opt, const char *arg)
     return 0;
 }
 
+/* --factor may be given again: its lists add up (a name twice is the reader's error). */
+static int parse_factor_list(cli_common *co, const char *arg)
+{
+    char **list;
+    size_t nl;
+    int rc = cli_parse_list("--factor", arg, &list, &nl);
+    if (rc) return rc;
+    char **all = realloc(co->factor, (co->nfactor + nl) * sizeof *all);
+    if (!all) {
+        cli_free_list(list, nl);
+        return cli_usage_error("--factor: out of memory");
+    }
+    memcpy(all + co->nfactor, list, nl * sizeof *all);
+    free(list);
+    co->factor = all;
+    co->nfactor += nl;
+    return 0;
+}
+
 /* The option as the user wrote it, for messages. A long option is named from argv (without
  * any "=value"); a short one by its character, since it may sit inside a cluster ("-qn"). */
 static void describe_option(int optchar, char *const *argv, char *buf, size_t size)
@@ -295,6 +317,8 @@ int cli_common_opt(cli_common *co, int c, const char *arg, char *const *argv)
         return 0;
     case CLI_OPT_X:
         return parse_column_list(co, "--x", arg);
+    case CLI_OPT_FACTOR:
+        return parse_factor_list(co, arg);
     case ':':
         describe_option(optopt, argv, name, sizeof name);
         return cli_usage_error("%s: option %s needs a value (see 'gmoe help %s')", co->cmd, name,
@@ -349,6 +373,8 @@ void cli_csv_spec(const cli_common *co, gmoe_csv_spec *spec)
     spec->y = co->y;
     spec->x = (const char *const *)co->x;
     spec->nx = co->nx;
+    spec->factors = (const char *const *)co->factor;
+    spec->nfactors = co->nfactor;
 }
 
 void cli_design_init(cli_design *cd)

@@ -84,6 +84,7 @@ enum {
     CLI_OPT_QUIET,
     CLI_OPT_Y,
     CLI_OPT_X,
+    CLI_OPT_FACTOR,
     CLI_OPT_DESIGN,
     CLI_OPT_LO,
     CLI_OPT_HI,
@@ -131,6 +132,10 @@ enum {
     {                                                                                              \
         "x", required_argument, NULL, CLI_OPT_X                                                    \
     }
+#define CLI_OPTION_FACTOR                                                                          \
+    {                                                                                              \
+        "factor", required_argument, NULL, CLI_OPT_FACTOR                                          \
+    }
 #define CLI_OPTION_END                                                                             \
     {                                                                                              \
         NULL, 0, NULL, 0                                                                           \
@@ -149,6 +154,10 @@ enum {
 #define CLI_HELP_X                                                                                 \
     "      --x COL,COL,...  covariate columns, in model order (default: every column but\n"        \
     "                       the response, in file order)\n"
+#define CLI_HELP_FACTOR                                                                            \
+    "      --factor COL,... code these covariate columns as categorical: the levels (texts)\n"     \
+    "                       sorted bytewise, the first dropped, one 0/1 column COL=LEVEL\n"        \
+    "                       for each other one (repeatable)\n"
 
 /* The design of x: --design uniform|grid|normal with --lo/--hi or --mean/--sd, or gate
  * (simulate, eval). Entries for the option array: */
@@ -190,6 +199,8 @@ typedef struct cli_common {
     const char *y; /* --y, or NULL (the default column "y") */
     char **x;      /* --x, split at commas (owned), or NULL */
     size_t nx;
+    char **factor; /* --factor, the lists of every occurrence joined (owned), or NULL */
+    size_t nfactor;
 } cli_common;
 
 void cli_common_init(cli_common *co, const char *cmd);
@@ -219,7 +230,7 @@ int cli_progress_enabled(const cli_common *co);
  * "CMD: column "y" is both the response (--y) and a covariate (--x)". */
 int cli_check_xy(const cli_common *co);
 
-/* The CSV column selection that --y and --x describe. The arrays point into co. */
+/* The CSV column selection that --y, --x and --factor describe. The arrays point into co. */
 void cli_csv_spec(const cli_common *co, gmoe_csv_spec *spec);
 
 #endif

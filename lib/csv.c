@@ -15,13 +15,14 @@
 #include <sys/stat.h>
 #include "dtoa.h"
 #include "strtod.h"
+#include "csv_factor.h"
 #include "internal.h"
 
 #ifndef CSV_CHUNK /* the fuzz build makes it tiny, to reach the refill code with small inputs */
 #define CSV_CHUNK (1u << 20) /* bytes per fread: large enough to amortise the calls */
 #endif
-#define CSV_ROWS0 1024      /* initial rows per column */
-#define CSV_SHOW 64         /* bytes of a field or name quoted in a message */
+#define CSV_ROWS0 1024 /* initial rows per column */
+
 #define CSV_WBUF (1u << 16) /* writer: bytes formatted before each fwrite */
 
 typedef struct csv_reader {
@@ -49,10 +50,16 @@ typedef struct csv_reader {
     double **col;   /* d + has_y arrays of cap_rows values */
     double max_abs; /* spec->max_abs, or 0 */
     size_t nrows, cap_rows;
+
+    /* factors: fac[slot] indexes levels for a factor covariate, else -1; NULL without any */
+    long *fac;
+    gmoe__csv_levels *levels;
+    size_t nfac;
+    const char *factor_option; /* spec->factor_option: the hint for a non-numeric covariate */
 } csv_reader;
 
 enum { FIELD_OK, FIELD_UNTERMINATED, FIELD_AFTER_QUOTE };
-enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_NONFINITE, NUM_RANGE, NUM_TOOBIG };
+enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_NONFINITE, NUM_RANGE, NUM_TOOBIG, NUM_NOMEM };
 
 static int is_blank(char c)
 {
@@ -82,7 +89,7 @@ static int grow(void *p, size_t *cap, size_t need, size_t sz)
 
 /* A string for a message: quoted, at most CSV_SHOW bytes, control characters escaped so that
  * the message stays on one line. */
-static void show(char *out, size_t outsz, const char *s, size_t n)
+void gmoe__csv_show(char *out, size_t outsz, const char *s, size_t n)
 {
     size_t o = 0, lim = n > CSV_SHOW ? CSV_SHOW : n;
     while (lim < n && lim > 0 && ((unsigned char)s[lim] & 0xC0) == 0x80)
@@ -124,7 +131,7 @@ static void field_label(const csv_reader *r, char *out, size_t outsz, size_t f, 
         return;
     }
     char name[4 * CSV_SHOW + 8];
-    show(name, sizeof name, colname(r, f), strlen(colname(r, f)));
+    gmoe__csv_show(name, sizeof name, colname(r, f), strlen(colname(r, f)));
     snprintf(out, outsz, "column %s (field %zu)", name, f + 1);
 }
 
@@ -355,7 +362,7 @@ static int read_header(csv_reader *r, size_t *hline)
         for (; r->htab[h] != SIZE_MAX; h = (h + 1) & r->hmask) {
             if (strcmp(colname(r, r->htab[h]), colname(r, f)) == 0) {
                 char name[4 * CSV_SHOW + 8];
-                show(name, sizeof name, colname(r, f), strlen(colname(r, f)));
+                gmoe__csv_show(name, sizeof name, colname(r, f), strlen(colname(r, f)));
                 return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: duplicate column name %s",
                                       r->name, *hline, name);
             }
@@ -368,7 +375,7 @@ static int read_header(csv_reader *r, size_t *hline)
 static int no_column(csv_reader *r, size_t hline, const char *want)
 {
     char name[4 * CSV_SHOW + 8];
-    show(name, sizeof name, want, strlen(want));
+    gmoe__csv_show(name, sizeof name, want, strlen(want));
     return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: no column named %s", r->name, hline, name);
 }
 
@@ -405,6 +412,31 @@ static double *col_alloc(size_t rows)
     return p;
 }
 
+/* Mark the factor columns' slots; a factor must be a selected covariate. */
+static int select_factors(csv_reader *r, const gmoe_csv_spec *spec, size_t hline)
+{
+    if (!spec || spec->nfactors == 0) return GMOE_SUCCESS;
+    r->fac = malloc((r->d ? r->d : 1) * sizeof *r->fac);
+    r->levels = calloc(spec->nfactors, sizeof *r->levels);
+    if (!r->fac || !r->levels) return oom(r);
+    r->nfac = spec->nfactors;
+    for (size_t t = 0; t < r->d; t++)
+        r->fac[t] = -1;
+    for (size_t j = 0; j < spec->nfactors; j++) {
+        long f = find_column(r, spec->factors[j]);
+        if (f < 0) return no_column(r, hline, spec->factors[j]);
+        if (r->role[f] < 0 || (size_t)r->role[f] >= r->d) {
+            char name[4 * CSV_SHOW + 8];
+            gmoe__csv_show(name, sizeof name, spec->factors[j], strlen(spec->factors[j]));
+            return gmoe_error_set(r->err, GMOE_EINVAL,
+                                  "%s:%zu: factor column %s is not a selected covariate", r->name,
+                                  hline, name);
+        }
+        r->fac[r->role[f]] = (long)j;
+    }
+    return GMOE_SUCCESS;
+}
+
 static int select_columns(csv_reader *r, const gmoe_csv_spec *spec, size_t hline)
 {
     const char *yname = spec && spec->y ? spec->y : "y";
@@ -427,6 +459,8 @@ static int select_columns(csv_reader *r, const gmoe_csv_spec *spec, size_t hline
             if ((long)f != yf) r->role[f] = (long)r->d++;
     }
     if (r->has_y) r->role[yf] = (long)r->d;
+    int rc = select_factors(r, spec, hline);
+    if (rc) return rc;
 
     size_t ncols = r->d + (size_t)r->has_y, rows = rows_estimate(r);
     r->col = calloc(ncols ? ncols : 1, sizeof *r->col);
@@ -451,6 +485,16 @@ static int grow_rows(csv_reader *r)
     return GMOE_SUCCESS;
 }
 
+/* A factor's field: its level id, exact in a double (ids are below the row count). */
+static int factor_level(csv_reader *r, const char *s, size_t n, long j, double *out)
+{
+    size_t id;
+    if (n == 0) return NUM_EMPTY;
+    if (gmoe__csv_levels_intern(&r->levels[j], s, n, &id)) return NUM_NOMEM;
+    *out = (double)id;
+    return NUM_OK;
+}
+
 /* A field error is reported only once the row is known to have the right number of fields:
  * a shifted row is better described as ragged than by the first value it garbles. */
 static int read_row(csv_reader *r, size_t s, size_t e, size_t line)
@@ -467,7 +511,10 @@ static int read_row(csv_reader *r, size_t s, size_t e, size_t line)
         if (rc) return field_error(r, rc, fline, f, 0);
         long slot = f < r->ncol ? r->role[f] : -1;
         if (slot < 0 || bad) continue;
-        bad = parse_number(r->buf + fs, fe - fs, r->max_abs, &r->col[slot][r->nrows]);
+        if (r->fac && slot < (long)r->d && r->fac[slot] >= 0)
+            bad = factor_level(r, r->buf + fs, fe - fs, r->fac[slot], &r->col[slot][r->nrows]);
+        else
+            bad = parse_number(r->buf + fs, fe - fs, r->max_abs, &r->col[slot][r->nrows]);
         if (bad) {
             bad_f = f;
             bad_line = fline;
@@ -478,10 +525,11 @@ static int read_row(csv_reader *r, size_t s, size_t e, size_t line)
     if (f != r->ncol)
         return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: expected %zu fields, found %zu",
                               r->name, line, r->ncol, f);
+    if (bad == NUM_NOMEM) return oom(r);
     if (bad) {
         char label[4 * CSV_SHOW + 64], text[4 * CSV_SHOW + 8];
         field_label(r, label, sizeof label, bad_f, 0);
-        show(text, sizeof text, r->buf + bad_s, bad_e - bad_s);
+        gmoe__csv_show(text, sizeof text, r->buf + bad_s, bad_e - bad_s);
         if (bad == NUM_EMPTY)
             return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: %s: empty field", r->name, bad_line,
                                   label);
@@ -489,11 +537,14 @@ static int read_row(csv_reader *r, size_t s, size_t e, size_t line)
             return gmoe_error_set(r->err, GMOE_EPARSE,
                                   "%s:%zu: %s: too large to fit: %s (|value| > %g)", r->name,
                                   bad_line, label, text, r->max_abs);
-        return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: %s: %s: %s", r->name, bad_line, label,
+        char hint[4 * CSV_SHOW + 64] = "";
+        if (bad == NUM_BAD && r->factor_option && r->role[bad_f] < (long)r->d)
+            gmoe__csv_factor_hint(colname(r, bad_f), r->factor_option, hint, sizeof hint);
+        return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: %s: %s: %s%s", r->name, bad_line, label,
                               bad == NUM_BAD         ? "not a number"
                               : bad == NUM_NONFINITE ? "not finite"
                                                      : "out of range",
-                              text);
+                              text, hint);
     }
     r->nrows++;
     return GMOE_SUCCESS;
@@ -542,18 +593,23 @@ static void reader_free(csv_reader *r)
         for (size_t c = 0; c < r->d + (size_t)r->has_y; c++)
             free(r->col[c]);
     free(r->col);
+    for (size_t j = 0; j < r->nfac; j++)
+        gmoe__csv_levels_free(&r->levels[j]);
+    free(r->levels);
+    free(r->fac);
 }
 
 /* Errors in the selection itself, found before the file is opened. */
 static int check_spec(const char *name, const gmoe_csv_spec *spec, gmoe_error *err)
 {
-    if (!spec || !spec->x) return GMOE_SUCCESS;
+    if (!spec) return GMOE_SUCCESS;
+    if (!spec->x) return gmoe__csv_check_factors(name, spec, err);
     const char *yname = spec->y ? spec->y : "y";
     for (size_t t = 0; t < spec->nx; t++) {
         if (!spec->x[t])
             return gmoe_error_set(err, GMOE_EINVAL, "%s: x column %zu has no name", name, t + 1);
         char shown[4 * CSV_SHOW + 8];
-        show(shown, sizeof shown, spec->x[t], strlen(spec->x[t]));
+        gmoe__csv_show(shown, sizeof shown, spec->x[t], strlen(spec->x[t]));
         if (strcmp(spec->x[t], yname) == 0)
             return gmoe_error_set(err, GMOE_EINVAL, "%s: column %s selected as both y and x", name,
                                   shown);
@@ -562,7 +618,7 @@ static int check_spec(const char *name, const gmoe_csv_spec *spec, gmoe_error *e
                 return gmoe_error_set(err, GMOE_EINVAL, "%s: column %s selected twice as x", name,
                                       shown);
     }
-    return GMOE_SUCCESS;
+    return gmoe__csv_check_factors(name, spec, err);
 }
 
 /* Open path (r->name and r->err set) and read the first chunk, past a byte order mark. */
@@ -603,6 +659,20 @@ static int take_names(csv_reader *r, char ***names)
     return GMOE_SUCCESS;
 }
 
+/* A factor with a single level codes as no column at all: surely not what was meant. */
+static int single_levels(csv_reader *r)
+{
+    for (size_t t = 0; r->fac && t < r->d; t++) {
+        if (r->fac[t] < 0 || r->levels[r->fac[t]].n > 1) continue;
+        const gmoe__csv_levels *lv = &r->levels[r->fac[t]];
+        size_t f = 0;
+        while (r->role[f] != (long)t)
+            f++;
+        return gmoe__csv_single_level(r->err, r->name, colname(r, f), lv);
+    }
+    return GMOE_SUCCESS;
+}
+
 int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, gmoe_error *err)
 {
     return gmoe_csv_read_names(path, spec, out, NULL, err);
@@ -618,6 +688,7 @@ int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data *
     r.name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     r.err = err;
     r.max_abs = spec ? spec->max_abs : 0;
+    r.factor_option = spec ? spec->factor_option : NULL;
     int rc = check_spec(r.name, spec, err);
     if (rc) return rc;
     if ((rc = reader_open(&r, path))) goto done;
@@ -635,10 +706,15 @@ int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data *
         rc = gmoe_error_set(err, GMOE_EPARSE, "%s: no data rows", r.name);
         goto done;
     }
+    if ((rc = single_levels(&r))) goto done;
     if (names && (rc = take_names(&r, names))) goto done;
-    if ((rc = take_data(&r, out)) && names) {
-        free(*names);
-        *names = NULL;
+    if (!(rc = take_data(&r, out)) && r.fac)
+        rc = gmoe__csv_factor_code(*out, names, r.fac, r.levels, err, r.name);
+    if (rc) {
+        if (names) free(*names);
+        if (names) *names = NULL;
+        gmoe_data_free(*out);
+        *out = NULL;
     }
 done:
     reader_free(&r);

@@ -31,6 +31,12 @@
  *   data.csv:12: column "x" (field 1): text after closing quote    ("1"2)
  *   data.csv: column "y" selected as both y and x                  (GMOE_EINVAL)
  *   data.csv: column "x" selected twice as x                       (GMOE_EINVAL)
+ *   data.csv: column "g" named twice as a factor                   (GMOE_EINVAL)
+ *   data.csv: factor column "g" is not a selected covariate        (GMOE_EINVAL)
+ *   data.csv:1: factor column "g" is not a selected covariate      (not in the header's x)
+ *   data.csv: factor column "g" has a single level "a"
+ *   data.csv:12: column "g" (field 1): not a number: "a" (categorical? use --factor g)
+ *                                                   (the hint when spec->factor_option is set)
  *   data.csv: out of memory                                        (GMOE_ENOMEM)
  */
 #ifndef GMOE_CSV_H
@@ -52,6 +58,17 @@ typedef struct gmoe_csv_spec {
     int y_optional;       /* nonzero: a file without the y column is read with y = NULL */
     double max_abs;       /* > 0: a selected value with |value| > max_abs is an error that
                              names it (gmoe fit passes GMOE_FIT_MAX_ABS); 0: no limit */
+    /* Categorical covariates: the columns named in factors (distinct covariates) are read as
+     * text, each distinct text a level. The levels are sorted bytewise; the first is the
+     * reference and is dropped, and each other level L becomes an indicator column (1 where
+     * the field is L, else 0) named "col=L", in place of the column and in level order. So d
+     * is the number of numeric covariates plus, for each factor, its levels less one. A
+     * factor with a single level is an error; an empty field is one, as in a numeric
+     * column. */
+    const char *const *factors;
+    size_t nfactors;
+    const char *factor_option; /* non-NULL: a covariate field that is not a number adds the
+                                  hint "(categorical? use OPTION COLUMN)" to the message */
 } gmoe_csv_spec;
 
 /* Read the selected columns of a CSV file into a new data set (owned by the caller; *out is
@@ -75,11 +92,11 @@ int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data *
 int gmoe_csv_row_line(const char *path, size_t row, size_t *line, gmoe_error *err);
 
 /* Write data as CSV with columns x1..xd,y (y omitted when data->y is NULL), each number
- * as gmoe_csv_format_double writes it, so a round trip is bit-exact (-0 included). The file is written to a temporary name beside path and renamed on success, so
- * path is never left half-written. path "-" writes to stdout. A NaN or infinite value is
- * GMOE_EINVAL, found before anything is written:
- *   data.csv: row 12: x1 is not finite
- * as is a data set with no column at all (d = 0 and no y). */
+ * as gmoe_csv_format_double writes it, so a round trip is bit-exact (-0 included). The file is
+ * written to a temporary name beside path and renamed on success, so path is never left
+ * half-written. path "-" writes to stdout. A NaN or infinite value is GMOE_EINVAL, found before
+ * anything is written: data.csv: row 12: x1 is not finite as is a data set with no column at all (d
+ * = 0 and no y). */
 int gmoe_csv_write(const char *path, const gmoe_data *data, gmoe_error *err);
 
 /* Room for any output of gmoe_csv_format_double, terminating NUL included. */

@@ -335,7 +335,7 @@ expect_err 2 "gmoe: --starts must be a positive integer (got \"0\")" \
 expect_err 1 "gmoe: nosuch.csv: cannot open: No such file or directory" \
     "$GMOE" fit -k 2 nosuch.csv
 printf 'x1,y\n0.1,2\n0.2,3\nabc,4\n0.4,5\n' >text.csv
-expect_err 1 "gmoe: text.csv:4: column \"x1\" (field 1): not a number: \"abc\"" \
+expect_err 1 "gmoe: text.csv:4: column \"x1\" (field 1): not a number: \"abc\" (categorical? use --factor x1)" \
     "$GMOE" fit -k 2 text.csv
 expect_err 1 "gmoe: softmax-truth.json: the true model has d = 2, the data d = 1" \
     "$GMOE" fit -k 2 --init near-true --truth softmax-truth.json --y waiting faithful.csv

@@ -86,8 +86,17 @@ int gmoe_fuzz_csv(const uint8_t *bytes, size_t size)
 {
     const char *path = scratch("in.csv");
     put_file(path, bytes, size);
-    static const char *const xs[] = {"x2", "x1"};
-    const gmoe_csv_spec specs[] = {{NULL, NULL, 0, 0}, {"y", xs, 2, 1}};
+    static const char *const xs[] = {"x2", "x1"}, *const fx[] = {"x1"};
+    /* the third codes x1 as a factor: any text is a level */
+    const gmoe_csv_spec specs[] = {{NULL, NULL, 0, 0},
+                                   {"y", xs, 2, 1},
+                                   {.y = "y",
+                                    .x = xs,
+                                    .nx = 2,
+                                    .y_optional = 1,
+                                    .factors = fx,
+                                    .nfactors = 1,
+                                    .factor_option = "--factor"}};
     for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
         gmoe_data *data = (gmoe_data *)&data; /* must be reset */
         gmoe_error err = {0};
