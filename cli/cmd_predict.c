@@ -90,15 +90,6 @@ static int parse_columns(predict_opts *po, const char *arg)
     return rc;
 }
 
-/* The shortest %g form of v that reads back to v. */
-static void shortest(double v, char *buf, size_t size)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, size, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) return;
-    }
-}
-
 static int parse_quantiles(predict_opts *po, const char *arg)
 {
     size_t max = 1;
@@ -112,7 +103,7 @@ static int parse_quantiles(predict_opts *po, const char *arg)
     for (const char *c = arg;; c++) {
         const char *e = strchr(c, ',');
         size_t len = e ? (size_t)(e - c) : strlen(c);
-        char tok[64], name[40];
+        char tok[64], name[GMOE_CSV_NUMBUF + 1];
         snprintf(tok, sizeof tok, "%.*s", (int)(len < 63 ? len : 63), c);
         double p;
         if (len >= sizeof tok || cli_parse_double("--quantiles", tok, &p)) {
@@ -128,7 +119,7 @@ static int parse_quantiles(predict_opts *po, const char *arg)
         for (size_t l = 0; l < po->nlevel; l++)
             if (po->level[l] == p)
                 return cli_usage_error("predict: --quantiles: level %s given twice", tok);
-        shortest(p, name + 1, sizeof name - 1);
+        gmoe_csv_format_double(p, name + 1);
         name[0] = 'q';
         if (!(po->qname[po->nlevel] = strdup(name))) return cli_usage_error("out of memory");
         po->level[po->nlevel++] = p;
