@@ -307,7 +307,8 @@ int gmoe_em_init_resp(gmoe_em *w, const gmoe_data *data, const gmoe_model *gate_
 {
     int rc = em_setup(w, data, gate_start, par, err);
     if (rc) return rc;
-    memcpy(w->r, resp, w->n * w->k * sizeof(double));
+    /* A caller inside the library (gmoe_fit) writes the start straight into w->r. */
+    if (resp != w->r) memcpy(w->r, resp, w->n * w->k * sizeof(double));
     /* A top-K gate at its start selects the same K experts everywhere; fit the first gate
      * densely so that every expert gets a region. */
     size_t K = w->m->topk;

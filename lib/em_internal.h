@@ -17,6 +17,9 @@ typedef struct em_gate_sys {
     size_t *free;   /* indices of the free entries (nfree) */
     size_t nfree0;  /* number of free intercepts */
     size_t *free0;  /* indices of the free intercepts beta0_j (nfree0) */
+    size_t kstat;   /* the gradient and Fisher entries of experts j >= kstat are pinned and
+                       never read: the passes leave them at 0 (k - 1 when the last expert's
+                       (beta0, beta1) are pinned and there is no log(tau), else k) */
     int has_tau;    /* theta ends with log(tau) */
     double *grad;   /* P: dQ/dtheta */
     double *fisher; /* P*P: sum_i J_i' (diag g_i - g_i g_i') J_i */
@@ -68,6 +71,8 @@ struct gmoe_em {
     int phi_shared; /* phi of expert 0 serves every expert (linear scores) */
     double *pp;     /* B*q(q+1)/2 products phi_a phi_b of the shared features */
     double *gwork;  /* gmoe__gate_work_size() scratch for gmoe__gate_log_block */
+    /* (1, x) features: phi rows 1..d are x at the block (stride n), or NULL. */
+    const double *phix;
 
     /* Expert sufficient statistics on centred data, per expert, with z = (1, x - xbar) and the
      * residuals e = y - ybar - cref_j'z about a reference line (the expert's line at the
@@ -116,6 +121,13 @@ struct gmoe_em {
                             gate at most fisher_drift away after unchecked steps (set by the
                             passes; cleared whenever the gate of m is changed otherwise) */
 };
+
+/* Entry s of theta is one whose gradient and Fisher entries the passes leave at 0 (an expert
+ * j >= g.kstat: pinned, never read by an M-step). */
+static inline int em_stat_pinned(const gmoe_em *w, size_t s)
+{
+    return s < w->k * w->q && s / w->q >= w->g.kstat;
+}
 
 /* estep.c: the E-step pass at w->m: fills w->r, w->ll, the expert statistics and the gate
  * statistics (gradient, Fisher matrix, Q) at the current gate. */

@@ -61,6 +61,7 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
     w->phi_shared = w->gate == GMOE_GATE_SOFTMAX || w->gate == GMOE_GATE_TOPK ||
                     (w->gate == GMOE_GATE_TEMPERATURE && !w->g.has_tau);
     size_t kk = w->phi_shared ? 1 : k;
+    w->phix = NULL;
     for (size_t j = 0; j < kk; j++) {
         double *ph = w->phi + j * q * B, *ps = w->psi + j * B;
         for (size_t r = 0; r < mr; r++)
@@ -110,9 +111,8 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
                     pt[r] = ph[r] * xt[r];
             }
             break;
-        default:
-            for (size_t t = 0; t < d; t++)
-                memcpy(ph + (1 + t) * B, x + t * n + i0, mr * sizeof(double));
+        default: /* the features (1, x): phi_of points into the data, no copy */
+            w->phix = x + i0;
             break;
         }
     }
@@ -120,6 +120,7 @@ GMOE_KERNEL static void gate_features(gmoe_em *w, const gmoe_model *gm, size_t i
 
 static inline const double *phi_of(const gmoe_em *w, size_t j, size_t a)
 {
+    if (a > 0 && w->phix) return w->phix + (a - 1) * w->n;
     return w->phi + ((w->phi_shared ? 0 : j) * w->q + a) * B;
 }
 
@@ -158,7 +159,7 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
 {
     size_t k = w->k, q = w->q;
     em_gate_sys *g = &w->g;
-    size_t P = g->P;
+    size_t P = g->P, ks = g->kstat; /* experts j >= ks: pinned, no gradient or Fisher */
     double Q = 0;
     gate_features(w, gm, i0, mr);
     for (size_t j = 0; j < k; j++) {
@@ -171,8 +172,9 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
             qj += rj[r] > 0 ? rj[r] * lj[r] : 0.0;
         }
         Q += qj;
-        for (size_t a = 0; a < q; a++)
-            g->grad[j * q + a] += dot(ej, phi_of(w, j, a), mr);
+        if (j < ks)
+            for (size_t a = 0; a < q; a++)
+                g->grad[j * q + a] += dot(ej, phi_of(w, j, a), mr);
     }
     if (g->has_tau)
         for (size_t j = 0; j < k; j++)
@@ -189,9 +191,9 @@ GMOE_KERNEL static double gate_accumulate(gmoe_em *w, const gmoe_model *gm, size
                     pc[r] = pa[r] * pb[r];
             }
     double *wb = w->wb;
-    for (size_t j = 0; j < k; j++) {
+    for (size_t j = 0; j < ks; j++) {
         const double *gj = w->gb + j * B;
-        for (size_t l = j; l < k; l++) {
+        for (size_t l = j; l < ks; l++) {
             const double *gl = w->gb + l * B;
             if (l == j) {
 #pragma omp simd

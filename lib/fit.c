@@ -34,12 +34,15 @@ typedef struct start_out {
     gmoe_error err;
 } start_out;
 
-/* Run start s with this thread's workspace. */
+/* Run start s with this thread's workspace. A partition start is written straight into the
+ * workspace's responsibilities (w->r), which gmoe_em_init_resp then takes as they are: no
+ * second n*k buffer to fault in and copy. */
 static int run_start(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_params *par,
-                     size_t s, gmoe_em *w, gsl_rng *rng, gmoe_model *start, double *resp,
-                     start_out *out, gmoe_em_callback cb, void *cbdata)
+                     size_t s, gmoe_em *w, gsl_rng *rng, gmoe_model *start, start_out *out,
+                     gmoe_em_callback cb, void *cbdata)
 {
     size_t n = data->n, k = templ->k;
+    double *resp = w->r;
     gmoe_error *err = &out->err;
     gsl_rng_set(rng, gmoe_sim_seed(par->seed, s, 0));
     gmoe_model_copy(start, templ);
@@ -120,13 +123,11 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
         gmoe_em *w = gmoe_em_alloc(n, templ->d, k, templ->gate);
         gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
         gmoe_model *start = gmoe_model_clone(templ);
-        double *resp = malloc(n * k * sizeof(double));
-        int ok = w && rng && start && resp && !nomem;
+        int ok = w && rng && start && !nomem;
 #pragma omp for schedule(dynamic, 1)
         for (size_t s = 0; s < S; s++) {
-            out[s].rc =
-                ok ? run_start(data, templ, par, s, w, rng, start, resp, out + s, NULL, NULL)
-                   : gmoe_error_set(&out[s].err, GMOE_ENOMEM, "out of memory");
+            out[s].rc = ok ? run_start(data, templ, par, s, w, rng, start, out + s, NULL, NULL)
+                           : gmoe_error_set(&out[s].err, GMOE_ENOMEM, "out of memory");
             if (par->progress) {
 #pragma omp critical(gmoe_fit_progress)
                 par->progress(++finished, S, par->progress_data);
@@ -135,7 +136,6 @@ int gmoe_fit(const gmoe_data *data, const gmoe_model *templ, const gmoe_fit_para
         gmoe_em_free(w);
         gsl_rng_free(rng);
         gmoe_model_free(start);
-        free(resp);
     }
     /* ib: the best start; ii: the best of those that converged (interior). */
     size_t ib = S, ii = S, failed = 0;
@@ -192,20 +192,17 @@ int gmoe_fit_trace(const gmoe_data *data, const gmoe_model *templ, const gmoe_fi
     gmoe_em *w = gmoe_em_alloc(n, templ->d, k, templ->gate);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gmoe_model *st = gmoe_model_clone(templ);
-    double *resp = malloc(n * k * sizeof(double));
     start_out out;
     memset(&out, 0, sizeof out);
     out.m = gmoe_model_clone(templ);
-    if (!w || !rng || !st || !resp || !out.m)
-        rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    if (!w || !rng || !st || !out.m) rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     if (!rc) {
-        rc = run_start(data, templ, par, start, w, rng, st, resp, &out, cb, cbdata);
+        rc = run_start(data, templ, par, start, w, rng, st, &out, cb, cbdata);
         if (rc) gmoe_error_set(err, rc, "%s", out.err.msg);
     }
     gmoe_em_free(w);
     gsl_rng_free(rng);
     gmoe_model_free(st);
     gmoe_model_free(out.m);
-    free(resp);
     return rc;
 }

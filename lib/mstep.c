@@ -172,6 +172,7 @@ void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int t
     g->P = gate == GMOE_GATE_GAUSSIAN ? 0 : k * q + (g->has_tau ? 1 : 0);
     g->has_curv = gate == GMOE_GATE_SIGMOID;
     g->nfree = g->nfree0 = 0;
+    g->kstat = k;
     if (g->P == 0) return;
     /* Translation-invariant gates pin the last expert's (beta0, beta1); the activation gate
      * is invariant only in beta0, the sigmoid gate not at all. */
@@ -186,6 +187,7 @@ void em_gate_sys_setup(em_gate_sys *g, size_t k, size_t d, gmoe_gate gate, int t
         }
     if (g->has_tau) g->free[nf++] = k * q;
     g->nfree = nf;
+    g->kstat = shift1 && !g->has_tau ? k - 1 : k;
     size_t n0 = 0;
     for (size_t s = 0; s < nf; s++)
         if (g->free[s] % q == 0 && g->free[s] < k * q) g->free0[n0++] = g->free[s];
