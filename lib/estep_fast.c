@@ -46,7 +46,7 @@ GMOE_KERNEL static void fast_exp(double *v, size_t len)
 {
 #pragma omp simd
     for (size_t i = 0; i < len; i++)
-        v[i] = gmoe__vexp(v[i]);
+        v[i] = gmoe__vexp_nonpos(v[i]);
 }
 
 #define FAST_ROWS(K, FULL, NAME)                                                                   \
