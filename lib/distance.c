@@ -225,7 +225,7 @@ GMOE_KERNEL static void mix_pdf(const eval_mix *M, const double *y, double *p)
             e[t] = -r * r * ih;
         }
         for (int t = 0; t < GK_NODES; t++)
-            p[t] += coef * gmoe__vexp(e[t]);
+            p[t] += coef * gmoe__vexp_nonpos(e[t]);
     }
 }
 

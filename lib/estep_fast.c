@@ -46,14 +46,17 @@ GMOE_KERNEL static void fast_exp(double *v, size_t len)
 {
 #pragma omp simd
     for (size_t i = 0; i < len; i++)
-        v[i] = gmoe__vexp(v[i]);
+        v[i] = gmoe__vexp_nonpos(v[i]);
 }
 
 #define FAST_ROWS(K, FULL, NAME)                                                                   \
-    GMOE_KERNEL static double NAME(const fast_par *fp, const double *x, const double *y,           \
+    GMOE_KERNEL static double NAME(const fast_par *fpp, const double *x, const double *y,          \
                                    size_t mr, double *rb, double *gb, double *eb, double *mx,      \
                                    double *qsum)                                                   \
     {                                                                                              \
+        /* A local copy: the stores to rb and gb cannot touch it, so its values stay in            \
+         * registers instead of being loaded again for every vector of rows. */                    \
+        const fast_par c = *fpp, *fp = &c;                                                         \
         double ll = 0, qs = 0, ratio = 1;                                                          \
         _Pragma("omp simd") for (size_t r = 0; r < mr; r++)                                        \
         {                                                                                          \
@@ -89,7 +92,8 @@ GMOE_KERNEL static void fast_exp(double *v, size_t len)
                 ss += gb[j * B + r];                                                               \
                 su += rb[j * B + r];                                                               \
             }                                                                                      \
-            double is = 1.0 / ss, iu = 1.0 / su;                                                   \
+            /* One division for both (ss and su lie in [1, k]: their product cannot overflow). */  \
+            double isu = 1.0 / (ss * su), is = su * isu, iu = ss * isu;                            \
             ll += mx[r];                                                                           \
             ratio *= su * is;                                                                      \
             _Pragma("GCC unroll 16") for (int j = 0; j < K; j++)                                   \
@@ -168,28 +172,38 @@ GMOE_KERNEL static void fast_expert_sums(gmoe_em *w, const fast_par *fp, const d
 }
 
 /* The Fisher matrix sum_i (diag g - g g') (x) z z' (z = (1, x)), upper triangle of each pair
- * of experts' 2 x 2 block. */
+ * of experts' 2 x 2 block, from the sums P_jl = sum_i g_ij g_il z z' of the pairs j < l
+ * alone: the block (j, l) is -P_jl, and as sum_l g_il = 1 the diagonal block
+ * sum_i g_ij (1 - g_ij) z z' is sum_{l != j} P_jl: k (k - 1) / 2 passes instead of
+ * k (k + 1) / 2, and no 1 - g_ij, which loses the relative precision of a g_ij near 1. */
 GMOE_KERNEL static void fast_fisher(gmoe_em *w, const double *x, size_t mr)
 {
     size_t k = w->k, q = w->q, P = w->g.P;
+    double *F = w->g.fisher, d0[FAST_KMAX] = {0}, d1[FAST_KMAX] = {0}, d2[FAST_KMAX] = {0};
     for (size_t j = 0; j < k; j++) {
         const double *gj = w->gb + j * B;
-        for (size_t l = j; l < k; l++) {
+        for (size_t l = j + 1; l < k; l++) {
             const double *gl = w->gb + l * B;
-            double f0 = 0, f1 = 0, f2 = 0, same = l == j ? 1.0 : 0.0;
+            double f0 = 0, f1 = 0, f2 = 0;
 #pragma omp simd reduction(+ : f0, f1, f2)
             for (size_t r = 0; r < mr; r++) {
-                double wv = gj[r] * (same - gl[r]);
+                double wv = gj[r] * gl[r];
                 f0 += wv;
                 f1 += wv * x[r];
                 f2 += wv * x[r] * x[r];
             }
-            double *F = w->g.fisher;
-            F[(j * q) * P + l * q] += f0;
-            F[(j * q) * P + l * q + 1] += f1;
-            if (l != j) F[(j * q + 1) * P + l * q] += f1;
-            F[(j * q + 1) * P + l * q + 1] += f2;
+            F[(j * q) * P + l * q] -= f0;
+            F[(j * q) * P + l * q + 1] -= f1;
+            F[(j * q + 1) * P + l * q] -= f1;
+            F[(j * q + 1) * P + l * q + 1] -= f2;
+            d0[j] += f0, d1[j] += f1, d2[j] += f2;
+            d0[l] += f0, d1[l] += f1, d2[l] += f2;
         }
+    }
+    for (size_t j = 0; j < k; j++) {
+        F[(j * q) * P + j * q] += d0[j];
+        F[(j * q) * P + j * q + 1] += d1[j];
+        F[(j * q + 1) * P + j * q + 1] += d2[j];
     }
 }
 
