@@ -20,10 +20,10 @@ awk 'BEGIN {
     }
 }'
 
-# The model file without its fit object (which holds timings).
+# The model file without the names of the columns and the fit object (which holds timings).
 params()
 {
-    sed '/"fit"/,$d' "$1"
+    sed '/"response"/,$d' "$1"
 }
 
 expect_ok "$GMOE" fit -k 2 --seed 3 --x x,g --factor g -o fac.json fac.csv
@@ -32,6 +32,13 @@ expect_ok "$GMOE" fit -k 2 --seed 3 --x x,g=lo,g=mid -o ind.json ind.csv
 params fac.json >fac.par
 params ind.json >ind.par
 cmp -s fac.par ind.par || fail "fit with --factor differs from the fit on hand-made indicators"
+# The model file records the covariates as coded and the factor's levels, reference first.
+tr -d ' \n' <fac.json >fac.flat
+grep -qF '"response":"y","covariates":["x","g=lo","g=mid"],"factors":[{"column":"g","levels":["hi","lo","mid"]}],"fit"' fac.flat ||
+    fail "names in the model file: $(cat fac.flat)"
+tr -d ' \n' <ind.json >ind.flat
+grep -qF '"response":"y","covariates":["x","g=lo","g=mid"],"fit"' ind.flat ||
+    fail "names in the model file without factors: $(cat ind.flat)"
 grep -q '^gmoe fit: fac.csv, n = 200, response y, covariates x, g=lo, g=mid$' fac.head ||
     fail "summary header: $(cat fac.head)"
 # The summary's parameter labels name the indicator columns.
