@@ -3,6 +3,7 @@
  * way. A factor is recorded with all its levels, the reference included, because the
  * indicator names alone ("g=b", "g=c") do not say which level they were measured against. */
 #include <config.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "modelnames.h"
@@ -72,6 +73,16 @@ static int indicators_at(const gmoe_model_names *nm, size_t t, const gmoe_csv_fa
     return 1;
 }
 
+/* Whether name is "column=level" for one of f's levels (the reference included). */
+static int indicator_named(const char *name, const gmoe_csv_factor *f)
+{
+    size_t len = strlen(f->column);
+    if (strncmp(name, f->column, len) != 0 || name[len] != '=') return 0;
+    for (size_t i = 0; i < f->nlevels; i++)
+        if (strcmp(name + len + 1, f->levels[i]) == 0) return 1;
+    return 0;
+}
+
 int gmoe_model_names_columns(const gmoe_model_names *nm, const char ***columns, size_t *ncolumns,
                              gmoe_error *err)
 {
@@ -84,7 +95,8 @@ int gmoe_model_names_columns(const gmoe_model_names *nm, const char ***columns, 
         free(used);
         return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     }
-    size_t nc = 0;
+    size_t nc = 0, amb = SIZE_MAX, ambf = 0;
+    int rc = GMOE_SUCCESS;
     for (size_t t = 0; t < nm->d;) {
         size_t j = 0;
         while (j < nm->nfactors && (used[j] || !indicators_at(nm, t, &nm->factors[j])))
@@ -93,11 +105,16 @@ int gmoe_model_names_columns(const gmoe_model_names *nm, const char ***columns, 
             used[j] = 1;
             cols[nc++] = nm->factors[j].column;
             t += nm->factors[j].nlevels - 1;
-        } else {
-            cols[nc++] = nm->covariates[t++];
+            continue;
         }
+        /* A numeric column named like an indicator would make the layout ambiguous. */
+        for (size_t f = 0; amb == SIZE_MAX && f < nm->nfactors; f++)
+            if (indicator_named(nm->covariates[t], &nm->factors[f])) {
+                amb = t;
+                ambf = f;
+            }
+        cols[nc++] = nm->covariates[t++];
     }
-    int rc = GMOE_SUCCESS;
     for (size_t j = 0; !rc && j < nm->nfactors; j++) {
         const gmoe_csv_factor *f = &nm->factors[j];
         if (!used[j])
@@ -106,6 +123,11 @@ int gmoe_model_names_columns(const gmoe_model_names *nm, const char ***columns, 
                                 "%s=%s..%s=%s, in level order",
                                 j, f->column, f->levels[1], f->column, f->levels[f->nlevels - 1]);
     }
+    if (!rc && amb != SIZE_MAX)
+        rc = gmoe_error_set(err, GMOE_EINVAL,
+                            "covariates[%zu]: \"%s\" is named like an indicator column of factor "
+                            "\"%s\"",
+                            amb, nm->covariates[amb], nm->factors[ambf].column);
     /* A column that comes twice could not be selected from a data file. */
     for (size_t c = 0; !rc && c < nc; c++)
         for (size_t e = 0; !rc && e < c; e++)

@@ -70,6 +70,16 @@ expect_err 1 'gmoe: other.csv:1: no column named "resp"' "$GMOE" loglik --model 
 expect_ok "$GMOE" loglik --model fac.json --y other other.csv
 same_number "$(cat out)" "$fit_ll" 1e-12 || fail "loglik --y other $(cat out)"
 
+# A numeric column named like an indicator column would make the recorded layout ambiguous:
+# the model file is written without names, with a warning.
+awk 'BEGIN { srand(3); print "g=b,g,y"
+    for (i = 0; i < 60; i++) printf "%.4f,%s,%.4f\n", rand(), (i % 2 ? "a" : "b"), rand() }' >amb.csv
+run "$GMOE" fit -k 1 --factor g -o amb.json amb.csv
+[ "$status" -eq 0 ] || fail "fit on amb.csv: exit $status ($(cat err))"
+grep -qx 'gmoe: warning: the model file records no column names: covariates\[1\]: "g=b" is named like an indicator column of factor "g"' err ||
+    fail "fit on amb.csv: stderr $(cat err)"
+grep -q '"covariates"' amb.json && fail "amb.json records names"
+
 # Without factors: the covariates are found by name in any column order, and a model file
 # without the names (as written before) selects as before (every column but y).
 "$GMOE" simulate --model "$TRUTH" -n 200 --seed 3 -o sim.csv

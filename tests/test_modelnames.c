@@ -159,6 +159,9 @@ static const struct {
      "'b', 'c']}]}",
      "covariates: column \"g\" comes twice"},
     {", 'covariates': ['x', 'g=b', 'g=c', 'u'], 'factor': []}", "factor: unknown key"},
+    {", 'covariates': ['g=b', 'g=b', 'g=c', 'u'], 'factors': [{'column': 'g', 'levels': ['a', "
+     "'b', 'c']}]}",
+     "covariates[0]: \"g=b\" is named like an indicator column of factor \"g\""},
 };
 
 START_TEST(test_read_error)
