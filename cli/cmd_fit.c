@@ -500,7 +500,8 @@ int main_fit(int argc, char **argv)
     gmoe_data *data = NULL;
     double *share = NULL;
     char *text = NULL, **names = NULL;
-    cli_outfile mof, tof; /* the model file and the trace */
+    gmoe_model_names *colnames = NULL; /* what the model file records of the columns */
+    cli_outfile mof, tof;              /* the model file and the trace */
     memset(&mof, 0, sizeof mof);
     memset(&tof, 0, sizeof tof);
     gmoe_error err;
@@ -531,11 +532,7 @@ int main_fit(int argc, char **argv)
         par->progress_data = &prog;
     }
 
-    gmoe_csv_spec spec;
-    cli_csv_spec(&co, &spec);
-    spec.max_abs = GMOE_FIT_MAX_ABS; /* named with its line here, rather than by gmoe_fit */
-    spec.factor_option = "--factor";
-    if (gmoe_csv_read_names(path, &spec, &data, &names, &err)) goto liberr;
+    if ((rc = cli_fit_read_data(&co, path, &data, &names, &colnames))) goto out;
     if (fo.fo.k > data->n) {
         cli_error("%s: -k %zu exceeds the number of observations (n = %zu)", path, fo.fo.k,
                   data->n);
@@ -568,7 +565,7 @@ int main_fit(int argc, char **argv)
     gmoe_fit_record rec;
     gmoe_fit_record_set(&rec, best, &res, par, data->n);
     if ((rc = fit_se_compute(&fo.se, best, data, par, &res, &se, &rec))) goto out;
-    if (gmoe_model_dumps(best, &rec, &text, &err)) {
+    if (cli_fit_dumps(best, &rec, colnames, &text, &err)) {
         cli_error("%s: %s", file ? file : "standard output", err.msg);
         rc = CLI_EXIT_ERROR;
         goto out;
@@ -592,6 +589,7 @@ out:
     cli_outfile_abort(&mof);
     free(text);
     free(names);
+    gmoe_model_names_free(colnames);
     free(share);
     gmoe_se_free(se);
     gmoe_model_free(best);

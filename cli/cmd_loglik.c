@@ -4,6 +4,7 @@
 #include <string.h>
 #include "common.h"
 #include "commands.h"
+#include "model_data.h"
 
 static void usage(FILE *fp)
 {
@@ -11,11 +12,11 @@ static void usage(FILE *fp)
           "\n"
           "Print the total log-likelihood sum_i log p(y_i | x_i) of the data under the model\n"
           "(natural log, full Gaussian constant) as one number with 17 significant digits.\n"
-          "The selected covariate columns must match the model's d, in the model's order.\n"
           "\n"
-          "Options:\n" CLI_HELP_MODEL CLI_HELP_Y CLI_HELP_X
+          "Options:\n" CLI_HELP_MODEL "      --y COL          response column (default: the model "
+                                      "file's, else y)\n" CLI_HELP_MODEL_X
           "      --json           print {\"loglik\": L, \"n\": N, \"per_obs\": L/N}\n" CLI_HELP_HELP
-          "\n"
+              CLI_HELP_MODEL_COLUMNS "\n"
           "Column names that contain a comma cannot be selected with --x.\n"
           "\n"
           "Example:\n"
@@ -32,8 +33,8 @@ int main_loglik(int argc, char **argv)
     };
     cli_common co;
     cli_common_init(&co, "loglik");
-    gmoe_model *model = NULL;
-    gmoe_data *data = NULL;
+    cli_model_data md;
+    memset(&md, 0, sizeof md);
     gmoe_error err;
     gmoe_error_clear(&err);
     int rc = CLI_EXIT_OK, c;
@@ -59,26 +60,10 @@ int main_loglik(int argc, char **argv)
             goto out;
         }
 
-    if (gmoe_model_read(co.model, &model, NULL, NULL, &err)) {
-        rc = cli_lib_error(&err);
-        goto out;
-    }
-    gmoe_csv_spec spec;
-    cli_csv_spec(&co, &spec);
-    if (gmoe_csv_read(path, &spec, &data, &err)) {
-        rc = cli_lib_error(&err);
-        goto out;
-    }
-    size_t d = gmoe_model_d(model);
-    if (data->d != d) {
-        cli_error("%s: %zu covariate column%s selected, but the model %s has d = %zu (select "
-                  "columns with --x)",
-                  path, data->d, data->d == 1 ? "" : "s", co.model, d);
-        rc = CLI_EXIT_ERROR;
-        goto out;
-    }
+    if ((rc = cli_model_data_read(&md, &co, co.model, path, 0))) goto out;
+    const gmoe_data *data = md.data;
     double ll;
-    if (gmoe_model_loglik(model, data, &ll, &err)) {
+    if (gmoe_model_loglik(md.model, data, &ll, &err)) {
         rc = cli_data_error(path, &err);
         goto out;
     }
@@ -93,8 +78,7 @@ int main_loglik(int argc, char **argv)
     }
 
 out:
-    gmoe_data_free(data);
-    gmoe_model_free(model);
+    cli_model_data_free(&md);
     cli_common_free(&co);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "common.h"
 #include "commands.h"
+#include "model_data.h"
 
 enum { OPT_COLUMNS = CLI_OPT_FIRST_LOCAL, OPT_QUANTILES, OPT_SE };
 
@@ -28,8 +29,9 @@ static void usage(FILE *fp)
           "model file (gmoe fit --se).\n"
           "\n"
           "Options:\n"
-          "      --y COL          response column (default y; without --y a file that has no\n"
-          "                       column y is read as covariates only)\n" CLI_HELP_X
+          "      --y COL          response column (default: the model file's, else y; without\n"
+          "                       --y a file that has no such column is read as covariates\n"
+          "                       only)\n" CLI_HELP_MODEL_X
           "      --columns LIST   computed columns to write, in this order, from g, post,\n"
           "                       mean, logdens, sd (predictive standard deviation),\n"
           "                       quantiles, mu (the expert means mu1..muk) and se_mean\n"
@@ -42,9 +44,7 @@ static void usage(FILE *fp)
           "      --se             add the column se_mean after the mean (needs a model file\n"
           "                       written by gmoe fit --se with standard errors)\n"
           "  -o, --output FILE    output file, replaced only once complete; - is standard\n"
-          "                       output (default -)\n" CLI_HELP_HELP "\n"
-          "The selected covariate columns must match the model's d, in the model's order.\n"
-          "\n"
+          "                       output (default -)\n" CLI_HELP_HELP CLI_HELP_MODEL_COLUMNS "\n"
           "Examples:\n"
           "  gmoe predict --y waiting --x eruptions -o pred.csv fit.json faithful.csv\n"
           "  gmoe predict --columns mean,sd,quantiles --quantiles 0.05,0.95 fit.json new.csv\n",
@@ -350,9 +350,8 @@ int main_predict(int argc, char **argv)
     memset(&po, 0, sizeof po);
     predictions pr;
     memset(&pr, 0, sizeof pr);
-    gmoe_model *model = NULL;
-    gmoe_data *data = NULL;
-    char **names = NULL;
+    cli_model_data md;
+    memset(&md, 0, sizeof md);
     cli_outfile of;
     memset(&of, 0, sizeof of);
     gmoe_error err;
@@ -382,39 +381,24 @@ int main_predict(int argc, char **argv)
                              "input");
         goto out;
     }
-    if (gmoe_model_read(mpath, &model, NULL, NULL, &err)) goto liberr;
+    if ((rc = cli_model_data_read(&md, &co, mpath, path, 1))) goto out;
+    const gmoe_model *model = md.model;
+    const gmoe_data *data = md.data;
+    size_t k = gmoe_model_k(model);
     if (want(&po, COL_SE) && (rc = read_se(mpath, model, &pr.se))) goto out;
-    gmoe_csv_spec spec;
-    cli_csv_spec(&co, &spec);
-    /* A response named with --y must be there; the default one may be missing. */
-    spec.y_optional = co.y == NULL;
-    if (gmoe_csv_read_names(path, &spec, &data, &names, &err)) goto liberr;
-    size_t d = gmoe_model_d(model), k = gmoe_model_k(model);
-    if (data->d != d) {
-        cli_error("%s: %zu covariate column%s selected, but the model %s has d = %zu (select "
-                  "columns with --x)",
-                  path, data->d, data->d == 1 ? "" : "s", mpath, d);
-        rc = CLI_EXIT_ERROR;
-        goto out;
-    }
-    if ((rc = fit_groups_to_data(&po, data, path, co.y ? co.y : "y"))) goto out;
+    if ((rc = fit_groups_to_data(&po, data, path, md.y))) goto out;
     if (compute(&po, model, data, &pr, &err)) {
         rc = err.code == GMOE_ENOMEM ? cli_lib_error(&err) : cli_data_error(path, &err);
         goto out;
     }
     if ((rc = cli_outfile_open(&of, co.output))) goto out;
-    write_rows(of.fp, &po, data, names, k, &pr);
+    write_rows(of.fp, &po, data, md.names, k, &pr);
     rc = cli_outfile_commit(&of);
-    goto out;
-liberr:
-    rc = cli_lib_error(&err);
 out:
     cli_outfile_abort(&of);
     predictions_free(&pr);
     predict_opts_free(&po);
-    free(names);
-    gmoe_data_free(data);
-    gmoe_model_free(model);
+    cli_model_data_free(&md);
     cli_common_free(&co);
     return rc;
 }

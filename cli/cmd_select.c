@@ -26,7 +26,7 @@ static void usage(FILE *fp)
         "Model:\n"
         "  -k, --experts K      the largest number of experts fitted (required)\n"
         "      --kmin K         the smallest (default 1; the DSC chooses among levels >= "
-        "2)\n" CLI_HELP_FIT_GATE CLI_HELP_Y CLI_HELP_X "\n"
+        "2)\n" CLI_HELP_FIT_GATE CLI_HELP_Y CLI_HELP_X CLI_HELP_FACTOR "\n"
         "Estimator (for every k):\n" CLI_HELP_FIT_STARTS
         "      --init I         data (default: k-means++, random partitions and random soft\n"
         "                       weights in turn) or random (random partitions)\n" CLI_HELP_FIT_STOP
@@ -313,7 +313,7 @@ static void print_json(FILE *fp, const gmoe_select *s, const select_opts *so, si
 /* The model that --criterion chooses, as a model file text: a fit with its fit object, or
  * the dendrogram's level (refitted with --refit). */
 static int chosen_model_text(const gmoe_select *s, const select_opts *so, const gmoe_data *data,
-                             const char *path, char **text)
+                             const char *path, const gmoe_model_names *names, char **text)
 {
     size_t k = gmoe_select_chosen(s, so->crit);
     gmoe_model *refit = NULL;
@@ -336,7 +336,7 @@ static int chosen_model_text(const gmoe_select *s, const select_opts *so, const 
     }
     gmoe_fit_record rec;
     if (rp) gmoe_fit_record_set(&rec, m, rp, &so->fo.par, data->n);
-    int rc = gmoe_model_dumps(m, rp ? &rec : NULL, text, &err);
+    int rc = cli_fit_dumps(m, rp ? &rec : NULL, names, text, &err);
     gmoe_model_free(refit);
     return rc ? cli_lib_error(&err) : 0;
 }
@@ -360,6 +360,7 @@ int main_select(int argc, char **argv)
         CLI_OPTION_QUIET,
         CLI_OPTION_Y,
         CLI_OPTION_X,
+        CLI_OPTION_FACTOR,
         CLI_OPTION_END,
     };
     cli_common co;
@@ -375,7 +376,8 @@ int main_select(int argc, char **argv)
     gmoe_model *templ = NULL;
     gmoe_data *data = NULL;
     gmoe_select *sel = NULL;
-    char *text = NULL;
+    char *text = NULL, **xnames = NULL;
+    gmoe_model_names *names = NULL; /* what the model file records of the columns */
     cli_outfile mof;
     memset(&mof, 0, sizeof mof);
     gmoe_error err;
@@ -404,10 +406,7 @@ int main_select(int argc, char **argv)
     /* -o - puts the model file on stdout instead of the tables. */
     int model_stdout = output_set && strcmp(co.output, "-") == 0;
 
-    gmoe_csv_spec spec;
-    cli_csv_spec(&co, &spec);
-    spec.max_abs = GMOE_FIT_MAX_ABS;
-    if (gmoe_csv_read(path, &spec, &data, &err)) goto liberr;
+    if ((rc = cli_fit_read_data(&co, path, &data, &xnames, &names))) goto out;
     if (so.fo.k > data->n) {
         cli_error("%s: -k %zu exceeds the number of observations (n = %zu)", path, so.fo.k,
                   data->n);
@@ -429,7 +428,7 @@ int main_select(int argc, char **argv)
         goto out;
     }
     if (output_set) {
-        if ((rc = chosen_model_text(sel, &so, data, path, &text))) goto out;
+        if ((rc = chosen_model_text(sel, &so, data, path, names, &text))) goto out;
         fputs(text, model_stdout ? stdout : mof.fp);
         if (!model_stdout && (rc = cli_outfile_commit(&mof))) goto out;
     }
@@ -437,12 +436,11 @@ int main_select(int argc, char **argv)
         print_json(stdout, sel, &so, data->n);
     else if (!model_stdout)
         print_tables(stdout, sel, &so, path, data->n);
-    goto out;
-liberr:
-    rc = cli_lib_error(&err);
 out:
     cli_outfile_abort(&mof);
     free(text);
+    free(xnames);
+    gmoe_model_names_free(names);
     gmoe_select_free(sel);
     gmoe_model_free(templ);
     gmoe_data_free(data);

@@ -154,6 +154,16 @@ enum {
 #define CLI_HELP_X                                                                                 \
     "      --x COL,COL,...  covariate columns, in model order (default: every column but\n"        \
     "                       the response, in file order)\n"
+/* --y and --x of the commands that apply a model file to data (predict, loglik). */
+#define CLI_HELP_MODEL_X                                                                           \
+    "      --x COL,COL,...  covariate columns, in model order (default: the columns the\n"         \
+    "                       model file names, else every column but the response)\n"
+#define CLI_HELP_MODEL_COLUMNS                                                                     \
+    "\n"                                                                                           \
+    "A model file written by gmoe fit names the columns it was fitted on: they are\n"              \
+    "selected by name, and a categorical covariate (gmoe fit --factor) is coded by the\n"          \
+    "model's levels; a level the model does not know is an error. The selected covariate\n"        \
+    "columns must match the model's d, in the model's order.\n"
 #define CLI_HELP_FACTOR                                                                            \
     "      --factor COL,... code these covariate columns as categorical: the levels (texts)\n"     \
     "                       sorted bytewise, the first dropped, one 0/1 column COL=LEVEL\n"        \

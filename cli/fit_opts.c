@@ -2,6 +2,7 @@
  * fit_opts.h). */
 #include <config.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "fit_bound.h"
 #include "fit_opts.h"
@@ -117,4 +118,38 @@ gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d)
     gmoe_model_set_tau(templ, fo->tau);
     gmoe_model_set_act(templ, fo->act);
     return templ;
+}
+
+int cli_fit_read_data(const cli_common *co, const char *path, gmoe_data **data, char ***xnames,
+                      gmoe_model_names **names)
+{
+    gmoe_csv_spec spec;
+    cli_csv_spec(co, &spec);
+    spec.max_abs = GMOE_FIT_MAX_ABS; /* named with its line here, rather than by gmoe_fit */
+    spec.factor_option = "--factor";
+    gmoe_csv_factor *fac = NULL;
+    gmoe_error err;
+    *names = NULL;
+    if (gmoe_csv_read_coded(path, &spec, data, xnames, &fac, &err)) return cli_lib_error(&err);
+    *names = gmoe_model_names_alloc(co->y ? co->y : "y", (const char *const *)*xnames, (*data)->d,
+                                    fac, spec.nfactors);
+    gmoe_csv_factors_free(fac, spec.nfactors);
+    if (*names) return 0;
+    gmoe_data_free(*data);
+    free(*xnames);
+    *data = NULL;
+    *xnames = NULL;
+    cli_error("out of memory");
+    return CLI_EXIT_ERROR;
+}
+
+int cli_fit_dumps(const gmoe_model *m, const gmoe_fit_record *rec, const gmoe_model_names *names,
+                  char **text, gmoe_error *err)
+{
+    int rc = gmoe_model_dumps_names(m, rec, names, text, err);
+    if (rc != GMOE_EINVAL || !names) return rc;
+    gmoe_error nerr;
+    if (gmoe_model_dumps(m, rec, text, &nerr)) return rc; /* not the names' fault */
+    fprintf(stderr, "gmoe: warning: the model file records no column names: %s\n", err->msg);
+    return GMOE_SUCCESS;
 }

@@ -102,4 +102,18 @@ int cli_fit_opts_check(const cli_fit_opts *fo, const char *cmd);
  * parameters. NULL when out of memory (after a message). */
 gmoe_model *cli_fit_template(const cli_fit_opts *fo, size_t d);
 
+/* Read the data file of a fit as gmoe fit and gmoe select do: the columns --y, --x and
+ * --factor select, values bounded by GMOE_FIT_MAX_ABS, the "--factor" hint for a text
+ * column. *xnames: the covariates' names as coded ("g=b"), as gmoe_csv_read_names gives them
+ * (free()). *names: what the model file records of the columns (gmoe_model_names_free). On
+ * failure prints the message and returns CLI_EXIT_ERROR (all outputs NULL). */
+int cli_fit_read_data(const cli_common *co, const char *path, gmoe_data **data, char ***xnames,
+                      gmoe_model_names **names);
+
+/* gmoe_model_dumps_names for the model file of a fit. Names that a JSON file cannot hold (not
+ * UTF-8) are left out with a warning: the model is still worth writing, and predict then
+ * selects columns by --x as for a file that has no names. */
+int cli_fit_dumps(const gmoe_model *m, const gmoe_fit_record *rec, const gmoe_model_names *names,
+                  char **text, gmoe_error *err);
+
 #endif

@@ -52,11 +52,12 @@ typedef struct csv_reader {
     long *fac;
     gmoe__csv_levels *levels;
     size_t nfac;
-    const char *factor_option; /* spec->factor_option: the hint for a non-numeric covariate */
+    const char *factor_option;    /* spec->factor_option: the hint for a non-numeric covariate */
+    const gmoe_csv_factor *known; /* spec->levels: the levels factors are coded by, or NULL */
 } csv_reader;
 
 enum { FIELD_OK, FIELD_UNTERMINATED, FIELD_AFTER_QUOTE };
-enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_NONFINITE, NUM_RANGE, NUM_TOOBIG, NUM_NOMEM };
+enum { NUM_OK, NUM_EMPTY, NUM_BAD, NUM_NONFINITE, NUM_RANGE, NUM_TOOBIG, NUM_NOMEM, NUM_UNKNOWN };
 
 static int is_blank(char c)
 {
@@ -430,6 +431,7 @@ static int select_factors(csv_reader *r, const gmoe_csv_spec *spec, size_t hline
                                   hline, name);
         }
         r->fac[r->role[f]] = (long)j;
+        if (r->known && gmoe__csv_levels_preset(&r->levels[j], &r->known[j])) return oom(r);
     }
     return GMOE_SUCCESS;
 }
@@ -488,6 +490,7 @@ static int factor_level(csv_reader *r, const char *s, size_t n, long j, double *
     size_t id;
     if (n == 0) return NUM_EMPTY;
     if (gmoe__csv_levels_intern(&r->levels[j], s, n, &id)) return NUM_NOMEM;
+    if (r->known && id >= r->known[j].nlevels) return NUM_UNKNOWN;
     *out = (double)id;
     return NUM_OK;
 }
@@ -530,6 +533,9 @@ static int read_row(csv_reader *r, size_t s, size_t e, size_t line)
         if (bad == NUM_EMPTY)
             return gmoe_error_set(r->err, GMOE_EPARSE, "%s:%zu: %s: empty field", r->name, bad_line,
                                   label);
+        if (bad == NUM_UNKNOWN)
+            return gmoe__csv_unknown_level(r->err, r->name, bad_line, label, r->buf + bad_s,
+                                           bad_e - bad_s, &r->known[r->fac[r->role[bad_f]]]);
         if (bad == NUM_TOOBIG)
             return gmoe_error_set(r->err, GMOE_EPARSE,
                                   "%s:%zu: %s: too large to fit: %s (|value| > %g)", r->name,
@@ -659,7 +665,7 @@ static int take_names(csv_reader *r, char ***names)
 /* A factor with a single level codes as no column at all: surely not what was meant. */
 static int single_levels(csv_reader *r)
 {
-    for (size_t t = 0; r->fac && t < r->d; t++) {
+    for (size_t t = 0; r->fac && !r->known && t < r->d; t++) {
         if (r->fac[t] < 0 || r->levels[r->fac[t]].n > 1) continue;
         const gmoe__csv_levels *lv = &r->levels[r->fac[t]];
         size_t f = 0;
@@ -678,14 +684,38 @@ int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, 
 int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, char ***names,
                         gmoe_error *err)
 {
+    return gmoe_csv_read_coded(path, spec, out, names, NULL, err);
+}
+
+/* The factors' levels in spec's order, for the caller to record. */
+static int take_factors(csv_reader *r, const gmoe_csv_spec *spec, gmoe_csv_factor **factors)
+{
+    if (!r->nfac) return GMOE_SUCCESS;
+    gmoe_csv_factor *f = calloc(r->nfac, sizeof *f);
+    if (!f) return oom(r);
+    int rc = GMOE_SUCCESS;
+    for (size_t j = 0; !rc && j < r->nfac; j++)
+        rc = gmoe__csv_levels_export(&r->levels[j], spec->factors[j], &f[j], r->err, r->name);
+    if (rc)
+        gmoe_csv_factors_free(f, r->nfac);
+    else
+        *factors = f;
+    return rc;
+}
+
+int gmoe_csv_read_coded(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, char ***names,
+                        gmoe_csv_factor **factors, gmoe_error *err)
+{
     if (out) *out = NULL;
     if (names) *names = NULL;
+    if (factors) *factors = NULL;
     if (!path || !out) return gmoe_error_set(err, GMOE_EINVAL, "gmoe_csv_read: NULL argument");
     csv_reader r = {0};
     r.name = strcmp(path, "-") == 0 ? "<stdin>" : path;
     r.err = err;
     r.max_abs = spec ? spec->max_abs : 0;
     r.factor_option = spec ? spec->factor_option : NULL;
+    r.known = spec ? spec->levels : NULL;
     int rc = check_spec(r.name, spec, err);
     if (rc) return rc;
     if ((rc = reader_open(&r, path))) goto done;
@@ -704,12 +734,15 @@ int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data *
         goto done;
     }
     if ((rc = single_levels(&r))) goto done;
-    if (names && (rc = take_names(&r, names))) goto done;
-    if (!(rc = take_data(&r, out)) && r.fac)
+    if (factors) rc = take_factors(&r, spec, factors);
+    if (!rc && names) rc = take_names(&r, names);
+    if (!rc && !(rc = take_data(&r, out)) && r.fac)
         rc = gmoe__csv_factor_code(*out, names, r.fac, r.levels, err, r.name);
     if (rc) {
         if (names) free(*names);
         if (names) *names = NULL;
+        if (factors) gmoe_csv_factors_free(*factors, r.nfac);
+        if (factors) *factors = NULL;
         gmoe_data_free(*out);
         *out = NULL;
     }

@@ -237,6 +237,16 @@ int gmoe__csv_factor_code(gmoe_data *data, char ***names, const long *fac, gmoe_
     return GMOE_SUCCESS;
 }
 
+/* Levels given to code by must be what a reader would have made: at least two, distinct and
+ * in bytewise order, as the model file reader checks them too. */
+static int check_given_levels(const gmoe_csv_factor *f)
+{
+    int ok = f->levels && f->nlevels >= 2;
+    for (size_t i = 0; ok && i < f->nlevels; i++)
+        ok = f->levels[i] && (i == 0 || strcmp(f->levels[i - 1], f->levels[i]) < 0);
+    return ok;
+}
+
 /* The factors must be distinct covariates: named in x when x is given, never y. */
 int gmoe__csv_check_factors(const char *name, const gmoe_csv_spec *spec, gmoe_error *err)
 {
@@ -256,6 +266,11 @@ int gmoe__csv_check_factors(const char *name, const gmoe_csv_spec *spec, gmoe_er
             if (spec->factors[u] && strcmp(spec->factors[u], g) == 0)
                 return gmoe_error_set(err, GMOE_EINVAL, "%s: column %s named twice as a factor",
                                       name, shown);
+        if (spec->levels && !check_given_levels(&spec->levels[j]))
+            return gmoe_error_set(err, GMOE_EINVAL,
+                                  "%s: factor column %s: the levels to code by must be at least "
+                                  "two distinct texts in bytewise order",
+                                  name, shown);
     }
     return GMOE_SUCCESS;
 }
@@ -282,4 +297,85 @@ int gmoe__csv_single_level(gmoe_error *err, const char *file, const char *column
     gmoe__csv_show(level, sizeof level, lv->bytes, lv->len);
     return gmoe_error_set(err, GMOE_EPARSE, "%s: factor column %s has a single level %s", file,
                           name, level);
+}
+
+void gmoe_csv_factors_free(gmoe_csv_factor *f, size_t n)
+{
+    for (size_t j = 0; f && j < n; j++) {
+        for (size_t i = 0; f[j].levels && i < f[j].nlevels; i++)
+            free(f[j].levels[i]);
+        free(f[j].levels);
+        free(f[j].column);
+    }
+    free(f);
+}
+
+int gmoe__csv_levels_preset(gmoe__csv_levels *lv, const gmoe_csv_factor *f)
+{
+    for (size_t i = 0; i < f->nlevels; i++) {
+        size_t id;
+        if (gmoe__csv_levels_intern(lv, f->levels[i], strlen(f->levels[i]), &id))
+            return GMOE_ENOMEM;
+    }
+    return GMOE_SUCCESS;
+}
+
+static char *dup_bytes(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+int gmoe__csv_levels_export(const gmoe__csv_levels *lv, const char *column, gmoe_csv_factor *out,
+                            gmoe_error *err, const char *file)
+{
+    memset(out, 0, sizeof *out);
+    size_t *order = NULL, *rank = level_ranks(lv, &order);
+    int ok = rank && (out->column = dup_bytes(column, strlen(column))) &&
+             (out->levels = calloc(lv->n ? lv->n : 1, sizeof *out->levels));
+    for (size_t i = 0; ok && i < lv->n; i++) {
+        size_t m;
+        const char *s = level_text(lv, order[i], &m);
+        if (memchr(s, '\0', m)) {
+            char name[4 * CSV_SHOW + 8], level[4 * CSV_SHOW + 8];
+            gmoe__csv_show(name, sizeof name, column, strlen(column));
+            gmoe__csv_show(level, sizeof level, s, m);
+            free(order);
+            free(rank);
+            return gmoe_error_set(err, GMOE_EPARSE,
+                                  "%s: factor column %s: level %s holds a NUL byte, which "
+                                  "cannot be recorded",
+                                  file, name, level);
+        }
+        ok = (out->levels[i] = dup_bytes(s, m)) != NULL;
+        out->nlevels = i + 1;
+    }
+    free(order);
+    free(rank);
+    return ok ? GMOE_SUCCESS : gmoe_error_set(err, GMOE_ENOMEM, "%s: out of memory", file);
+}
+
+int gmoe__csv_unknown_level(gmoe_error *err, const char *file, size_t line, const char *label,
+                            const char *s, size_t n, const gmoe_csv_factor *f)
+{
+    /* The known levels as far as they fit in the one-line message. */
+    char text[4 * CSV_SHOW + 8], known[GMOE_ERRMSG_MAX / 2], one[4 * CSV_SHOW + 8];
+    size_t used = 0;
+    gmoe__csv_show(text, sizeof text, s, n);
+    known[0] = '\0';
+    for (size_t i = 0; i < f->nlevels; i++) {
+        gmoe__csv_show(one, sizeof one, f->levels[i], strlen(f->levels[i]));
+        size_t m = strlen(one) + 2;
+        if (used + m + 8 >= sizeof known) {
+            snprintf(known + used, sizeof known - used, ", ...");
+            break;
+        }
+        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", one);
+    }
+    return gmoe_error_set(err, GMOE_EPARSE, "%s:%zu: %s: unknown level %s (known levels: %s)", file,
+                          line, label, text, known);
 }

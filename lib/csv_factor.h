@@ -52,4 +52,17 @@ void gmoe__csv_factor_hint(const char *column, const char *option, char *out, si
 int gmoe__csv_single_level(gmoe_error *err, const char *file, const char *column,
                            const gmoe__csv_levels *lv);
 
+/* Intern f's levels in their order, so that level i has id i (lv empty before). */
+int gmoe__csv_levels_preset(gmoe__csv_levels *lv, const gmoe_csv_factor *f);
+
+/* The levels of lv in bytewise order into out (column: the column's name), owned by out
+ * (gmoe_csv_factors_free). GMOE_ENOMEM, or GMOE_EPARSE for a level holding a NUL byte. */
+int gmoe__csv_levels_export(const gmoe__csv_levels *lv, const char *column, gmoe_csv_factor *out,
+                            gmoe_error *err, const char *file);
+
+/* The error for field text s[0..n) at line of the file, a factor coded by f's levels: label
+ * names the column ("column "g" (field 2)"). */
+int gmoe__csv_unknown_level(gmoe_error *err, const char *file, size_t line, const char *label,
+                            const char *s, size_t n, const gmoe_csv_factor *f);
+
 #endif

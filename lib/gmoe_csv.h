@@ -37,6 +37,8 @@
  *   data.csv: factor column "g" has a single level "a"
  *   data.csv:12: column "g" (field 1): not a number: "a" (categorical? use --factor g)
  *                                                   (the hint when spec->factor_option is set)
+ *   data.csv:12: column "g" (field 1): unknown level "d" (known levels: "a", "b", "c")
+ *                                                   (a factor coded by spec->levels)
  *   data.csv: out of memory                                        (GMOE_ENOMEM)
  */
 #ifndef GMOE_CSV_H
@@ -49,6 +51,18 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A factor column and its levels: as gmoe_csv_read_coded found them in a file, or as a model
+ * file recorded them (gmoe_io.h). The levels are distinct, in bytewise order (a text that is a
+ * prefix of another first); levels[0] is the reference, which has no indicator column. */
+typedef struct gmoe_csv_factor {
+    char *column;   /* the column's name */
+    char **levels;  /* nlevels texts */
+    size_t nlevels; /* at least 2 */
+} gmoe_csv_factor;
+
+/* Release the n factors at f and their strings (all owned), then f itself. NULL is a no-op. */
+void gmoe_csv_factors_free(gmoe_csv_factor *f, size_t n);
 
 typedef struct gmoe_csv_spec {
     const char *y;        /* response column; NULL means "y" */
@@ -69,6 +83,12 @@ typedef struct gmoe_csv_spec {
     size_t nfactors;
     const char *factor_option; /* non-NULL: a covariate field that is not a number adds the
                                   hint "(categorical? use OPTION COLUMN)" to the message */
+    /* NULL, or nfactors entries (borrowed): factor j is coded by levels[j].levels (distinct,
+     * in bytewise order, at least 2; the entry's column is not used) instead of by the
+     * levels the file holds, so that new data is coded as the data a model was fitted on:
+     * the same indicator columns in the same order, a level that the file lacks giving a
+     * column of zeros. A field that is none of the levels is an error naming it. */
+    const gmoe_csv_factor *levels;
 } gmoe_csv_spec;
 
 /* Read the selected columns of a CSV file into a new data set (owned by the caller; *out is
@@ -84,6 +104,14 @@ int gmoe_csv_read(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, 
  * allocation, released with free(); NULL on failure. names NULL is gmoe_csv_read. */
 int gmoe_csv_read_names(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, char ***names,
                         gmoe_error *err);
+
+/* gmoe_csv_read_names that also gives the factors' levels as the data was coded: *factors
+ * (NULL when spec has no factor) is spec->nfactors entries in the order of spec->factors,
+ * owned by the caller (gmoe_csv_factors_free(*factors, spec->nfactors)); NULL on failure.
+ * factors NULL is gmoe_csv_read_names. A level holding a NUL byte cannot be given as a C
+ * string and is an error here (GMOE_EPARSE, naming the column), not in the other readers. */
+int gmoe_csv_read_coded(const char *path, const gmoe_csv_spec *spec, gmoe_data **out, char ***names,
+                        gmoe_csv_factor **factors, gmoe_error *err);
 
 /* The physical line (1-based) on which data row `row` (0-based: observation row + 1 of the
  * data set gmoe_csv_read makes of the file) starts, for a message about that observation

@@ -8,6 +8,10 @@
  * gate only: "topk" (integer in 1..k, required) and "topk_select" (slope | score, default
  * slope) for topk; "tau" (> 0, required) for temperature and activation; "activation" (tanh
  * | sigmoid, required) for activation. An optional "fit" object (gmoe_fit_record). The
+ * optional names of the data's columns (gmoe_model_names): "response" (a string),
+ * "covariates" (d strings, a factor's indicator columns named "col=level") and "factors"
+ * (an array of {"column": name, "levels": [at least 2 distinct strings in bytewise order]},
+ * needing "covariates"; the first level is the reference, which has no indicator column). The
  * strings "comment", "source", "name" and a "meta" value of any kind may be added for
  * people and other tools; they are not kept. Any other key is an error, so that a typo is
  * never silently replaced by a default; so is a key given twice (reported as a JSON error).
@@ -19,7 +23,8 @@
  * instead of beta0 and beta1, which it then accepts but does not need (d comes from c).
  * Integers count as numbers (the integer literal must fit in 64 bits).
  *
- * Writing puts the keys in that order (gmoe_model, gate, family keys, experts, fit), one
+ * Writing puts the keys in that order (gmoe_model, gate, family keys, experts, response,
+ * covariates, factors, fit), one
  * expert a line, numbers with 17 significant digits so that write -> read gives back the
  * same doubles. Only the keys the gate uses are written (a Gaussian-gated model's beta0 and
  * beta1 only when not all zero). The "fit" object also records "gmoe_version".
@@ -43,6 +48,9 @@
  *   truth.json: experts[1].a: d mismatch: expected an array of 1 numbers (got an array of 2)
  *   truth.json: experts[1].var: must be > 0 (got -0.5)
  *   truth.json: experts[0]: give var or sd, not both
+ *   fit.json: covariates: expected an array of 2 strings (got an array of 3)
+ *   fit.json: factors[0].levels: "b" after "c": levels must be distinct, in bytewise order
+ *   fit.json: factors[0]: the covariates lack its indicator columns g=b..g=c, in level order
  * Problems found by gmoe_model_validate after parsing (Gamma not symmetric or not positive
  * definite) keep its wording, which counts experts from 1:
  *   truth.json: expert 1: Gamma is not positive definite
@@ -53,6 +61,7 @@
 #define GMOE_IO_H
 
 #include <stddef.h>
+#include "gmoe_csv.h"
 #include "gmoe_error.h"
 #include "gmoe_model.h"
 
@@ -112,6 +121,32 @@ typedef struct gmoe_fit_record {
     double loglik_best;
 } gmoe_fit_record;
 
+/* The names of a model's columns in the data it was fitted on, so that new data can be
+ * selected and coded the same way (gmoe predict, gmoe loglik). Every string and array is
+ * owned by the struct. */
+typedef struct gmoe_model_names {
+    char *response;           /* the response column's name, or NULL when not recorded */
+    size_t d;                 /* the number of covariate names (the model's d), 0 if none */
+    char **covariates;        /* d names as the fit coded them (NULL when d = 0) */
+    size_t nfactors;          /* factors among the data's columns */
+    gmoe_csv_factor *factors; /* nfactors columns and their levels (NULL when 0) */
+} gmoe_model_names;
+
+/* A new set holding copies of response (NULL: none), the d covariates and the nfactors
+ * factors (their columns and levels). NULL when out of memory. Free with
+ * gmoe_model_names_free (NULL is a no-op). */
+gmoe_model_names *gmoe_model_names_alloc(const char *response, const char *const *covariates,
+                                         size_t d, const gmoe_csv_factor *factors, size_t nfactors);
+void gmoe_model_names_free(gmoe_model_names *nm);
+
+/* The data columns the covariates come from, in model order: each numeric covariate, and
+ * each factor's column once, in place of its indicator columns (which must follow each other
+ * in level order, as gmoe_csv_read codes them). *columns is one allocation of nm->d pointers
+ * at most, borrowed from nm (free() the array only). GMOE_EINVAL, with a message as above
+ * without the file name, when the factors do not match the covariates; GMOE_ENOMEM. */
+int gmoe_model_names_columns(const gmoe_model_names *nm, const char ***columns, size_t *ncolumns,
+                             gmoe_error *err);
+
 /* Read a model file ("-": standard input). *out is owned by the caller (gmoe_model_free)
  * and set to NULL on failure. If fit is non-NULL, it receives the file's "fit" object
  * (zeroed when there is none) and *has_fit, if has_fit is non-NULL, is set to 1 when there
@@ -123,10 +158,28 @@ int gmoe_model_read(const char *path, gmoe_model **out, gmoe_fit_record *fit, in
 int gmoe_model_parse(const char *text, const char *name, gmoe_model **out, gmoe_fit_record *fit,
                      int *has_fit, gmoe_error *err);
 
+/* gmoe_model_read and gmoe_model_parse that also give the names the file records: *names is
+ * owned by the caller (gmoe_model_names_free), NULL when the file has none of the keys
+ * response, covariates and factors (a file written before gmoe 0.2) and on failure.
+ * names NULL is gmoe_model_read or gmoe_model_parse. */
+int gmoe_model_read_names(const char *path, gmoe_model **out, gmoe_fit_record *fit, int *has_fit,
+                          gmoe_model_names **names, gmoe_error *err);
+int gmoe_model_parse_names(const char *text, const char *name, gmoe_model **out,
+                           gmoe_fit_record *fit, int *has_fit, gmoe_model_names **names,
+                           gmoe_error *err);
+
 /* Serialise a model (and its fit record, if fit is non-NULL) as a JSON text, newline
  * terminated. *text is malloc'ed and owned by the caller (free()); NULL on failure.
  * Messages are those of gmoe_model_write without the file name. */
 int gmoe_model_dumps(const gmoe_model *m, const gmoe_fit_record *fit, char **text, gmoe_error *err);
+
+/* gmoe_model_dumps and gmoe_model_write that also record names (borrowed; NULL writes
+ * none). Its covariates, when there are any, must be d = the model's d and match its factors
+ * (gmoe_model_names_columns), else GMOE_EINVAL. */
+int gmoe_model_dumps_names(const gmoe_model *m, const gmoe_fit_record *fit,
+                           const gmoe_model_names *names, char **text, gmoe_error *err);
+int gmoe_model_write_names(const char *path, const gmoe_model *m, const gmoe_fit_record *fit,
+                           const gmoe_model_names *names, gmoe_error *err);
 
 /* Write a model file atomically (temporary file beside path, then rename), replacing any
  * file already there. "-" is stdout. */

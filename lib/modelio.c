@@ -13,6 +13,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "internal.h"
+#include "modelnames.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define FORMAT_VERSION GMOE__MODEL_FORMAT
@@ -56,32 +57,12 @@ static const char *clean(const char *s, char *buf, size_t size)
     return buf;
 }
 
-static const char *kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return json_array_size(v) ? "an array" : "an empty array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
-}
-
 /* ------------------------------------------------------------------ typed getters */
 
 static int want_number(const reader *r, const json_t *v, const char *path, double *out)
 {
     if (!json_is_number(v))
-        return fail(r, GMOE_EPARSE, "%s: expected a number (got %s)", path, kind(v));
+        return fail(r, GMOE_EPARSE, "%s: expected a number (got %s)", path, gmoe__json_kind(v));
     *out = json_number_value(v);
     return GMOE_SUCCESS;
 }
@@ -97,7 +78,7 @@ static int want_int(const reader *r, const json_t *v, const char *path, json_int
 {
     if (!json_is_integer(v))
         return fail(r, GMOE_EPARSE, "%s: expected an integer (got %s)", path,
-                    json_is_real(v) ? "a real number" : kind(v));
+                    json_is_real(v) ? "a real number" : gmoe__json_kind(v));
     *out = json_integer_value(v);
     return GMOE_SUCCESS;
 }
@@ -105,7 +86,7 @@ static int want_int(const reader *r, const json_t *v, const char *path, json_int
 static int want_string(const reader *r, const json_t *v, const char *path, const char **out)
 {
     if (!json_is_string(v))
-        return fail(r, GMOE_EPARSE, "%s: expected a string (got %s)", path, kind(v));
+        return fail(r, GMOE_EPARSE, "%s: expected a string (got %s)", path, gmoe__json_kind(v));
     *out = json_string_value(v);
     return GMOE_SUCCESS;
 }
@@ -114,7 +95,7 @@ static int want_numbers(const reader *r, const json_t *v, const char *path, size
 {
     if (!json_is_array(v))
         return fail(r, GMOE_EPARSE, "%s: expected an array of %zu numbers (got %s)", path, d,
-                    kind(v));
+                    gmoe__json_kind(v));
     if (json_array_size(v) != d)
         return fail(r, GMOE_EPARSE,
                     "%s: d mismatch: expected an array of %zu numbers (got an array of %zu)", path,
@@ -122,7 +103,8 @@ static int want_numbers(const reader *r, const json_t *v, const char *path, size
     for (size_t t = 0; t < d; t++) {
         const json_t *e = json_array_get(v, t);
         if (!json_is_number(e))
-            return fail(r, GMOE_EPARSE, "%s[%zu]: expected a number (got %s)", path, t, kind(e));
+            return fail(r, GMOE_EPARSE, "%s[%zu]: expected a number (got %s)", path, t,
+                        gmoe__json_kind(e));
         out[t] = json_number_value(e);
     }
     return GMOE_SUCCESS;
@@ -133,7 +115,7 @@ static int want_matrix(const reader *r, const json_t *v, const char *path, size_
 {
     if (!json_is_array(v))
         return fail(r, GMOE_EPARSE, "%s: expected an array of %zu arrays of %zu numbers (got %s)",
-                    path, d, d, kind(v));
+                    path, d, d, gmoe__json_kind(v));
     if (json_array_size(v) != d)
         return fail(r, GMOE_EPARSE,
                     "%s: d mismatch: expected an array of %zu arrays of %zu numbers (got an "
@@ -170,7 +152,8 @@ static const struct family_key {
     {"activation", GATE_BIT(GMOE_GATE_ACTIVATION)},
 };
 
-static const char *const core_keys[] = {"gmoe_model", "gate", "experts", "fit"};
+static const char *const core_keys[] = {"gmoe_model", "gate",       "experts", "fit",
+                                        "response",   "covariates", "factors"};
 /* Informational keys that people and other tools attach; kept out of the model. */
 static const char *const note_keys[] = {"comment", "source", "name"};
 
@@ -286,11 +269,11 @@ static int experts_shape(const reader *r, const json_t *root, gmoe_gate gate,
     if (!ex) return fail(r, GMOE_EPARSE, "experts: missing");
     if (!json_is_array(ex) || json_array_size(ex) == 0)
         return fail(r, GMOE_EPARSE, "experts: expected a non-empty array of objects (got %s)",
-                    kind(ex));
+                    gmoe__json_kind(ex));
     for (size_t j = 0; j < json_array_size(ex); j++)
         if (!json_is_object(json_array_get(ex, j)))
             return fail(r, GMOE_EPARSE, "experts[%zu]: expected an object (got %s)", j,
-                        kind(json_array_get(ex, j)));
+                        gmoe__json_kind(json_array_get(ex, j)));
     const json_t *first = json_array_get(ex, 0);
     const char *dim_key = gate == GMOE_GATE_GAUSSIAN ? "c" : "beta1";
     const char *keys[2] = {dim_key, "a"};
@@ -310,7 +293,7 @@ static int experts_shape(const reader *r, const json_t *root, gmoe_gate gate,
     const json_t *v = json_object_get(first, dim_key);
     if (!v) return fail(r, GMOE_EPARSE, "experts[0].%s: missing", dim_key);
     return fail(r, GMOE_EPARSE, "experts[0].%s: expected an array of numbers (got %s)", dim_key,
-                kind(v));
+                gmoe__json_kind(v));
 }
 
 /* Looks up key in expert j and leaves its path in path[PATH_LEN]. */
@@ -415,7 +398,7 @@ static int read_bound(const reader *r, const json_t *fit, gmoe_fit_record *rec)
 static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
 {
     if (!json_is_object(v))
-        return fail(r, GMOE_EPARSE, "fit: expected an object (got %s)", kind(v));
+        return fail(r, GMOE_EPARSE, "fit: expected an object (got %s)", gmoe__json_kind(v));
     char path[PATH_LEN];
     int rc;
     /* JSON has no NaN or infinity: the writer stores a non-finite statistic (the
@@ -483,10 +466,10 @@ static int read_fit(const reader *r, const json_t *v, gmoe_fit_record *fit)
 /* ------------------------------------------------------------------ reading */
 
 static int read_root(const reader *r, json_t *root, gmoe_model **out, gmoe_fit_record *fit,
-                     int *has_fit)
+                     int *has_fit, gmoe_model_names **names)
 {
     if (!json_is_object(root))
-        return fail(r, GMOE_EPARSE, "expected a JSON object (got %s)", kind(root));
+        return fail(r, GMOE_EPARSE, "expected a JSON object (got %s)", gmoe__json_kind(root));
     gmoe_gate gate = GMOE_GATE_SOFTMAX;
     const json_t *experts = NULL;
     size_t k = 0, d = 0;
@@ -505,6 +488,14 @@ static int read_root(const reader *r, json_t *root, gmoe_model **out, gmoe_fit_r
         rc = read_fit(r, f, fit);
         *has_fit = 1;
     }
+    /* The names are checked whoever reads the file, so that it is valid or not for all. */
+    gmoe_error nerr;
+    gmoe_model_names *nm = NULL;
+    if (!rc && (rc = gmoe__names_read(root, d, &nm, &nerr))) rc = fail(r, rc, "%s", nerr.msg);
+    if (names)
+        *names = nm;
+    else
+        gmoe_model_names_free(nm);
     if (rc) {
         gmoe_model_free(m);
         return rc;
@@ -514,9 +505,12 @@ static int read_root(const reader *r, json_t *root, gmoe_model **out, gmoe_fit_r
 }
 
 static int parse_buffer(const char *text, size_t len, const char *name, gmoe_model **out,
-                        gmoe_fit_record *fit, int *has_fit, gmoe_error *err)
+                        gmoe_fit_record *fit, int *has_fit, gmoe_model_names **names,
+                        gmoe_error *err)
 {
     reader r = {name, err};
+    gmoe_model_names *nm = NULL;
+    if (names) *names = NULL;
     gmoe_fit_record rec;
     int got_fit = 0;
     memset(&rec, 0, sizeof rec);
@@ -547,7 +541,7 @@ static int parse_buffer(const char *text, size_t len, const char *name, gmoe_mod
                     clean(je.text, buf, sizeof buf));
     }
     gmoe_model *m = NULL;
-    int rc = read_root(&r, root, &m, &rec, &got_fit);
+    int rc = read_root(&r, root, &m, &rec, &got_fit, &nm);
     json_decref(root);
     if (rc) return rc;
 
@@ -556,9 +550,14 @@ static int parse_buffer(const char *text, size_t len, const char *name, gmoe_mod
     gmoe_error verr;
     if (gmoe_model_validate(m, &verr) != GMOE_SUCCESS) {
         gmoe_model_free(m);
+        gmoe_model_names_free(nm);
         return fail(&r, GMOE_EPARSE, "%s", verr.msg);
     }
     *out = m;
+    if (names)
+        *names = nm;
+    else
+        gmoe_model_names_free(nm);
     if (fit) *fit = rec;
     if (has_fit) *has_fit = got_fit;
     return GMOE_SUCCESS;
@@ -567,7 +566,14 @@ static int parse_buffer(const char *text, size_t len, const char *name, gmoe_mod
 int gmoe_model_parse(const char *text, const char *name, gmoe_model **out, gmoe_fit_record *fit,
                      int *has_fit, gmoe_error *err)
 {
-    return parse_buffer(text, strlen(text), name, out, fit, has_fit, err);
+    return parse_buffer(text, strlen(text), name, out, fit, has_fit, NULL, err);
+}
+
+int gmoe_model_parse_names(const char *text, const char *name, gmoe_model **out,
+                           gmoe_fit_record *fit, int *has_fit, gmoe_model_names **names,
+                           gmoe_error *err)
+{
+    return parse_buffer(text, strlen(text), name, out, fit, has_fit, names, err);
 }
 
 /* The whole stream into a malloc'ed buffer. Returns 0, or an errno value. */
@@ -602,10 +608,17 @@ static int slurp(FILE *fp, char **text, size_t *len)
 int gmoe_model_read(const char *path, gmoe_model **out, gmoe_fit_record *fit, int *has_fit,
                     gmoe_error *err)
 {
+    return gmoe_model_read_names(path, out, fit, has_fit, NULL, err);
+}
+
+int gmoe_model_read_names(const char *path, gmoe_model **out, gmoe_fit_record *fit, int *has_fit,
+                          gmoe_model_names **names, gmoe_error *err)
+{
     int from_stdin = strcmp(path, "-") == 0;
     const char *name = from_stdin ? "standard input" : path;
     *out = NULL;
     if (has_fit) *has_fit = 0;
+    if (names) *names = NULL;
     if (fit) memset(fit, 0, sizeof *fit);
     FILE *fp = from_stdin ? stdin : fopen(path, "rb");
     if (!fp) return gmoe_error_set(err, GMOE_EIO, "%s: cannot open: %s", name, strerror(errno));
@@ -616,7 +629,7 @@ int gmoe_model_read(const char *path, gmoe_model **out, gmoe_fit_record *fit, in
     if (!from_stdin) fclose(fp);
     if (e == ENOMEM) return gmoe_error_set(err, GMOE_ENOMEM, "%s: out of memory", name);
     if (e) return gmoe_error_set(err, GMOE_EIO, "%s: cannot read: %s", name, strerror(e));
-    int rc = parse_buffer(text, len, name, out, fit, has_fit, err);
+    int rc = parse_buffer(text, len, name, out, fit, has_fit, names, err);
     free(text);
     return rc;
 }

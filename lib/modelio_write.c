@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include "internal.h"
 #include "gmoe_infer.h"
+#include "modelnames.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #if JSON_INTEGER_IS_LONG_LONG
@@ -291,12 +292,14 @@ static json_t *fit_json(const gmoe_fit_record *f, const gmoe_model *m)
 }
 
 /* Keys in the order of FORMATS.md (jansson keeps insertion order). */
-static json_t *model_json(const gmoe_model *m, const gmoe_fit_record *fit, int beta)
+static json_t *model_json(const gmoe_model *m, const gmoe_fit_record *fit, int beta,
+                          const gmoe_model_names *names, gmoe_error *err)
 {
     json_t *root = json_object(), *experts = json_array();
     if (!root || !experts) {
         json_decref(root);
         json_decref(experts);
+        gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
         return NULL;
     }
     int bad = 0;
@@ -313,7 +316,12 @@ static json_t *model_json(const gmoe_model *m, const gmoe_fit_record *fit, int b
     for (size_t j = 0; j < m->k; j++)
         bad |= json_array_append_new(experts, expert_json(m, j, beta, fit));
     bad |= json_object_set_new(root, "experts", experts);
-    if (fit) bad |= json_object_set_new(root, "fit", fit_json(fit, m));
+    if (bad) gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+    if (!bad && names && gmoe__names_write(root, names, m->d, err)) bad = 1;
+    if (!bad && fit && json_object_set_new(root, "fit", fit_json(fit, m))) {
+        gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
+        bad = 1;
+    }
     if (bad) {
         json_decref(root);
         return NULL;
@@ -409,16 +417,23 @@ static void layout(strbuf *sb, json_t *root)
 
 int gmoe_model_dumps(const gmoe_model *m, const gmoe_fit_record *fit, char **text, gmoe_error *err)
 {
+    return gmoe_model_dumps_names(m, fit, NULL, text, err);
+}
+
+int gmoe_model_dumps_names(const gmoe_model *m, const gmoe_fit_record *fit,
+                           const gmoe_model_names *names, char **text, gmoe_error *err)
+{
     *text = NULL;
     int beta = writes_beta(m);
     int rc = check_model_out(m, beta, err);
     if (!rc && fit) rc = check_fit_out(fit, err);
     if (rc) return rc;
-    json_t *root = model_json(m, fit, beta);
+    json_t *root = model_json(m, fit, beta, names, err);
+    if (!root) return err->code;
     strbuf sb = {NULL, 0, 0, 0};
-    if (root) layout(&sb, root);
+    layout(&sb, root);
     json_decref(root);
-    if (!root || sb.nomem) {
+    if (sb.nomem) {
         free(sb.p);
         return gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
     }
@@ -429,10 +444,16 @@ int gmoe_model_dumps(const gmoe_model *m, const gmoe_fit_record *fit, char **tex
 int gmoe_model_write(const char *path, const gmoe_model *m, const gmoe_fit_record *fit,
                      gmoe_error *err)
 {
+    return gmoe_model_write_names(path, m, fit, NULL, err);
+}
+
+int gmoe_model_write_names(const char *path, const gmoe_model *m, const gmoe_fit_record *fit,
+                           const gmoe_model_names *names, gmoe_error *err)
+{
     const char *name = strcmp(path, "-") == 0 ? "standard output" : path;
     char *text;
     gmoe_error derr;
-    int rc = gmoe_model_dumps(m, fit, &text, &derr);
+    int rc = gmoe_model_dumps_names(m, fit, names, &text, &derr);
     if (rc) return gmoe_error_set(err, rc, "%s: %s", name, derr.msg);
     gmoe_outfile of;
     rc = gmoe_outfile_open(&of, path, err);

@@ -44,10 +44,16 @@ expect_err 1 "plot-fit: --along: no covariate named \"x3\" (the covariates: x1,x
     "$plot" m2.json d2.csv --along x3 -o x.png
 expect_err 1 "plot-fit: d2.csv: 1 covariate column selected, but the model m2.json has d = 2 (select columns with --x)" \
     "$plot" m2.json d2.csv --x x1 -o x.png
-expect_err 1 "plot-fit: faithful.csv: 2 covariate columns selected, but the model fit.json has d = 1 (select columns with --x)" \
-    "$plot" fit.json faithful.csv -o x.png
+# The model file names its columns (waiting, eruptions), so no --y or --x is needed; a file
+# without the names (as written before gmoe 0.2) needs them, and the messages say so.
+expect_ok "$plot" fit.json faithful.csv -o names.png
+[ "$(magic names.png 4)" = "211PNG" ] || fail "plot by the model's column names: no PNG"
+sed '/"response"/,/^  \],$/d' fit.json >old.json
+grep -q covariates old.json && fail "old.json still has names"
+expect_err 1 "plot-fit: faithful.csv: 2 covariate columns selected, but the model old.json has d = 1 (select columns with --x)" \
+    "$plot" old.json faithful.csv -o x.png
 expect_err 1 "plot-fit: faithful.csv: --columns post needs the response, but the file has no column \"y\" (name it with --y)" \
-    "$plot" fit.json faithful.csv --x eruptions -o x.png
+    "$plot" old.json faithful.csv --x eruptions -o x.png
 expect_err 1 "plot-fit: cannot run ./nosuch-gmoe: No such file or directory" \
     "$plot" fit.json faithful.csv --y waiting -o x.png --gmoe ./nosuch-gmoe
 expect_err 1 "plot-fit: nosuch.json: no such file" "$plot" nosuch.json faithful.csv -o x.png

@@ -156,7 +156,7 @@ expect_err 1 "gmoe: faithful.csv: -k 300 exceeds the number of observations (n =
 expect_err 1 "gmoe: nosuch.csv: cannot open: No such file or directory" \
     "$GMOE" select -k 3 nosuch.csv
 printf 'x1,y\n0.1,2\n0.2,3\nabc,4\n0.4,5\n' >text.csv
-expect_err 1 "gmoe: text.csv:4: column \"x1\" (field 1): not a number: \"abc\"" \
+expect_err 1 "gmoe: text.csv:4: column \"x1\" (field 1): not a number: \"abc\" (categorical? use --factor x1)" \
     "$GMOE" select -k 2 text.csv
 expect_err 1 "gmoe: nodir/x.json: cannot write: No such file or directory" \
     "$GMOE" select -k 2 --y waiting -o nodir/x.json faithful.csv

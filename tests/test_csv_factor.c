@@ -241,6 +241,95 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* gmoe_csv_read_coded: the levels come back sorted bytewise, in spec's order of factors. */
+START_TEST(test_levels_out)
+{
+    const char *fs[] = {"h", "g"};
+    gmoe_csv_spec spec = {.factors = fs, .nfactors = 2};
+    char *path = write_tmp("g,h,y\nzz,q,1\nab,p,2\nz,q,3\nab,r,4\n");
+    gmoe_data *data;
+    char **names;
+    gmoe_csv_factor *f;
+    gmoe_error err;
+    int rc = gmoe_csv_read_coded(path, &spec, &data, &names, &f, &err);
+    unlink(path);
+    free(path);
+    ck_assert_msg(rc == 0, "%s", err.msg);
+    ck_assert_str_eq(f[0].column, "h");
+    ck_assert_uint_eq(f[0].nlevels, 3);
+    const char *h[] = {"p", "q", "r"}, *g[] = {"ab", "z", "zz"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(f[0].levels[i], h[i]);
+        ck_assert_str_eq(f[1].levels[i], g[i]);
+    }
+    ck_assert_str_eq(f[1].column, "g");
+    gmoe_csv_factors_free(f, 2);
+    gmoe_data_free(data);
+    free(names);
+}
+END_TEST
+
+/* Coding by given levels (spec.levels), as predict codes new data by a model's levels: the
+ * indicator columns are those of the given levels, all of them, whatever the file holds;
+ * checked against the 0/1 values written out by hand. */
+START_TEST(test_given_levels)
+{
+    char *lv[] = {"a", "b", "c", "d"};
+    gmoe_csv_factor given = {"g", lv, 4};
+    const char *fs[] = {"g"}, *xs[] = {"g", "u"};
+    gmoe_csv_spec spec = {.x = xs, .nx = 2, .factors = fs, .nfactors = 1, .levels = &given};
+    /* only c and a (the reference) appear */
+    read_out o = read_text("u,g,y\n1,c,0\n2,a,0\n3,c,1\n", &spec);
+    ck_assert_msg(o.rc == 0, "%s", o.err.msg);
+    ck_assert_uint_eq(o.data->d, 4);
+    const char *want_names[] = {"g=b", "g=c", "g=d", "u", "y"};
+    for (size_t t = 0; t < 5; t++)
+        ck_assert_str_eq(o.names[t], want_names[t]);
+    const double want[] = {0, 0, 0, /* g=c */ 1, 0, 1, /* g=d */ 0, 0, 0, 1, 2, 3};
+    for (size_t i = 0; i < 12; i++)
+        ck_assert_double_eq(o.data->x[i], want[i]);
+    read_out_free(&o);
+    /* a single level in the file is no error here */
+    read_out one = read_text("u,g,y\n1,c,0\n", &spec);
+    ck_assert_msg(one.rc == 0, "%s", one.err.msg);
+    read_out_free(&one);
+
+    fails("u,g,y\n1,c,0\n2,e,1\n", &spec, GMOE_EPARSE,
+          ":3: column \"g\" (field 2): unknown level \"e\" (known levels: \"a\", \"b\", \"c\", "
+          "\"d\")");
+    /* the levels to code by must be as a reader would make them */
+    char *unsorted[] = {"b", "a"}, *single[] = {"a"}, *twice[] = {"a", "a"};
+    gmoe_csv_factor bad[] = {{"g", unsorted, 2}, {"g", single, 1}, {"g", twice, 2}};
+    for (size_t i = 0; i < 3; i++) {
+        spec.levels = &bad[i];
+        fails("u,g,y\n1,a,0\n", &spec, GMOE_EINVAL,
+              ": factor column \"g\": the levels to code by must be at least two distinct texts "
+              "in bytewise order");
+    }
+}
+END_TEST
+
+/* Many known levels: the message lists as many as fit and stays one line. */
+START_TEST(test_unknown_level_long_list)
+{
+    char *lv[200], buf[200][16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(buf[i], sizeof buf[i], "level%03d", i);
+        lv[i] = buf[i];
+    }
+    gmoe_csv_factor given = {"g", lv, 200};
+    const char *fs[] = {"g"};
+    gmoe_csv_spec spec = {.factors = fs, .nfactors = 1, .levels = &given};
+    read_out o = read_text("g,y\nlevel007,1\nother,2\n", &spec);
+    ck_assert_int_eq(o.rc, GMOE_EPARSE);
+    ck_assert_ptr_nonnull(
+        strstr(o.err.msg, "unknown level \"other\" (known levels: \"level000\", \"level001\""));
+    ck_assert_ptr_nonnull(strstr(o.err.msg, ", ...)"));
+    ck_assert_ptr_null(strchr(o.err.msg, '\n'));
+    read_out_free(&o);
+}
+END_TEST
+
 static Suite *factor_suite(void)
 {
     Suite *s = suite_create("csv_factor");
@@ -251,6 +340,9 @@ static Suite *factor_suite(void)
     tcase_add_test(tc, test_random_against_brute_force);
     tcase_add_test(tc, test_many_levels);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_levels_out);
+    tcase_add_test(tc, test_given_levels);
+    tcase_add_test(tc, test_unknown_level_long_list);
     suite_add_tcase(s, tc);
     return s;
 }
