@@ -68,4 +68,45 @@ expect_err 2 "gmoe: --dsc-trim must be a finite number (got \"x\")" \
 expect_err 2 "gmoe: select: --var-merge geometric does not go with the Gaussian gate (its joint components merge by moment matching)" \
     "$GMOE" select -k 3 --gate gaussian --var-merge geometric c.csv
 
+# ---------------------------------------------------------------- sweep keys
+# select_var_merge and select_trim change the DSC columns only: the same data and fits, so
+# the same AIC, BIC and ICL choices.
+cat >plain.conf <<CONF
+truth       = $GMOE_DATA/select-d2-truth.json
+design      = uniform -1 1
+k           = 4
+select_kmax = 4
+n           = 400, 800
+reps        = 2
+starts      = 2
+init        = data
+stop        = per-obs 1e-6
+metrics     = select
+contaminate = 0.01 5
+seed        = 7
+CONF
+sed 's/^seed .*/&\nselect_var_merge = geometric\nselect_trim = 0.02/' plain.conf >robust.conf
+expect_ok "$GMOE" sweep --quiet --threads 2 plain.conf
+expect_ok "$GMOE" sweep --quiet --threads 2 robust.conf
+grep -q '^# config: select_trim = 0.02$' robust.csv || fail "sweep: select_trim not in the header"
+cols() { grep -v '^#' "$1" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    { print $c["n"], $c["rep"], $c["loglik"], $c["k_aic"], $c["k_bic"], $c["k_icl"] }' | sort; }
+[ "$(cols plain.csv)" = "$(cols robust.csv)" ] || fail "sweep: select_trim changed the fits"
+grep -v '^#' robust.csv | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["k_dsc"] !~ /^[234]$/ || $c["k_dsc_rescaled"] !~ /^[234]$/ { exit 1 }' ||
+    fail "sweep: k_dsc outside 2..4: $(cat robust.csv)"
+base="truth = $GMOE_DATA/select-d2-truth.json
+k = 3
+n = 300
+init = data"
+printf '%s\nselect_trim = 0.1\n' "$base" >e1.conf
+expect_err 1 "gmoe: e1.conf:5: select_kmax, select_mass, select_var_merge and select_trim go with the metric select" \
+    "$GMOE" sweep --quiet e1.conf
+printf '%s\nmetrics = select\nselect_trim = 0.5\n' "$base" >e2.conf
+expect_err 1 "gmoe: e2.conf:6: select_trim: expected a number at least 0 and below 0.5 (got \"0.5\")" \
+    "$GMOE" sweep --quiet e2.conf
+printf '%s\nmetrics = select\nselect_var_merge = median\n' "$base" >e3.conf
+expect_err 1 "gmoe: e3.conf:6: select_var_merge: expected moment, average or geometric (got \"median\")" \
+    "$GMOE" sweep --quiet e3.conf
+
 finish

@@ -107,7 +107,7 @@ k = 3
 n = 300
 init = data"
 printf '%s\nselect_kmax = 3\n' "$base" >e1.conf
-expect_err 1 "gmoe: e1.conf:5: select_kmax and select_mass go with the metric select" \
+expect_err 1 "gmoe: e1.conf:5: select_kmax, select_mass, select_var_merge and select_trim go with the metric select" \
     "$GMOE" sweep --quiet e1.conf
 printf '%s\nmetrics = select\nselect_kmax = 1\n' "$base" >e2.conf
 expect_err 1 "gmoe: e2.conf:6: select_kmax: expected an integer from 2 to 1000 (got \"1\")" \
