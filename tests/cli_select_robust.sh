@@ -95,18 +95,5 @@ cols() { grep -v '^#' "$1" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] 
 grep -v '^#' robust.csv | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     $c["k_dsc"] !~ /^[234]$/ || $c["k_dsc_rescaled"] !~ /^[234]$/ { exit 1 }' ||
     fail "sweep: k_dsc outside 2..4: $(cat robust.csv)"
-base="truth = $GMOE_DATA/select-d2-truth.json
-k = 3
-n = 300
-init = data"
-printf '%s\nselect_trim = 0.1\n' "$base" >e1.conf
-expect_err 1 "gmoe: e1.conf:5: select_kmax, select_mass, select_var_merge and select_trim go with the metric select" \
-    "$GMOE" sweep --quiet e1.conf
-printf '%s\nmetrics = select\nselect_trim = 0.5\n' "$base" >e2.conf
-expect_err 1 "gmoe: e2.conf:6: select_trim: expected a number at least 0 and below 0.5 (got \"0.5\")" \
-    "$GMOE" sweep --quiet e2.conf
-printf '%s\nmetrics = select\nselect_var_merge = median\n' "$base" >e3.conf
-expect_err 1 "gmoe: e3.conf:6: select_var_merge: expected moment, average or geometric (got \"median\")" \
-    "$GMOE" sweep --quiet e3.conf
 
 finish
