@@ -47,6 +47,13 @@
  * many experts?"), or GMOE_MASS_INTERCEPT, exp(beta0_j) normalised (sigmoid(beta0_j) for the
  * sigmoid gate), the weight at x = 0. The Gaussian gate's mass is pi either way.
  *
+ * Outliers in y (README "How many experts?"): an over-fitted model spends atoms of tiny mass
+ * and huge variance on them; their merge heights are small, but moment matching inflates
+ * the variance of the true atom they merge into, and the DSC's log(n) lbar then keeps them
+ * as experts. gmoe_dendrogram_params.var = GMOE_VAR_GEOMETRIC with a trim above the
+ * outliers' share (measured: 0.01 to 0.1 for 1 % outliers) makes the DSC choose the true
+ * atoms; both depart from MODELS.md 7, so the defaults stay the specification's.
+ *
  * Heights: where only the slopes of the atoms differ, d is Ward's criterion and the heights
  * never decrease; in general the unsquared |da| and |dv| terms and the moment-matched v make
  * the criterion not reducible, and a later height may be below an earlier one. The DSC uses
