@@ -10,7 +10,15 @@
 #include "fit_bound.h"
 #include "fit_opts.h"
 
-enum { OPT_KMIN = CLI_OPT_FIRST_LOCAL, OPT_CRITERION, OPT_REFIT, OPT_MASS, OPT_DSC };
+enum {
+    OPT_KMIN = CLI_OPT_FIRST_LOCAL,
+    OPT_CRITERION,
+    OPT_REFIT,
+    OPT_MASS,
+    OPT_DSC,
+    OPT_VAR_MERGE,
+    OPT_DSC_TRIM
+};
 
 static void usage(FILE *fp)
 {
@@ -39,6 +47,14 @@ static void usage(FILE *fp)
         "                       normalised, the weight at x = 0)\n"
         "      --dsc F          plain (default: -(height + log(n) loglik / n)) or rescaled\n"
         "                       (heights over the largest, loglik / n over the K fit's)\n"
+        "      --var-merge V    the merged variance: moment (default: moment matching),\n"
+        "                       average (the mass-weighted mean, as the authors' prototype)\n"
+        "                       or geometric (the mass-weighted geometric mean)\n"
+        "      --dsc-trim Q     leave each level's lowest share Q (0 <= Q < 0.5) of the\n"
+        "                       per-observation log-likelihoods out of the DSC's loglik / n\n"
+        "                       (default 0). With outliers in y, --dsc-trim above their share\n"
+        "                       and --var-merge geometric keep the DSC from counting them as\n"
+        "                       experts (README, \"How many experts?\")\n"
         "\n"
         "Output:\n"
         "      --json           print one JSON object instead of the tables\n"
@@ -64,6 +80,8 @@ typedef struct select_opts {
     gmoe_criterion crit;
     gmoe_dendrogram_mass mass;
     gmoe_dsc_form form;
+    gmoe_dendrogram_var var;
+    double trim;
 } select_opts;
 
 static int parse_opt(select_opts *so, int c, const char *arg)
@@ -89,6 +107,17 @@ static int parse_opt(select_opts *so, int c, const char *arg)
         if (gmoe_dsc_form_parse(arg, &so->form))
             return cli_usage_error("select: --dsc must be plain or rescaled (got \"%s\")", arg);
         return 0;
+    case OPT_VAR_MERGE:
+        if (gmoe_dendrogram_var_parse(arg, &so->var))
+            return cli_usage_error(
+                "select: --var-merge must be moment, average or geometric (got \"%s\")", arg);
+        return 0;
+    case OPT_DSC_TRIM:
+        if (cli_parse_double("--dsc-trim", arg, &so->trim)) return CLI_EXIT_USAGE;
+        if (!(so->trim >= 0 && so->trim < 0.5))
+            return cli_usage_error("select: --dsc-trim must be at least 0 and below 0.5 (got %s)",
+                                   arg);
+        return 0;
     }
     return cli_fit_opt(&so->fo, "select", c, arg);
 }
@@ -110,6 +139,10 @@ static int check_opts(const select_opts *so, const cli_common *co, int output_se
     if ((so->refit || so->crit_set) && !output_set)
         return cli_usage_error("select: --%s only goes with -o FILE (the model it writes)",
                                so->refit ? "refit" : "criterion");
+    if (so->var != GMOE_VAR_MOMENT && so->fo.gate == GMOE_GATE_GAUSSIAN)
+        return cli_usage_error("select: --var-merge %s does not go with the Gaussian gate (its "
+                               "joint components merge by moment matching)",
+                               gmoe_dendrogram_var_name(so->var));
     return cli_check_xy(co);
 }
 
@@ -203,6 +236,13 @@ static void print_tables(FILE *fp, const gmoe_select *s, const select_opts *so, 
                 "DSC = -(height / largest height + omega (loglik / n) / |loglik_%zu / n|),\n"
                 "omega = log n = %.4g;\n",
                 K, gmoe_dendrogram_omega(dg));
+    if (so->var != GMOE_VAR_MOMENT)
+        fprintf(fp, "merged variances: the %s;\n",
+                so->var == GMOE_VAR_AVERAGE ? "mass-weighted mean"
+                                            : "mass-weighted geometric mean");
+    if (so->trim > 0)
+        fprintf(fp, "the DSC's loglik / n: the mean without the lowest %g of the observations;\n",
+                so->trim);
     fprintf(fp, "merged: the experts of this level, from 1, that make the next one):\n");
     fprintf(fp, "%4s %15s %12s %12s  %-7s %s\n", "k", "loglik", "height", "DSC", "merged",
             "masses");
@@ -245,9 +285,11 @@ static void print_json(FILE *fp, const gmoe_select *s, const select_opts *so, si
     const gmoe_dendrogram *dg = gmoe_select_dendrogram(s);
     fprintf(fp,
             "{\"n\": %zu, \"k_min\": %zu, \"k_max\": %zu, \"gate\": \"%s\", \"mass\": \"%s\", "
-            "\"dsc_form\": \"%s\", ",
+            "\"dsc_form\": \"%s\", \"var_merge\": \"%s\", ",
             n, kmin, K, gmoe_gate_name(so->fo.gate), gmoe_dendrogram_mass_name(so->mass),
-            gmoe_dsc_form_name(so->form));
+            gmoe_dsc_form_name(so->form), gmoe_dendrogram_var_name(so->var));
+    json_key_num(fp, "dsc_trim", so->trim);
+    fputs(", ", fp);
     json_key_num(fp, "omega", gmoe_dendrogram_omega(dg));
     fprintf(fp, ", \"accel\": \"%s\", ", accel_name(&so->fo.par.em));
     json_key_num(fp, "gate_bound", so->fo.par.em.gate_bound);
@@ -288,6 +330,8 @@ static void print_json(FILE *fp, const gmoe_select *s, const select_opts *so, si
         json_key_num(fp, "dsc_plain", gmoe_dendrogram_dsc_form(dg, kappa, GMOE_DSC_PLAIN));
         fputs(", ", fp);
         json_key_num(fp, "dsc_rescaled", gmoe_dendrogram_dsc_form(dg, kappa, GMOE_DSC_RESCALED));
+        fputs(", ", fp);
+        json_key_num(fp, "lbar", gmoe_dendrogram_lbar(dg, kappa));
         size_t i, j;
         if (gmoe_dendrogram_merged(dg, kappa, &i, &j) == GMOE_SUCCESS)
             fprintf(fp, ", \"merged\": [%zu, %zu]", i, j);
@@ -353,6 +397,8 @@ int main_select(int argc, char **argv)
         {"refit", no_argument, NULL, OPT_REFIT},
         {"mass", required_argument, NULL, OPT_MASS},
         {"dsc", required_argument, NULL, OPT_DSC},
+        {"var-merge", required_argument, NULL, OPT_VAR_MERGE},
+        {"dsc-trim", required_argument, NULL, OPT_DSC_TRIM},
         CLI_OPTION_OUTPUT,
         CLI_OPTION_SEED,
         CLI_OPTION_JSON,
@@ -423,6 +469,8 @@ int main_select(int argc, char **argv)
     par.kmin = so.kmin;
     par.dendrogram.mass = so.mass;
     par.dendrogram.form = so.form;
+    par.dendrogram.var = so.var;
+    par.dendrogram.trim = so.trim;
     if (gmoe_select_run(data, templ, &par, &sel, &err)) {
         rc = cli_data_error(path, &err);
         goto out;

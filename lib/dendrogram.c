@@ -9,51 +9,45 @@
 
 struct gmoe_dendrogram {
     size_t K, d, n;
-    double omega;
+    double omega, trim;
     gmoe_dsc_form form;
-    gmoe_model **level;               /* K + 1; level[kappa], kappa >= 1 */
-    double *mass;                     /* (K + 1) * K: mass[kappa * K + j], j < kappa */
-    size_t *atom;                     /* (K + 1) * K: atom[kappa * K + leaf] */
-    double *height, *loglik, *dsc[2]; /* K + 1; dsc per gmoe_dsc_form */
-    size_t *pi, *pj;                  /* K + 1 */
+    gmoe_model **level;             /* K + 1; level[kappa], kappa >= 1 */
+    double *mass;                   /* (K + 1) * K: mass[kappa * K + j], j < kappa */
+    size_t *atom;                   /* (K + 1) * K: atom[kappa * K + leaf] */
+    double *height, *loglik, *lbar; /* K + 1; lbar: the DSC's (gmoe_dendrogram_lbar) */
+    double *dsc[2];                 /* K + 1, per gmoe_dsc_form */
+    size_t *pi, *pj;                /* K + 1 */
 };
 
 static const char *const mass_names[] = {"gate", "intercept"};
 static const char *const form_names[] = {"plain", "rescaled"};
+static const char *const var_names[] = {"moment", "average", "geometric"};
 
-const char *gmoe_dendrogram_mass_name(gmoe_dendrogram_mass mass)
-{
-    return (unsigned)mass < 2 ? mass_names[mass] : "unknown";
-}
+/* The name and parse functions of an enum whose values index names: an unknown value is
+ * "unknown", an unknown name GMOE_EINVAL. */
+#define NAME_AND_PARSE(type, name_fn, parse_fn, names)                                             \
+    const char *name_fn(type v)                                                                    \
+    {                                                                                              \
+        return (unsigned)v < sizeof names / sizeof *names ? names[v] : "unknown";                  \
+    }                                                                                              \
+    int parse_fn(const char *name, type *v)                                                        \
+    {                                                                                              \
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)                                  \
+            if (strcmp(name, names[i]) == 0) {                                                     \
+                *v = (type)i;                                                                      \
+                return GMOE_SUCCESS;                                                               \
+            }                                                                                      \
+        return GMOE_EINVAL;                                                                        \
+    }
 
-int gmoe_dendrogram_mass_parse(const char *name, gmoe_dendrogram_mass *mass)
-{
-    for (int i = 0; i < 2; i++)
-        if (strcmp(name, mass_names[i]) == 0) {
-            *mass = (gmoe_dendrogram_mass)i;
-            return GMOE_SUCCESS;
-        }
-    return GMOE_EINVAL;
-}
-
-const char *gmoe_dsc_form_name(gmoe_dsc_form form)
-{
-    return (unsigned)form < 2 ? form_names[form] : "unknown";
-}
-
-int gmoe_dsc_form_parse(const char *name, gmoe_dsc_form *form)
-{
-    for (int i = 0; i < 2; i++)
-        if (strcmp(name, form_names[i]) == 0) {
-            *form = (gmoe_dsc_form)i;
-            return GMOE_SUCCESS;
-        }
-    return GMOE_EINVAL;
-}
+NAME_AND_PARSE(gmoe_dendrogram_mass, gmoe_dendrogram_mass_name, gmoe_dendrogram_mass_parse,
+               mass_names)
+NAME_AND_PARSE(gmoe_dsc_form, gmoe_dsc_form_name, gmoe_dsc_form_parse, form_names)
+NAME_AND_PARSE(gmoe_dendrogram_var, gmoe_dendrogram_var_name, gmoe_dendrogram_var_parse, var_names)
 
 gmoe_dendrogram_params gmoe_dendrogram_default_params(void)
 {
-    gmoe_dendrogram_params p = {GMOE_MASS_GATE, NAN, GMOE_DSC_PLAIN};
+    gmoe_dendrogram_params p = {GMOE_MASS_GATE, NAN, GMOE_DSC_PLAIN, GMOE_VAR_MOMENT, 0.0};
     return p;
 }
 
@@ -67,6 +61,7 @@ void gmoe_dendrogram_free(gmoe_dendrogram *dg)
     free(dg->atom);
     free(dg->height);
     free(dg->loglik);
+    free(dg->lbar);
     free(dg->dsc[0]);
     free(dg->dsc[1]);
     free(dg->pi);
@@ -84,27 +79,32 @@ static gmoe_dendrogram *dendrogram_alloc(size_t K, size_t d, size_t n)
     dg->atom = calloc((K + 1) * K, sizeof(size_t));
     dg->height = malloc((K + 1) * sizeof(double));
     dg->loglik = malloc((K + 1) * sizeof(double));
+    dg->lbar = malloc((K + 1) * sizeof(double));
     dg->dsc[0] = malloc((K + 1) * sizeof(double));
     dg->dsc[1] = malloc((K + 1) * sizeof(double));
     dg->pi = calloc(K + 1, sizeof(size_t));
     dg->pj = calloc(K + 1, sizeof(size_t));
-    if (!dg->level || !dg->mass || !dg->atom || !dg->height || !dg->loglik || !dg->dsc[0] ||
-        !dg->dsc[1] || !dg->pi || !dg->pj) {
+    if (!dg->level || !dg->mass || !dg->atom || !dg->height || !dg->loglik || !dg->lbar ||
+        !dg->dsc[0] || !dg->dsc[1] || !dg->pi || !dg->pj) {
         gmoe_dendrogram_free(dg);
         return NULL;
     }
     for (size_t kappa = 0; kappa <= K; kappa++)
-        dg->height[kappa] = dg->loglik[kappa] = dg->dsc[0][kappa] = dg->dsc[1][kappa] = NAN;
+        dg->height[kappa] = dg->loglik[kappa] = dg->lbar[kappa] = NAN;
+    for (size_t kappa = 0; kappa <= K; kappa++)
+        dg->dsc[0][kappa] = dg->dsc[1][kappa] = NAN;
     return dg;
 }
 
 /* ------------------------------------------------------------------ atoms */
 
 /* Scratch for one build: the gate weights of the current level over the data (n * K,
- * expert-major), the data's centre, and two n-vectors for the sigmoid gate's beta0. */
+ * expert-major), the data's centre, two n-vectors for the sigmoid gate's beta0 (u also
+ * holds the per-observation log-likelihoods of the trimmed lbar), the variance merge. */
 typedef struct work {
     const gmoe_data *data;
     double *gw, *xbar, *u, *t;
+    gmoe_dendrogram_var var;
 } work;
 
 /* Gate weights of m over the data into w->gw. */
@@ -394,7 +394,11 @@ static int merge_level(const gmoe_model *m, const double *p, size_t i, size_t j,
             mui += m->a[i * d + t] * w->xbar[t];
             muj += m->a[j * d + t] * w->xbar[t];
         }
-        out->var[i] = wi * m->var[i] + wj * m->var[j] + wi * wj * (mui - muj) * (mui - muj);
+        if (w->var == GMOE_VAR_GEOMETRIC)
+            out->var[i] = exp(wi * log(m->var[i]) + wj * log(m->var[j]));
+        else
+            out->var[i] = wi * m->var[i] + wj * m->var[j] +
+                          (w->var == GMOE_VAR_MOMENT ? wi * wj * (mui - muj) * (mui - muj) : 0);
         if (m->gate == GMOE_GATE_SIGMOID || m->gate == GMOE_GATE_TOPK) rc = gate_weights(m, w, err);
         if (!rc && m->gate == GMOE_GATE_SIGMOID)
             out->beta0[i] = sigmoid_beta0(m, i, j, out, i, w);
@@ -426,6 +430,36 @@ static int check_input(const gmoe_model *fit, const gmoe_data *data, gmoe_error 
     if (data->d != fit->d)
         return gmoe_error_set(err, GMOE_EDIM, "data have %zu covariates, the model has %zu",
                               data->d, fit->d);
+    return GMOE_SUCCESS;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Level kappa's log-likelihood, and the lbar of its DSC: loglik / n, or with a trim the
+ * mean of the per-observation log-likelihoods without the lowest floor(trim n). */
+static int level_loglik(gmoe_dendrogram *dg, size_t kappa, const gmoe_data *data, work *w,
+                        gmoe_error *err)
+{
+    size_t n = data->n, drop = (size_t)floor(dg->trim * (double)n);
+    if (dg->trim == 0) {
+        int rc = gmoe_model_loglik(dg->level[kappa], data, &dg->loglik[kappa], err);
+        dg->lbar[kappa] = dg->loglik[kappa] / (double)n;
+        return rc;
+    }
+    int rc = gmoe_model_predict(dg->level[kappa], data, NULL, NULL, NULL, w->u, err);
+    if (rc) return rc;
+    double all = 0, kept = 0;
+    for (size_t i = 0; i < n; i++)
+        all += w->u[i];
+    qsort(w->u, n, sizeof(double), cmp_double);
+    for (size_t i = drop; i < n; i++)
+        kept += w->u[i];
+    dg->loglik[kappa] = all;
+    dg->lbar[kappa] = kept / (double)(n - drop);
     return GMOE_SUCCESS;
 }
 
@@ -465,7 +499,7 @@ static int build_levels(gmoe_dendrogram *dg, const gmoe_model *fit, const gmoe_d
         }
     }
     for (size_t kappa = 1; !rc && kappa <= K; kappa++)
-        rc = gmoe_model_loglik(dg->level[kappa], data, &dg->loglik[kappa], err);
+        rc = level_loglik(dg, kappa, data, w, err);
     return rc;
 }
 
@@ -474,13 +508,13 @@ static int build_levels(gmoe_dendrogram *dg, const gmoe_model *fit, const gmoe_d
 static void dsc_values(gmoe_dendrogram *dg)
 {
     size_t K = dg->K;
-    double n = (double)dg->n, hmax = 0, lK = fabs(dg->loglik[K] / n);
+    double hmax = 0, lK = fabs(dg->lbar[K]);
     for (size_t kappa = 2; kappa <= K; kappa++)
         if (dg->height[kappa] > hmax) hmax = dg->height[kappa];
     if (!(hmax > 0)) hmax = 1;
     if (!(lK > 0)) lK = 1;
     for (size_t kappa = 2; kappa <= K; kappa++) {
-        double h = dg->height[kappa], lbar = dg->loglik[kappa] / n;
+        double h = dg->height[kappa], lbar = dg->lbar[kappa];
         dg->dsc[GMOE_DSC_PLAIN][kappa] = -(h + dg->omega * lbar);
         dg->dsc[GMOE_DSC_RESCALED][kappa] = -(h / hmax + dg->omega * lbar / lK);
     }
@@ -493,18 +527,31 @@ int gmoe_dendrogram_build(const gmoe_model *fit, const gmoe_data *data,
     gmoe_dendrogram_params p = par ? *par : gmoe_dendrogram_default_params();
     int rc = check_input(fit, data, err);
     if (rc) return rc;
-    if ((unsigned)p.mass > GMOE_MASS_INTERCEPT || (unsigned)p.form > GMOE_DSC_RESCALED)
-        return gmoe_error_set(err, GMOE_EINVAL, "unknown dendrogram mass or DSC form");
+    if ((unsigned)p.mass > GMOE_MASS_INTERCEPT || (unsigned)p.form > GMOE_DSC_RESCALED ||
+        (unsigned)p.var > GMOE_VAR_GEOMETRIC)
+        return gmoe_error_set(err, GMOE_EINVAL,
+                              "unknown dendrogram mass, variance merge or DSC form");
+    if (!(p.trim >= 0 && p.trim < 0.5))
+        return gmoe_error_set(err, GMOE_EINVAL, "the DSC's trim must be in [0, 0.5) (got %g)",
+                              p.trim);
+    if (fit->gate == GMOE_GATE_GAUSSIAN && p.var != GMOE_VAR_MOMENT)
+        return gmoe_error_set(err, GMOE_EINVAL,
+                              "the Gaussian gate's atoms merge by moment matching only (variance "
+                              "merge %s)",
+                              gmoe_dendrogram_var_name(p.var));
     size_t K = fit->k, n = data->n;
     gmoe_dendrogram *dg = dendrogram_alloc(K, fit->d, n);
-    work w = {data, NULL, NULL, NULL, NULL};
+    work w = {data, NULL, NULL, NULL, NULL, p.var};
     w.gw = malloc(n * K * sizeof(double));
     w.xbar = malloc(fit->d * sizeof(double));
     w.u = malloc(n * sizeof(double));
     w.t = malloc(n * sizeof(double));
     if (!dg || !w.gw || !w.xbar || !w.u || !w.t)
         rc = gmoe_error_set(err, GMOE_ENOMEM, "out of memory");
-    if (!rc) rc = build_levels(dg, fit, data, p.mass, &w, err);
+    if (!rc) {
+        dg->trim = p.trim;
+        rc = build_levels(dg, fit, data, p.mass, &w, err);
+    }
     free(w.gw);
     free(w.xbar);
     free(w.u);
@@ -573,6 +620,11 @@ int gmoe_dendrogram_merged(const gmoe_dendrogram *dg, size_t kappa, size_t *i, s
 double gmoe_dendrogram_loglik(const gmoe_dendrogram *dg, size_t kappa)
 {
     return in_range(dg, kappa) ? dg->loglik[kappa] : NAN;
+}
+
+double gmoe_dendrogram_lbar(const gmoe_dendrogram *dg, size_t kappa)
+{
+    return in_range(dg, kappa) ? dg->lbar[kappa] : NAN;
 }
 
 double gmoe_dendrogram_dsc(const gmoe_dendrogram *dg, size_t kappa)

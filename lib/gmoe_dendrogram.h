@@ -47,6 +47,13 @@
  * many experts?"), or GMOE_MASS_INTERCEPT, exp(beta0_j) normalised (sigmoid(beta0_j) for the
  * sigmoid gate), the weight at x = 0. The Gaussian gate's mass is pi either way.
  *
+ * Outliers in y (README "How many experts?"): an over-fitted model spends atoms of tiny mass
+ * and huge variance on them; their merge heights are small, but moment matching inflates
+ * the variance of the true atom they merge into, and the DSC's log(n) lbar then keeps them
+ * as experts. gmoe_dendrogram_params.var = GMOE_VAR_GEOMETRIC with a trim above the
+ * outliers' share (measured: 0.01 to 0.1 for 1 % outliers) makes the DSC choose the true
+ * atoms; both depart from MODELS.md 7, so the defaults stay the specification's.
+ *
  * Heights: where only the slopes of the atoms differ, d is Ward's criterion and the heights
  * never decrease; in general the unsquared |da| and |dv| terms and the moment-matched v make
  * the criterion not reducible, and a later height may be below an earlier one. The DSC uses
@@ -87,10 +94,28 @@ typedef enum { GMOE_DSC_PLAIN = 0, GMOE_DSC_RESCALED } gmoe_dsc_form;
 const char *gmoe_dsc_form_name(gmoe_dsc_form form);
 int gmoe_dsc_form_parse(const char *name, gmoe_dsc_form *form);
 
+/* The merged variance of two atoms (softmax-type and sigmoid gates; the Gaussian gate's
+ * joint components are always moment-matched), with w_i, w_j the pair's mass weights:
+ *   GMOE_VAR_MOMENT     w_i v_i + w_j v_j + w_i w_j (mu_i - mu_j)^2 (MODELS.md 7, default);
+ *   GMOE_VAR_AVERAGE    w_i v_i + w_j v_j (the authors' prototype);
+ *   GMOE_VAR_GEOMETRIC  v_i^w_i v_j^w_j. An atom of tiny mass w_j and huge variance v_j (one
+ *                       that an over-fitted model spends on outliers) moves the other's
+ *                       variance by the factor (v_j / v_i)^w_j, not by w_j v_j: merged into
+ *                       a true atom, it leaves that atom nearly as it was. */
+typedef enum { GMOE_VAR_MOMENT = 0, GMOE_VAR_AVERAGE, GMOE_VAR_GEOMETRIC } gmoe_dendrogram_var;
+
+const char *gmoe_dendrogram_var_name(gmoe_dendrogram_var var);
+int gmoe_dendrogram_var_parse(const char *name, gmoe_dendrogram_var *var);
+
 typedef struct gmoe_dendrogram_params {
     gmoe_dendrogram_mass mass; /* default GMOE_MASS_GATE */
     double omega;              /* DSC weight of lbar; NaN (default) or <= 0: log n */
     gmoe_dsc_form form;        /* the DSC that gmoe_dendrogram_dsc and _choose use */
+    gmoe_dendrogram_var var;   /* default GMOE_VAR_MOMENT */
+    double trim;               /* share q in [0, 0.5) of the observations left out of the
+                                  DSC's lbar: each level's lowest floor(q n) log-likelihoods
+                                  (a trimmed mean, a departure from MODELS.md 7 for data
+                                  with outliers); default 0, the plain mean */
 } gmoe_dendrogram_params;
 
 gmoe_dendrogram_params gmoe_dendrogram_default_params(void);
@@ -100,7 +125,8 @@ typedef struct gmoe_dendrogram gmoe_dendrogram;
 /* Build the dendrogram of fit (K experts, any gate family) on data (n >= 1 observations with
  * y and the model's d; borrowed during the call only). par NULL: the defaults. *out is owned
  * by the caller (gmoe_dendrogram_free). Errors: an invalid model or data (GMOE_EINVAL,
- * GMOE_EDIM), GMOE_ENOMEM. */
+ * GMOE_EDIM), a trim outside [0, 0.5) or a variance merge other than moment matching for the
+ * Gaussian gate (GMOE_EINVAL), GMOE_ENOMEM. */
 int gmoe_dendrogram_build(const gmoe_model *fit, const gmoe_data *data,
                           const gmoe_dendrogram_params *par, gmoe_dendrogram **out,
                           gmoe_error *err);
@@ -123,9 +149,11 @@ double gmoe_dendrogram_height(const gmoe_dendrogram *dg, size_t kappa);
 /* The pair i < j (0-based experts of level kappa) merged to make level kappa - 1;
  * GMOE_EINVAL at kappa = 1. */
 int gmoe_dendrogram_merged(const gmoe_dendrogram *dg, size_t kappa, size_t *i, size_t *j);
-/* Level kappa's total log-likelihood on the data, and its DSC (NaN at kappa = 1) in the
- * params' form or in either. */
+/* Level kappa's total log-likelihood on the data, the lbar of its DSC (loglik / n, or the
+ * trimmed mean of the params' trim), and its DSC (NaN at kappa = 1) in the params' form or
+ * in either. */
 double gmoe_dendrogram_loglik(const gmoe_dendrogram *dg, size_t kappa);
+double gmoe_dendrogram_lbar(const gmoe_dendrogram *dg, size_t kappa);
 double gmoe_dendrogram_dsc(const gmoe_dendrogram *dg, size_t kappa);
 double gmoe_dendrogram_dsc_form(const gmoe_dendrogram *dg, size_t kappa, gmoe_dsc_form form);
 /* The masses of level kappa's atoms: kappa values into mass (summing to 1). */

@@ -22,9 +22,11 @@ struct gmoe_sweep {
     char *output; /* resolved against the config's directory */
     int threads;
     char *theory; /* "metric=slope ..." or NULL */
-    /* metric select (sweep_select.c): fits of k = 1..select_kmax, dendrogram masses */
+    /* metric select (sweep_select.c): fits of k = 1..select_kmax, the dendrogram's masses,
+     * variance merge and the DSC's trim */
     size_t select_kmax, select_line;
-    int select_mass;
+    int select_mass, select_var;
+    double select_trim;
     double contam_eps, contam_scale; /* contaminate = EPS S (eps 0: none) */
 };
 
@@ -37,9 +39,9 @@ int gmoe__sweep_header(const gmoe_sweep *sw, char **ident, char **columns, gmoe_
 int gmoe__sweep_identity_line(const char *line);
 
 /* The metric select and the key contaminate (sweep_select.c). _key handles one of their
- * config keys (select_kmax, select_mass, contaminate) and returns -1 for any other key;
- * _check checks them once the config is read; _task fits k = 1..select_kmax for one task
- * (the sweep's own fit, fit with seed, serves for its k) and fills the k that each column
+ * config keys (select_kmax, select_mass, select_var_merge, select_trim, contaminate) and returns -1
+ * for any other key; _check checks them once the config is read; _task fits k = 1..select_kmax for
+ * one task (the sweep's own fit, fit with seed, serves for its k) and fills the k that each column
  * of GMOE__SWEEP_SELECT_COLUMNS chooses. */
 #define GMOE__SWEEP_SELECT_COLUMNS ",k_dsc,k_aic,k_bic,k_icl,k_dsc_rescaled"
 #define GMOE__SWEEP_SELECT_NCOL 5

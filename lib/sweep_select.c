@@ -46,6 +46,20 @@ int gmoe__sweep_select_key(gmoe_sweep *sw, const char *file, size_t line, const 
         sw->select_line = sw->select_line ? sw->select_line : line;
         return GMOE_SUCCESS;
     }
+    if (!strcmp(key, "select_var_merge")) {
+        gmoe_dendrogram_var var;
+        if (gmoe_dendrogram_var_parse(v, &var))
+            return bad(file, line, key, "expected moment, average or geometric", v, err);
+        sw->select_var = (int)var;
+        sw->select_line = sw->select_line ? sw->select_line : line;
+        return GMOE_SUCCESS;
+    }
+    if (!strcmp(key, "select_trim")) {
+        if (number(v, &sw->select_trim) || !(sw->select_trim >= 0 && sw->select_trim < 0.5))
+            return bad(file, line, key, "expected a number at least 0 and below 0.5", v, err);
+        sw->select_line = sw->select_line ? sw->select_line : line;
+        return GMOE_SUCCESS;
+    }
     if (!strcmp(key, "contaminate")) {
         char a[64], b[64], extra;
         if (sscanf(v, "%63s %63s %c", a, b, &extra) != 2 || number(a, &sw->contam_eps) ||
@@ -61,9 +75,11 @@ int gmoe__sweep_select_check(gmoe_sweep *sw, const char *file, gmoe_error *err)
 {
     int on = (sw->metrics & GMOE_METRIC_SELECT) != 0;
     if (!on && sw->select_line)
-        return gmoe_error_set(err, GMOE_EPARSE,
-                              "%s:%zu: select_kmax and select_mass go with the metric select", file,
-                              sw->select_line);
+        return gmoe_error_set(
+            err, GMOE_EPARSE,
+            "%s:%zu: select_kmax, select_mass, select_var_merge and select_trim go with the "
+            "metric select",
+            file, sw->select_line);
     if (!on) return GMOE_SUCCESS;
     if (!sw->select_kmax) sw->select_kmax = sw->k;
     size_t K = sw->select_kmax, ks = gmoe_model_k(sw->truth);
@@ -124,6 +140,8 @@ int gmoe__sweep_select_task(const gmoe_sweep *sw, const gmoe_data *data, const g
     }
     gmoe_dendrogram_params dp = gmoe_dendrogram_default_params();
     dp.mass = (gmoe_dendrogram_mass)sw->select_mass;
+    dp.var = (gmoe_dendrogram_var)sw->select_var;
+    dp.trim = sw->select_trim;
     if (!rc) rc = gmoe_dendrogram_build(K == sw->k ? fit : fits[K], data, &dp, &dg, &err);
     if (!rc) {
         chosen[0] = gmoe_dendrogram_choose_form(dg, GMOE_DSC_PLAIN, 1);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Choosing k in sweeps: gmoe simulate --contaminate, the sweep metric select and the config
-# keys select_kmax, select_mass and contaminate, gmoe rate's accuracy of the select columns
-# (text, --json, --pool-from), merging shards, plot-rates, and the errors.
+# keys select_kmax, select_mass, select_var_merge, select_trim and contaminate, gmoe rate's
+# accuracy of the select columns (text, --json, --pool-from), merging shards, plot-rates,
+# and the errors.
 plot=$(cd "${srcdir:-.}" && pwd)/scripts/plot-rates
 . "${srcdir:-.}/tests/testlib.sh"
 
@@ -107,7 +108,7 @@ k = 3
 n = 300
 init = data"
 printf '%s\nselect_kmax = 3\n' "$base" >e1.conf
-expect_err 1 "gmoe: e1.conf:5: select_kmax and select_mass go with the metric select" \
+expect_err 1 "gmoe: e1.conf:5: select_kmax, select_mass, select_var_merge and select_trim go with the metric select" \
     "$GMOE" sweep --quiet e1.conf
 printf '%s\nmetrics = select\nselect_kmax = 1\n' "$base" >e2.conf
 expect_err 1 "gmoe: e2.conf:6: select_kmax: expected an integer from 2 to 1000 (got \"1\")" \
@@ -115,6 +116,14 @@ expect_err 1 "gmoe: e2.conf:6: select_kmax: expected an integer from 2 to 1000 (
 printf '%s\nmetrics = select\nselect_mass = pi\n' "$base" >e3.conf
 expect_err 1 "gmoe: e3.conf:6: select_mass: expected gate or intercept (got \"pi\")" \
     "$GMOE" sweep --quiet e3.conf
+# KEY VALUE|what the message says is expected
+for case in "select_trim 0.5|a number at least 0 and below 0.5" \
+    "select_var_merge median|moment, average or geometric"; do
+    kv=${case%%|*}
+    printf '%s\nmetrics = select\n%s = %s\n' "$base" "${kv% *}" "${kv#* }" >e3k.conf
+    expect_err 1 "gmoe: e3k.conf:6: ${kv% *}: expected ${case#*|} (got \"${kv#* }\")" \
+        "$GMOE" sweep --quiet e3k.conf
+done
 printf '%s\ncontaminate = 0.1\n' "$base" >e4.conf
 expect_err 1 "gmoe: e4.conf:5: contaminate: expected EPS S with EPS in [0, 1] and S > 0 (got \"0.1\")" \
     "$GMOE" sweep --quiet e4.conf

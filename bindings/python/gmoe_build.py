@@ -188,8 +188,12 @@ typedef int... gmoe_dsc_form;
 int gmoe_dsc_form_parse(const char *name, gmoe_dsc_form *form);
 const char *gmoe_dsc_form_name(gmoe_dsc_form form);
 const char *gmoe_dendrogram_mass_name(gmoe_dendrogram_mass mass);
+typedef int... gmoe_dendrogram_var;
+int gmoe_dendrogram_var_parse(const char *name, gmoe_dendrogram_var *var);
+const char *gmoe_dendrogram_var_name(gmoe_dendrogram_var var);
 typedef struct gmoe_dendrogram_params {
-    gmoe_dendrogram_mass mass; double omega; gmoe_dsc_form form; ...;
+    gmoe_dendrogram_mass mass; double omega; gmoe_dsc_form form; gmoe_dendrogram_var var;
+    double trim; ...;
 } gmoe_dendrogram_params;
 gmoe_dendrogram_params gmoe_dendrogram_default_params(void);
 typedef struct gmoe_dendrogram gmoe_dendrogram;
@@ -202,6 +206,7 @@ const gmoe_model *gmoe_dendrogram_model(const gmoe_dendrogram *dg, size_t kappa)
 double gmoe_dendrogram_height(const gmoe_dendrogram *dg, size_t kappa);
 int gmoe_dendrogram_merged(const gmoe_dendrogram *dg, size_t kappa, size_t *i, size_t *j);
 double gmoe_dendrogram_loglik(const gmoe_dendrogram *dg, size_t kappa);
+double gmoe_dendrogram_lbar(const gmoe_dendrogram *dg, size_t kappa);
 double gmoe_dendrogram_dsc(const gmoe_dendrogram *dg, size_t kappa);
 void gmoe_dendrogram_masses(const gmoe_dendrogram *dg, size_t kappa, double *mass);
 double gmoe_dendrogram_omega(const gmoe_dendrogram *dg);

@@ -13,21 +13,23 @@ def _jnum(v):
     return float(v) if np.isfinite(v) else None
 
 
-def dendrogram(fit, X, y, mass="gate", omega=None, dsc="plain"):
+def dendrogram(fit, X, y, mass="gate", omega=None, dsc="plain", var_merge="moment", dsc_trim=0):
     """Merge the closest atoms of a fitted model's mixing measure again and again, from its k
     experts down to one, without refitting, and score each level on (X, y).
 
     Returns a dict: "chosen" (the number of experts of the smallest DSC), "omega" (the DSC's
     weight, log n by default), and "levels", one dict per level kappa = k, k-1, ..., 1 with
-    "k", "loglik" (on the data), "height" (of the merge to kappa - 1; None at 1), "dsc" (of
+    "k", "loglik" (on the data), "lbar" (the DSC's loglik / n), "height" (of the merge to kappa - 1; None at 1), "dsc" (of
     the form dsc, "plain" or "rescaled"; None at 1), "dsc_plain", "dsc_rescaled", "merged"
     ([i, j], 0-based experts of that level merged next; None at 1), "mass" (the atoms'
     masses) and "model" (the merged gmoe.Model, canonical). mass: "gate" (mean gate weight
-    over the data) or "intercept" (exp(beta0) normalised)."""
+    over the data) or "intercept" (exp(beta0) normalised). var_merge: the merged variance,
+    "moment" (moment matching), "average" or "geometric"; dsc_trim: the share of each
+    level's lowest per-observation log-likelihoods left out of the DSC's lbar (0 to 0.5)."""
     ctx = "dendrogram"
     if not isinstance(fit, Model):
         raise Error(f"{ctx}: fit must be a gmoe.Model (got {type(fit).__name__})")
-    par = _dendrogram_params(mass, dsc, omega, ctx)
+    par = _dendrogram_params(mass, dsc, omega, var_merge, dsc_trim, ctx)
     data = Data(X, y, ctx, d=fit.d)
     out = ffi.new("gmoe_dendrogram **")
     err = new_error()
@@ -37,29 +39,34 @@ def dendrogram(fit, X, y, mass="gate", omega=None, dsc="plain"):
             "levels": _levels(dg, lib.gmoe_dendrogram_k(dg), with_models=True)}
 
 
-def _dendrogram_params(mass, dsc, omega, ctx):
+def _dendrogram_params(mass, dsc, omega, var_merge, dsc_trim, ctx):
     par = lib.gmoe_dendrogram_default_params()
     par.mass = parse_name(lib.gmoe_dendrogram_mass_parse, "gmoe_dendrogram_mass", mass, "mass",
                           "gate, intercept", ctx)
     par.form = parse_name(lib.gmoe_dsc_form_parse, "gmoe_dsc_form", dsc, "dsc",
                           "plain, rescaled", ctx)
+    par.var = parse_name(lib.gmoe_dendrogram_var_parse, "gmoe_dendrogram_var", var_merge,
+                         "var_merge", "moment, average, geometric", ctx)
+    par.trim = real(dsc_trim, "dsc_trim", ctx)
+    if not 0 <= par.trim < 0.5:
+        raise Error(f"{ctx}: dsc_trim must be at least 0 and below 0.5 (got {dsc_trim!r})")
     if omega is not None:
         par.omega = real(omega, "omega", ctx, positive=True)
     return par
 
 
 def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", dsc="plain",
-           omega=None, **options):
+           omega=None, var_merge="moment", dsc_trim=0, **options):
     """Choose the number of experts (libgmoe's gmoe_select, as `gmoe select --json`): fit
     every k from kmin to k (each as gmoe.fit would with the same options, except that the
     tolerance defaults to libgmoe's for select, 1e-6, as in `gmoe select`), score the fits by
     AIC, BIC and ICL, and build the dendrogram of the k fit, whose DSC chooses among its
     levels. options: those of gmoe.fit (topk, tau, init, stop, tol, max_iter, threads, ...).
     mass: the atoms' masses ("gate" or "intercept"); dsc: "plain" or "rescaled"; omega: the
-    DSC's weight (default log n).
+    DSC's weight (default log n); var_merge, dsc_trim: as gmoe.dendrogram's.
 
     Returns the dict that `gmoe select --json` prints (n, k_min, k_max, gate, mass, dsc_form,
-    omega, accel ("squarem", "qn" or "none"), gate_bound, chosen {"dsc", "aic", "bic", "icl"},
+    var_merge, dsc_trim, omega, accel ("squarem", "qn" or "none"), gate_bound, chosen {"dsc", "aic", "bic", "icl"},
     fits [one dict per k, with bound_active], dendrogram [one dict per level, k down to 1])
     with, in addition, "models": {k: the fitted gmoe.Model}."""
     ctx = "select"
@@ -78,7 +85,7 @@ def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", d
                           opts["truth"], opts["stop"], opts["tol"], opts["max_iter"], accel,
                           opts["var_floor"], opts["threads"], opts["gate_bound"])
     par.kmin = kmin
-    par.dendrogram = _dendrogram_params(mass, dsc, omega, ctx)
+    par.dendrogram = _dendrogram_params(mass, dsc, omega, var_merge, dsc_trim, ctx)
     out = ffi.new("gmoe_select **")
     err = new_error()
     check(lib.gmoe_select_run(data.ptr, templ, ffi.addressof(par), out, err), err, ctx)
@@ -88,6 +95,8 @@ def select(X, y, k, kmin=1, gate="softmax", starts=10, seed=1, *, mass="gate", d
     res = {"n": data.n, "k_min": kmin, "k_max": K, "gate": gate,
            "mass": text(lib.gmoe_dendrogram_mass_name(par.dendrogram.mass)),
            "dsc_form": text(lib.gmoe_dsc_form_name(par.dendrogram.form)),
+           "var_merge": text(lib.gmoe_dendrogram_var_name(par.dendrogram.var)),
+           "dsc_trim": _jnum(par.dendrogram.trim),
            "omega": _jnum(lib.gmoe_dendrogram_omega(dg)),
            "accel": (text(lib.gmoe_accel_name(par.fit.em.accel_method)) if par.fit.em.accel
                      else "none"),
@@ -118,6 +127,7 @@ def _levels(dg, K, with_models):
         mass = np.empty(kappa)
         lib.gmoe_dendrogram_masses(dg, kappa, ffi.cast("double *", ffi.from_buffer(mass)))
         lv = {"k": kappa, "loglik": _jnum(lib.gmoe_dendrogram_loglik(dg, kappa)),
+              "lbar": _jnum(lib.gmoe_dendrogram_lbar(dg, kappa)),
               "height": _jnum(lib.gmoe_dendrogram_height(dg, kappa)),
               "dsc": _jnum(lib.gmoe_dendrogram_dsc(dg, kappa)),
               "dsc_plain": _jnum(lib.gmoe_dendrogram_dsc_form(dg, kappa, lib.GMOE_DSC_PLAIN)),
