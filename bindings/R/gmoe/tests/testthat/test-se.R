@@ -82,10 +82,14 @@ test_that("predict's sd, quantiles and se.fit are gmoe predict's columns", {
   ref <- read.csv(pred, colClasses = "numeric")
   p <- predict(fit, s$d, sd = TRUE, quantiles = c(0.05, 0.5, 0.95), se.fit = TRUE)
   expect_identical(names(p), c("fit", "sd", "quantiles", "se.fit"))
-  expect_identical(p$fit, ref$mean)
-  expect_identical(p$sd, ref$sd)
-  expect_identical(p$se.fit, ref$se_mean)
-  expect_identical(unname(p$quantiles), unname(as.matrix(ref[, grep("^q", names(ref))])))
+  # Equal to the last bit or so, not identical: the command line writes the shortest decimal
+  # that reads back to its double, and R's own number parser (read.csv, as.numeric) is not
+  # correctly rounded: it reads "0.3224740947387362" one unit in the last place high.
+  expect_equal(p$fit, ref$mean, tolerance = 1e-15)
+  expect_equal(p$sd, ref$sd, tolerance = 1e-15)
+  expect_equal(p$se.fit, ref$se_mean, tolerance = 1e-15)
+  expect_equal(unname(p$quantiles), unname(as.matrix(ref[, grep("^q", names(ref))])),
+               tolerance = 1e-15)
   expect_identical(colnames(p$quantiles), c("q0.05", "q0.5", "q0.95"))
   # the model read from the CLI's file carries the same standard errors
   m <- gmoe_read(fj)
