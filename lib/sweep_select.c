@@ -27,6 +27,41 @@ static int number(const char *s, double *out)
     return GMOE_SUCCESS;
 }
 
+static int parse_mass(gmoe_sweep *sw, const char *v)
+{
+    gmoe_dendrogram_mass mass;
+    if (gmoe_dendrogram_mass_parse(v, &mass)) return GMOE_EINVAL;
+    sw->select_mass = (int)mass;
+    return GMOE_SUCCESS;
+}
+
+static int parse_var(gmoe_sweep *sw, const char *v)
+{
+    gmoe_dendrogram_var var;
+    if (gmoe_dendrogram_var_parse(v, &var)) return GMOE_EINVAL;
+    sw->select_var = (int)var;
+    return GMOE_SUCCESS;
+}
+
+static int parse_trim(gmoe_sweep *sw, const char *v)
+{
+    if (number(v, &sw->select_trim) || !(sw->select_trim >= 0 && sw->select_trim < 0.5))
+        return GMOE_EINVAL;
+    return GMOE_SUCCESS;
+}
+
+/* The dendrogram's settings for the select metric: each key's parser and, for a bad value,
+ * what was expected. */
+static const struct {
+    const char *key;
+    int (*parse)(gmoe_sweep *sw, const char *v);
+    const char *what;
+} select_keys[] = {
+    {"select_mass", parse_mass, "expected gate or intercept"},
+    {"select_var_merge", parse_var, "expected moment, average or geometric"},
+    {"select_trim", parse_trim, "expected a number at least 0 and below 0.5"},
+};
+
 int gmoe__sweep_select_key(gmoe_sweep *sw, const char *file, size_t line, const char *key,
                            const char *v, gmoe_error *err)
 {
@@ -38,25 +73,10 @@ int gmoe__sweep_select_key(gmoe_sweep *sw, const char *file, size_t line, const 
         sw->select_line = line;
         return GMOE_SUCCESS;
     }
-    if (!strcmp(key, "select_mass")) {
-        gmoe_dendrogram_mass mass;
-        if (gmoe_dendrogram_mass_parse(v, &mass))
-            return bad(file, line, key, "expected gate or intercept", v, err);
-        sw->select_mass = (int)mass;
-        sw->select_line = sw->select_line ? sw->select_line : line;
-        return GMOE_SUCCESS;
-    }
-    if (!strcmp(key, "select_var_merge")) {
-        gmoe_dendrogram_var var;
-        if (gmoe_dendrogram_var_parse(v, &var))
-            return bad(file, line, key, "expected moment, average or geometric", v, err);
-        sw->select_var = (int)var;
-        sw->select_line = sw->select_line ? sw->select_line : line;
-        return GMOE_SUCCESS;
-    }
-    if (!strcmp(key, "select_trim")) {
-        if (number(v, &sw->select_trim) || !(sw->select_trim >= 0 && sw->select_trim < 0.5))
-            return bad(file, line, key, "expected a number at least 0 and below 0.5", v, err);
+    for (size_t i = 0; i < sizeof select_keys / sizeof select_keys[0]; i++) {
+        if (strcmp(key, select_keys[i].key)) continue;
+        if (select_keys[i].parse(sw, v)) return bad(file, line, key, select_keys[i].what, v, err);
+        /* select_kmax's line, else the first select key's, is where the check points */
         sw->select_line = sw->select_line ? sw->select_line : line;
         return GMOE_SUCCESS;
     }

@@ -7,18 +7,7 @@
 
 # 200 rows; g's levels appear unsorted (mid, lo, hi): bytewise hi < lo < mid, so hi is the
 # reference and the columns are g=lo, g=mid. The same rows with those columns by hand.
-awk 'BEGIN {
-    srand(16)
-    print "x,g,y" >"fac.csv"; print "x,g=lo,g=mid,y" >"ind.csv"
-    split("mid lo hi", lv, " ")
-    for (i = 0; i < 200; i++) {
-        x = rand() * 4; l = lv[1 + int(rand() * 3)]
-        eff = l == "lo" ? -1 : l == "mid" ? 2 : 0
-        y = (rand() < 0.5 ? 1 + x : 5 - x) + eff + (rand() - 0.5) * 0.6
-        printf "%.6f,%s,%.6f\n", x, l, y >"fac.csv"
-        printf "%.6f,%d,%d,%.6f\n", x, l == "lo", l == "mid", y >"ind.csv"
-    }
-}'
+factor_data 16 200 x,g,y fac.csv ind.csv
 
 # The model file without the names of the columns and the fit object (which holds timings).
 params()

@@ -9,22 +9,7 @@
 # 300 rows, the factor first and the response in the middle; g's levels hi < lo < mid
 # (bytewise), hi the reference. The same rows with the indicators by hand, and the rows
 # without level mid (new data with a subset of the levels), both ways.
-awk 'BEGIN {
-    srand(7)
-    print "g,resp,x" >"fac.csv"; print "x,g=lo,g=mid,resp" >"ind.csv"
-    print "g,resp,x" >"sub.csv"; print "x,g=lo,g=mid,resp" >"subind.csv"
-    split("mid lo hi", lv, " ")
-    for (i = 0; i < 300; i++) {
-        x = rand() * 4; l = lv[1 + int(rand() * 3)]
-        eff = l == "lo" ? -1 : l == "mid" ? 2 : 0
-        y = (rand() < 0.5 ? 1 + x : 5 - x) + eff + (rand() - 0.5) * 0.6
-        printf "%s,%.6f,%.6f\n", l, y, x >"fac.csv"
-        printf "%.6f,%d,%d,%.6f\n", x, l == "lo", l == "mid", y >"ind.csv"
-        if (l == "mid") continue
-        printf "%s,%.6f,%.6f\n", l, y, x >"sub.csv"
-        printf "%.6f,%d,%d,%.6f\n", x, l == "lo", l == "mid", y >"subind.csv"
-    }
-}'
+factor_data 7 300 g,resp,x fac.csv ind.csv sub.csv subind.csv
 
 expect_ok "$GMOE" fit -k 2 --seed 5 --y resp --x x,g --factor g -o fac.json fac.csv
 fit_ll=$(sed -n 's/^ *"loglik": \(.*\),$/\1/p' fac.json)

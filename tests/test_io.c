@@ -10,17 +10,6 @@
 #include <unistd.h>
 #include "testutil.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* JSON texts below use ' for " so that they stay readable; this swaps them back. */
-static char *json(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'') *p = '"';
-    return s;
-}
-
 static int same_bits(double x, double y)
 {
     return memcmp(&x, &y, sizeof x) == 0;
@@ -117,7 +106,7 @@ START_TEST(test_dumps_key_order)
                           "\"loglik\"",        "\"status\": \"converged\"",
                           "\"gmoe_version\""};
     const char *prev = text;
-    for (size_t i = 0; i < NELEM(keys); i++) {
+    for (size_t i = 0; i < TEST_NELEM(keys); i++) {
         const char *p = strstr(text, keys[i]);
         ck_assert_msg(p && p > prev, "%s missing or out of order in\n%s", keys[i], text);
         prev = p;
@@ -166,7 +155,7 @@ static double rng_double(void)
         DBL_MAX, -DBL_MAX, 5e-324, -2.5e-10, 0.3, 1e22, 1e23,    123456789012345678.0};
     switch (rng_next() % 3) {
     case 0:
-        return special[rng_next() % NELEM(special)];
+        return special[rng_next() % TEST_NELEM(special)];
     case 1:
         for (;;) {
             uint64_t bits = rng_next();
@@ -337,9 +326,9 @@ END_TEST
 
 START_TEST(test_sd_squared)
 {
-    char *text = json("{'gmoe_model': 1, 'gate': 'softmax', 'experts': ["
-                      "{'beta0': 0, 'beta1': [0], 'a': [0], 'b': 0, 'sd': 0.5},"
-                      "{'beta0': 0, 'beta1': [0], 'a': [0], 'b': 0, 'sd': 3}]}");
+    char *text = test_json("{'gmoe_model': 1, 'gate': 'softmax', 'experts': ["
+                           "{'beta0': 0, 'beta1': [0], 'a': [0], 'b': 0, 'sd': 0.5},"
+                           "{'beta0': 0, 'beta1': [0], 'a': [0], 'b': 0, 'sd': 3}]}");
     gmoe_model *m = NULL;
     gmoe_error err;
     ck_assert_int_eq(gmoe_model_parse(text, "sd.json", &m, NULL, NULL, &err), 0);
@@ -356,11 +345,11 @@ END_TEST
  * informational top-level keys accepted. */
 START_TEST(test_fit_partial)
 {
-    char *text = json("{'gmoe_model': 1, 'gate': 'sigmoid', 'comment': 'hand-made',"
-                      " 'source': 'x', 'name': 'y', 'meta': {'anything': [1, null]},"
-                      " 'experts': [{'beta0': 1, 'beta1': [2], 'a': [3], 'b': 4, 'var': 5}],"
-                      " 'fit': {'loglik': null, 'n': 500, 'status': 'degenerate',"
-                      " 'bic': -3, 'seed': 2023, 'future_key': {'x': 1}}}");
+    char *text = test_json("{'gmoe_model': 1, 'gate': 'sigmoid', 'comment': 'hand-made',"
+                           " 'source': 'x', 'name': 'y', 'meta': {'anything': [1, null]},"
+                           " 'experts': [{'beta0': 1, 'beta1': [2], 'a': [3], 'b': 4, 'var': 5}],"
+                           " 'fit': {'loglik': null, 'n': 500, 'status': 'degenerate',"
+                           " 'bic': -3, 'seed': 2023, 'future_key': {'x': 1}}}");
     gmoe_model *m = NULL;
     gmoe_fit_record fit;
     int has_fit = 0;
@@ -570,7 +559,7 @@ static const struct {
 /* Loop index: the case. The model and fit outputs are reset on failure too. */
 START_TEST(test_parse_error)
 {
-    char *text = json(error_cases[_i].text);
+    char *text = test_json(error_cases[_i].text);
     gmoe_model *m = (gmoe_model *)1;
     gmoe_fit_record fit;
     int has_fit = -1;
@@ -726,7 +715,7 @@ static Suite *io_suite(void)
     tcase_add_test(tc, test_formats_example);
     tcase_add_test(tc, test_sd_squared);
     tcase_add_test(tc, test_fit_partial);
-    tcase_add_loop_test(tc, test_parse_error, 0, (int)NELEM(error_cases));
+    tcase_add_loop_test(tc, test_parse_error, 0, (int)TEST_NELEM(error_cases));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("write");

@@ -8,17 +8,6 @@
 #include <unistd.h>
 #include "testutil.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* JSON texts below use ' for " so that they stay readable; this swaps them back. */
-static char *json(const char *text)
-{
-    char *s = strdup(text);
-    for (char *p = s; *p; p++)
-        if (*p == '\'') *p = '"';
-    return s;
-}
-
 /* A model of d = 4 (x, g=b, g=c, u) fitted on columns x, g (levels a, b, c) and u. */
 #define MODEL_HEAD                                                                                 \
     "{'gmoe_model': 1, 'gate': 'softmax', 'experts': [{'beta0': 0, 'beta1': [1, 2, 3, 4], "        \
@@ -36,7 +25,7 @@ static gmoe_model_names *example_names(void)
 
 START_TEST(test_round_trip)
 {
-    char *text = json(MODEL_HEAD "}");
+    char *text = test_json(MODEL_HEAD "}");
     gmoe_model *m;
     gmoe_model_names *nm = example_names(), *back = NULL;
     gmoe_error err;
@@ -168,7 +157,7 @@ START_TEST(test_read_error)
 {
     char text[1024], want[512];
     snprintf(text, sizeof text, "%s%s", MODEL_HEAD, read_errors[_i].tail);
-    char *t = json(text);
+    char *t = test_json(text);
     gmoe_model *m = NULL;
     gmoe_model_names *nm = NULL;
     gmoe_error err;
@@ -187,7 +176,7 @@ END_TEST
 
 START_TEST(test_write_errors)
 {
-    char *text = json(MODEL_HEAD "}");
+    char *text = test_json(MODEL_HEAD "}");
     gmoe_model *m;
     gmoe_error err;
     ck_assert_int_eq(gmoe_model_parse(text, "t", &m, NULL, NULL, &err), 0);
@@ -228,7 +217,7 @@ END_TEST
 /* The same through files: gmoe_model_write_names, gmoe_model_read_names. */
 START_TEST(test_files)
 {
-    char *text = json(MODEL_HEAD "}");
+    char *text = test_json(MODEL_HEAD "}");
     gmoe_model *m, *m2;
     gmoe_error err;
     ck_assert_int_eq(gmoe_model_parse(text, "t", &m, NULL, NULL, &err), 0);
@@ -258,7 +247,7 @@ static Suite *names_suite(void)
     TCase *tc = tcase_create("names");
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_columns);
-    tcase_add_loop_test(tc, test_read_error, 0, (int)NELEM(read_errors));
+    tcase_add_loop_test(tc, test_read_error, 0, (int)TEST_NELEM(read_errors));
     tcase_add_test(tc, test_write_errors);
     tcase_add_test(tc, test_files);
     suite_add_tcase(s, tc);

@@ -78,6 +78,36 @@ same_number()
     }'
 }
 
+# factor_data SEED N LAYOUT FAC IND [SUB SUBIND]: N rows of a covariate x in [0, 4), a factor g
+# whose levels mid, lo, hi are drawn at random (bytewise hi < lo < mid, so hi is the reference
+# and the indicators are g=lo, g=mid) and a response from two lines shifted by the level. FAC has the columns of LAYOUT (x, g and the response's name, in
+# any order); IND the same rows as x,g=lo,g=mid,RESPONSE; SUB and SUBIND, when named, the rows
+# without level mid both ways (new data with a subset of the levels).
+factor_data()
+{
+    awk -v seed="$1" -v n="$2" -v layout="$3" -v fac="$4" -v ind="$5" -v sfac="${6:-}" \
+        -v sind="${7:-}" 'BEGIN {
+        srand(seed)
+        nc = split(layout, col, ",")
+        for (c = 1; c <= nc; c++) if (col[c] != "x" && col[c] != "g") resp = col[c]
+        print layout >fac; print "x,g=lo,g=mid," resp >ind
+        if (sfac != "") { print layout >sfac; print "x,g=lo,g=mid," resp >sind }
+        split("mid lo hi", lv, " ")
+        for (i = 0; i < n; i++) {
+            x = rand() * 4; l = lv[1 + int(rand() * 3)]
+            eff = l == "lo" ? -1 : l == "mid" ? 2 : 0
+            y = (rand() < 0.5 ? 1 + x : 5 - x) + eff + (rand() - 0.5) * 0.6
+            v["x"] = sprintf("%.6f", x); v["g"] = l; v[resp] = sprintf("%.6f", y)
+            row = v[col[1]]
+            for (c = 2; c <= nc; c++) row = row "," v[col[c]]
+            coded = sprintf("%.6f,%d,%d,%.6f", x, l == "lo", l == "mid", y)
+            print row >fac; print coded >ind
+            if (sfac == "" || l == "mid") continue
+            print row >sfac; print coded >sind
+        }
+    }'
+}
+
 # summary TASKS RESUMED RUN FAILED OUTPUT: the line gmoe sweep ends with, as a pattern.
 summary()
 {

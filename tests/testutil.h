@@ -11,6 +11,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include "gmoe.h"
@@ -23,6 +24,19 @@ static inline gmoe_model *test_softmax_truth(void)
     gmoe_model_set_expert(m, 0, -8, &b1a, &aa, 15, 0.09);
     gmoe_model_set_expert(m, 1, 0, &b1b, &ab, -5, 0.16);
     return m;
+}
+
+#define TEST_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Model files in the tests' JSON texts use ' for " so that they stay readable; this swaps
+ * them back, in a copy to free. */
+static inline char *test_json(const char *text)
+{
+    char *s = strdup(text);
+    ck_assert_ptr_nonnull(s);
+    for (char *p = s; *p; p++)
+        if (*p == '\'') *p = '"';
+    return s;
 }
 
 /* Run a suite and return the process exit status for automake's test driver. */
